@@ -1,0 +1,48 @@
+# newsdesk — every target builds the local virtualenv (.venv) on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench format clean docs
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(VENV)/.bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $(VENV)/.bench
+
+## run: extract the bundled demo article and print it
+run: $(STAMP)
+	$(VENV)/bin/newsdesk extract --format text src/newsdesk/demo/pages/harbour-bridge.html
+	$(VENV)/bin/newsdesk extract --format json src/newsdesk/demo/pages/harbour-bridge.html
+
+## test: the whole test suite (warnings are errors)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## lint: ruff (lint + format check), mypy strict, import layers
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+## bench: side-by-side extraction benchmark against trafilatura and readability-lxml
+bench: $(VENV)/.bench
+	$(PY) bench/extraction.py
+
+## docs: regenerate docs/cli.md from --help
+docs: $(STAMP)
+	$(PY) -m newsdesk.cli_docs > docs/cli.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""newsdesk — a news relay: follow sources, extract clean Articles, repair relayed text,
+dedupe, store and serve.
+
+The public API is what ``__all__`` lists; everything else is internal.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from newsdesk.errors import ExtractionError, NewsdeskError
+from newsdesk.extract import extract
+from newsdesk.model import (
+    Article,
+    Block,
+    Embed,
+    Link,
+    Provenance,
+    Quote,
+    Removed,
+    article_from_dict,
+    article_from_json,
+    article_to_dict,
+    article_to_json,
+)
+
+__all__ = [
+    "Article",
+    "Block",
+    "Embed",
+    "ExtractionError",
+    "Link",
+    "NewsdeskError",
+    "Provenance",
+    "Quote",
+    "Removed",
+    "__version__",
+    "article_from_dict",
+    "article_from_json",
+    "article_to_dict",
+    "article_to_json",
+    "extract",
+]
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,129 @@
+"""The ``newsdesk`` command line: thin click commands over the library; the only place that
+prints (DESIGN §2)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from newsdesk import __version__
+from newsdesk.errors import NewsdeskError
+from newsdesk.extract import extract
+from newsdesk.extract.decode import decode_html
+from newsdesk.fetch import get_page
+from newsdesk.model import Article, article_to_dict, article_to_json
+from newsdesk.render import render_markdown, render_text
+from newsdesk.urls import is_http_url
+
+__all__ = ["main"]
+
+FORMATS = ("json", "jsonl", "text", "markdown")
+MAX_INPUT_BYTES = 200_000_000
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="newsdesk")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """newsdesk: turn news pages into clean, structured Articles.
+
+    Run `newsdesk COMMAND --help` for the options of each command.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _read_input(source: str) -> tuple[str | bytes, str | None]:
+    """The page behind one input (file, ``-`` or http(s) URL) and the URL it came from."""
+    if source == "-":
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), None
+    if is_http_url(source):
+        page = get_page(source)
+        return decode_html(page.body, page.charset), page.url
+    path = Path(source)
+    if not path.is_file():
+        raise NewsdeskError("no such file (give a path, '-' for stdin, or an http(s) URL)")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise NewsdeskError(f"file is larger than {MAX_INPUT_BYTES} bytes")
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
+    return data, None
+
+
+def _emit(articles: list[Article], fmt: str) -> None:
+    if fmt == "jsonl":
+        return  # printed as each input finishes
+    if fmt == "json":
+        payload = (
+            article_to_dict(articles[0])
+            if len(articles) == 1
+            else [article_to_dict(a) for a in articles]
+        )
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    render = render_text if fmt == "text" else render_markdown
+    click.echo("\n\n".join(render(a).rstrip("\n") for a in articles))
+
+
+@main.command("extract")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--url",
+    "original_url",
+    metavar="URL",
+    help="The page's original URL (resolves relative links; the fallback canonical URL). "
+    "Only with a single file or stdin input.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="json",
+    show_default=True,
+    help="json: one Article object (an array for several inputs); jsonl: one Article per line "
+    "as each input finishes, with fetched_url set to the input; text or markdown: for reading.",
+)
+def extract_command(inputs: tuple[str, ...], original_url: str | None, fmt: str) -> None:
+    """Extract the article from each INPUT and print it.
+
+    INPUT is an HTML file (.html, .htm, or gzip-compressed .html.gz), '-' for standard
+    input, or an http(s) URL (fetched with one plain GET).
+
+    Exit status: 0 when every input was extracted, 1 when some failed (each failure is
+    reported on stderr with its input and the reason; the other inputs are still
+    processed), 2 for a usage error.
+    """
+    if original_url is not None:
+        if len(inputs) > 1:
+            raise click.UsageError("--url applies to a single input; give one INPUT with it")
+        if not is_http_url(original_url):
+            raise click.BadParameter("must be an absolute http(s) URL", param_hint="--url")
+    articles: list[Article] = []
+    failed = 0
+    for source in inputs:
+        try:
+            page, fetched = _read_input(source)
+            article = extract(page, url=original_url or fetched)
+        except (NewsdeskError, OSError) as exc:
+            failed += 1
+            click.echo(f"newsdesk extract: {source}: {exc}", err=True)
+            continue
+        article = replace(article, fetched_url=fetched or source)
+        if fmt == "jsonl":
+            click.echo(article_to_json(article))
+        else:
+            articles.append(article)
+    if articles:
+        _emit(articles, fmt)
+    if failed:
+        sys.exit(1)

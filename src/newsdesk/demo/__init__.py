@@ -1,0 +1,1 @@
+"""The bundled demo newsroom: synthetic pages written for newsdesk (no copied text)."""

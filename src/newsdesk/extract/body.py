@@ -1,0 +1,302 @@
+"""Main-content detection: the pruned DOM as a sequence of text blocks, then the article's.
+
+1. ``linearize`` walks the DOM once (iteratively, so nesting depth is no limit) and turns it
+   into text blocks: paragraphs, headings, list items, quotes, code. Each block knows its
+   length, how much of it is link text, its links, and the chain of container elements
+   (div, section, article, ...) it sits in.
+2. ``select_blocks`` scores containers by the prose they hold (readability's idea: commas and
+   length of low-link-density paragraphs, credited to the parent and, decaying, to the
+   ancestors), picks the best, takes in sibling containers that also hold prose (an article
+   split by ad rails comes out whole), then filters the chosen blocks one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborNode
+
+__all__ = ["RawBlock", "linearize", "select_blocks"]
+
+_BLOCK_KIND = {
+    "p": "paragraph",
+    "h1": "heading",
+    "h2": "heading",
+    "h3": "heading",
+    "h4": "heading",
+    "h5": "heading",
+    "h6": "heading",
+    "li": "list_item",
+    "dt": "paragraph",
+    "dd": "paragraph",
+    "blockquote": "quote",
+    "pre": "code",
+}
+_CONTAINERS = frozenset(
+    {
+        "div",
+        "section",
+        "article",
+        "main",
+        "body",
+        "td",
+        "th",
+        "form",
+        "center",
+        "font",
+        "details",
+        "summary",
+        "address",
+        "fieldset",
+        "table",
+    }
+)
+_BREAKS = (
+    frozenset(_BLOCK_KIND)
+    | _CONTAINERS
+    | frozenset(
+        {"ul", "ol", "dl", "tr", "tbody", "thead", "tfoot", "hr", "br", "caption", "legend", "img"}
+    )
+)
+_WS = re.compile(r"\s+")
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|prose|column", re.I)
+_NEGATIVE = re.compile(
+    r"comment|meta|footer|foot|sidebar|widget|related|share|promo|sponsor|nav|menu|teaser|card",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class RawBlock:
+    kind: str
+    text: str
+    level: int | None
+    link_chars: int
+    links: list[tuple[str, str]]
+    containers: tuple[int, ...]  # mem_ids of container ancestors, outermost first
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+@dataclass(slots=True)
+class _Walk:
+    blocks: list[RawBlock] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    link_chars: int = 0
+    links: list[tuple[str, str]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    containers: list[int] = field(default_factory=list)
+    nodes: dict[int, LexborNode] = field(default_factory=dict)
+    in_link: int = 0
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        text = _WS.sub(" ", "".join(self.parts)).strip()
+        self.parts = []
+        if text:
+            kind, level = self._kind()
+            self.blocks.append(
+                RawBlock(
+                    kind,
+                    text,
+                    level,
+                    min(self.link_chars, len(text)),
+                    self.links,
+                    tuple(self.containers),
+                )
+            )
+        self.link_chars = 0
+        self.links = []
+
+    def _kind(self) -> tuple[str, int | None]:
+        if not self.kinds:
+            return "paragraph", None
+        if "blockquote" in self.kinds:
+            return "quote", None
+        if "pre" in self.kinds:
+            return "code", None
+        tag = self.kinds[-1]
+        kind = _BLOCK_KIND[tag]
+        return kind, int(tag[1]) if kind == "heading" else None
+
+
+def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
+    """Turn the subtree under ``root`` into text blocks in document order."""
+    walk = _Walk()
+    # Stack items: a node to enter, or (node,) to leave.
+    stack: list[LexborNode | tuple[LexborNode]] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            _leave(walk, item[0])
+            continue
+        node = item
+        if node.is_text_node:
+            text = node.text_content or ""
+            if text:
+                walk.parts.append(text)
+                if walk.in_link:
+                    walk.link_chars += len(text.strip())
+            continue
+        if not node.is_element_node:
+            continue
+        tag = node.tag
+        if tag in _BREAKS:
+            walk.flush()
+        if tag in _BLOCK_KIND:
+            walk.kinds.append(tag)
+        elif tag in _CONTAINERS:
+            walk.containers.append(node.mem_id)
+            walk.nodes[node.mem_id] = node
+        elif tag == "a":
+            walk.in_link += 1
+        stack.append((node,))
+        children = []
+        child = node.child
+        while child is not None:
+            children.append(child)
+            child = child.next
+        stack.extend(reversed(children))
+    walk.flush()
+    return walk.blocks, walk.nodes
+
+
+def _leave(walk: _Walk, node: LexborNode) -> None:
+    tag = node.tag
+    if tag == "a":
+        walk.in_link -= 1
+        href = node.attributes.get("href")
+        if href:
+            walk.links.append((href, _WS.sub(" ", node.text(deep=True)).strip()))
+    elif tag in ("pre", "code") and walk.kinds and walk.kinds[-1] == "pre":
+        pass
+    if tag in _BREAKS:
+        walk.flush()
+    if tag in _BLOCK_KIND:
+        walk.kinds.pop()
+    elif tag in _CONTAINERS:
+        walk.containers.pop()
+
+
+def _class_weight(node: LexborNode) -> float:
+    """A multiplier from the container's class and id: content-ish names up, furniture down."""
+    attrs = node.attributes
+    names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
+    if not names:
+        return 1.0
+    weight = 1.0
+    if _NEGATIVE.search(names):
+        weight *= 0.7
+    if _POSITIVE.search(names):
+        weight *= 1.3
+    return weight
+
+
+@dataclass(slots=True)
+class _Stats:
+    """What one container holds: all text, link text, prose (long, link-poor blocks)."""
+
+    text: int = 0
+    links: int = 0
+    prose: int = 0
+    score: float = 0.0
+    parent: int | None = None
+
+
+def _collect(blocks: list[RawBlock]) -> dict[int, _Stats]:
+    stats: dict[int, _Stats] = {}
+    for block in blocks:
+        length = len(block.text)
+        is_prose = length >= 50 and block.link_density < 0.3 and block.kind != "list_item"
+        parent = None
+        for cid in block.containers:
+            stat = stats.get(cid)
+            if stat is None:
+                stat = stats[cid] = _Stats(parent=parent)
+            stat.text += length
+            stat.links += block.link_chars
+            if is_prose:
+                stat.prose += length
+            parent = cid
+        if length < 25 or block.link_density > 0.5 or not block.containers:
+            continue
+        score = 1.0 + block.text.count(",") + block.text.count("，") + min(length / 100, 3.0)
+        for depth, cid in enumerate(reversed(block.containers[-3:])):
+            stats[cid].score += score / (1 + depth) if depth < 2 else score / (depth * 3)
+    return stats
+
+
+def _best_container(stats: dict[int, _Stats], nodes: dict[int, LexborNode]) -> int | None:
+    best_id, best_score = None, 0.0
+    for cid, stat in stats.items():
+        if stat.score <= 0:
+            continue
+        density = stat.links / stat.text if stat.text else 0.0
+        final = stat.score * (1.0 - density) * _class_weight(nodes[cid])
+        if final > best_score:
+            best_id, best_score = cid, final
+    return best_id
+
+
+WIDEN = 0.8
+
+
+def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
+    """Climb to ancestors while what each one adds is mostly prose.
+
+    An article cut into several containers by ad rails or "companion columns" has its
+    paragraphs spread over siblings; their common ancestor adds prose, not furniture.
+    """
+    current = best_id
+    for _ in range(8):
+        stat = stats[current]
+        parent_id = stat.parent
+        if parent_id is None:
+            break
+        parent = stats[parent_id]
+        added_text = parent.text - stat.text
+        added_prose = parent.prose - stat.prose
+        if added_text > 0 and added_prose < WIDEN * added_text:
+            break
+        current = parent_id
+    return current
+
+
+def select_blocks(blocks: list[RawBlock], nodes: dict[int, LexborNode]) -> list[RawBlock]:
+    """The blocks of the main article, in document order."""
+    if not blocks:
+        return []
+    stats = _collect(blocks)
+    best_id = _best_container(stats, nodes)
+    if best_id is None:
+        return [b for b in blocks if b.link_density < 0.5]
+    chosen = _with_twins(_widen(best_id, stats), stats, nodes)
+    return [b for b in blocks if not chosen.isdisjoint(b.containers)]
+
+
+def _with_twins(best_id: int, stats: dict[int, _Stats], nodes: dict[int, LexborNode]) -> set[int]:
+    """The container plus its siblings of the same tag and class: the other parts of a body
+    that ad slots or newsletter boxes cut in pieces (``div.article-body`` twice). A twin must
+    itself read as prose, so a repeated layout class (``div.col``) brings in nothing else."""
+    best = nodes[best_id]
+    chosen = {best_id}
+    signature = best.attributes.get("class")
+    parent = best.parent
+    if not signature or parent is None:
+        return chosen
+    sibling = parent.child
+    while sibling is not None:
+        twin = stats.get(sibling.mem_id)
+        if (
+            twin is not None
+            and twin.prose >= 0.5 * twin.text
+            and sibling.tag == best.tag
+            and sibling.attributes.get("class") == signature
+        ):
+            chosen.add(sibling.mem_id)
+        sibling = sibling.next
+    return chosen

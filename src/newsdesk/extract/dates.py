@@ -1,0 +1,168 @@
+"""Date strings from pages to timezone-aware datetimes, with how precise each one is."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import NamedTuple
+
+__all__ = ["ParsedDate", "parse_date"]
+
+# Precision: a full timestamp with an offset beats a naive time (taken as UTC), which beats
+# a bare date. "The most specific signal wins" compares these.
+WITH_OFFSET, NAIVE_TIME, DATE_ONLY = 3, 2, 1
+
+
+class ParsedDate(NamedTuple):
+    value: datetime
+    precision: int
+
+
+_MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan", "janvier", "januar", "enero", "janeiro", "gennaio"),
+            ("february", "feb", "février", "februar", "febrero", "fevereiro", "febbraio"),
+            ("march", "mar", "mars", "märz", "marzo", "março"),
+            ("april", "apr", "avril", "abril", "aprile"),
+            ("may", "mai", "mayo", "maio", "maggio"),
+            ("june", "jun", "juin", "juni", "junio", "junho", "giugno"),
+            ("july", "jul", "juillet", "juli", "julio", "julho", "luglio"),
+            ("august", "aug", "août", "agosto"),
+            ("september", "sep", "sept", "septembre", "septiembre", "setembro", "settembre"),
+            ("october", "oct", "octobre", "oktober", "octubre", "outubro", "ottobre"),
+            ("november", "nov", "novembre", "noviembre", "novembro"),
+            ("december", "dec", "décembre", "dezember", "diciembre", "dezembro", "dicembre"),
+        ]
+    )
+    for name in names
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DMY = re.compile(
+    rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:de\s+)?({_MONTH_RE})\.?,?\s+(?:de\s+)?(\d{{4}})\b",
+    re.I,
+)
+_NUMERIC = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.I)
+_TZ_ABBR = {
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+    "est": -5,
+    "edt": -4,
+    "cst": -6,
+    "cdt": -5,
+    "mst": -7,
+    "mdt": -6,
+    "pst": -8,
+    "pdt": -7,
+    "bst": 1,
+    "cet": 1,
+    "cest": 2,
+    "ist": 5.5,
+    "jst": 9,
+    "kst": 9,
+    "aest": 10,
+    "aedt": 11,
+}
+_TZ_RE = re.compile(r"\b(" + "|".join(_TZ_ABBR) + r")\b", re.I)
+_OFFSET_NO_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
+
+
+def _sane(value: datetime) -> bool:
+    return 1990 <= value.year <= 2100
+
+
+def parse_date(raw: str | None) -> ParsedDate | None:
+    """Parse ISO 8601, RFC 2822, epoch seconds or milliseconds, or a written-out date.
+
+    Returns None when nothing date-like is found or the year is implausible.
+    """
+    if not raw:
+        return None
+    text = raw.strip()[:200]
+    if not text:
+        return None
+    for parser in (_iso, _epoch, _rfc2822, _written):
+        parsed = parser(text)
+        if parsed is not None and _sane(parsed.value):
+            return parsed
+    return None
+
+
+def _iso(text: str) -> ParsedDate | None:
+    candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    candidate = _OFFSET_NO_COLON.sub(r"\1\2:\3", candidate)
+    try:
+        value = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    if value.tzinfo is not None:
+        return ParsedDate(value, WITH_OFFSET)
+    if "T" in candidate:
+        return ParsedDate(value.replace(tzinfo=UTC), NAIVE_TIME)
+    return ParsedDate(value.replace(tzinfo=UTC), DATE_ONLY)
+
+
+def _epoch(text: str) -> ParsedDate | None:
+    if not re.fullmatch(r"\d{10}(?:\d{3})?", text):
+        return None
+    seconds = int(text) / (1000 if len(text) == 13 else 1)
+    return ParsedDate(datetime.fromtimestamp(seconds, tz=UTC), WITH_OFFSET)
+
+
+def _rfc2822(text: str) -> ParsedDate | None:
+    if not re.match(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d", text):
+        return None
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value.tzinfo is None:
+        return ParsedDate(value.replace(tzinfo=UTC), NAIVE_TIME)
+    return ParsedDate(value, WITH_OFFSET)
+
+
+def _written(text: str) -> ParsedDate | None:
+    match = _MDY.search(text)
+    if match:
+        month, day, year = _MONTHS[match.group(1).lower()], int(match.group(2)), int(match.group(3))
+    else:
+        match = _DMY.search(text)
+        if match:
+            day, month, year = (
+                int(match.group(1)),
+                _MONTHS[match.group(2).lower()],
+                int(match.group(3)),
+            )
+        else:
+            match = _NUMERIC.search(text)
+            if not match:
+                return None
+            year, month, day = (int(g) for g in match.groups())
+    try:
+        value = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    rest = text[match.end() :]
+    time_match = _TIME.search(rest)
+    if not time_match:
+        return ParsedDate(value, DATE_ONLY)
+    hour, minute = int(time_match.group(1)), int(time_match.group(2))
+    second = int(time_match.group(3) or 0)
+    meridiem = (time_match.group(4) or "").lower().replace(".", "")
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        return ParsedDate(value, DATE_ONLY)
+    value = value.replace(hour=hour, minute=minute, second=second)
+    tz_match = _TZ_RE.search(rest[time_match.end() :])
+    if tz_match:
+        offset = timezone(timedelta(hours=_TZ_ABBR[tz_match.group(1).lower()]))
+        return ParsedDate(value.replace(tzinfo=offset), WITH_OFFSET)
+    return ParsedDate(value, NAIVE_TIME)

@@ -1,0 +1,78 @@
+"""The last pass over the chosen blocks: drop what is not story text, and say why.
+
+Structural evidence here (a repeated line, a bare date, leftover markup, the headline again, a
+heading with nothing after it); lexical evidence comes from :func:`newsdesk.clean.classify_line`.
+Every dropped block is returned with its reason, for ``Article.removed``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsdesk.clean import classify_line
+from newsdesk.extract.body import RawBlock
+from newsdesk.extract.dates import parse_date
+from newsdesk.model import Removed
+
+__all__ = ["finish_blocks"]
+
+_MARKUP = re.compile(r"^<[a-z!/][^>]*>", re.I)
+# "By Ann Lee", "Posted by Ann Lee on ...": a label, then up to four capitalised words.
+_BYLINE = re.compile(
+    r"^(?i:(?:posted|written|words|reported|text|story) )?(?i:by|von|por|par|di|door)[: ]+"
+    r"[A-ZÀ-Ý][\w.'’-]+(?: [A-ZÀ-Ý][\w.'’-]+){0,3}"
+    r"(?:$|\s*(?:[,|·•–—-]|and|und|y|et|e|on|am|le|el|il)\s)"
+)
+_SENTENCE = re.compile(r"[.!?][\"'”’]?\s+[A-Z]")
+_DATE_LINE = re.compile(r"^[\w ,.:/@|+-]{6,60}$")
+
+
+def _is_byline(text: str, authors: tuple[str, ...]) -> bool:
+    """A short line near the top naming the author ("By Ann Lee", "Posted by Ann Lee on ...")."""
+    if len(text) > 120 or _SENTENCE.search(text):
+        return False
+    if _BYLINE.match(text):
+        return True
+    return any(name in text for name in authors) and parse_date(text) is not None
+
+
+def _structural_reason(block: RawBlock, seen: set[str]) -> str | None:
+    text = block.text
+    if _MARKUP.match(text):
+        return "boilerplate"
+    if block.link_density >= 0.5 and len(text) <= 200:  # the same teaser link again
+        key = text.casefold()
+        if key in seen:
+            return "boilerplate"
+        seen.add(key)
+    if len(text) <= 60 and _DATE_LINE.match(text) and parse_date(text) is not None:
+        letters = sum(ch.isalpha() for ch in text)
+        if letters <= 24:  # a dateline, not a sentence that mentions a date
+            return "boilerplate"
+    return None
+
+
+def finish_blocks(
+    blocks: list[RawBlock], title: str | None, *, authors: tuple[str, ...] = ()
+) -> tuple[list[RawBlock], list[Removed]]:
+    """Split ``blocks`` into the story's blocks and the removed ones (with reasons)."""
+    title_key = title.casefold() if title else None
+    kept: list[RawBlock] = []
+    removed: list[Removed] = []
+    seen: set[str] = set()
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and block.text.casefold() == title_key:
+            continue  # the headline is metadata, not body text
+        reason = _structural_reason(block, seen)
+        if reason is None and index < 4 and _is_byline(block.text, authors):
+            reason = "boilerplate"
+        if reason is None and block.kind not in ("quote", "code"):
+            reason = classify_line(block.text)
+        if reason is None:
+            kept.append(block)
+        else:
+            removed.append(Removed(text=block.text, reason=reason))
+    while kept and kept[-1].kind == "heading":  # a heading that introduces nothing
+        last = kept.pop()
+        removed.append(Removed(text=last.text, reason="boilerplate"))
+    return kept, removed

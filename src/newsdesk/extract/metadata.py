@@ -1,0 +1,394 @@
+"""Article metadata from every signal a page gives: JSON-LD, OpenGraph, meta tags, microdata,
+``<time>`` elements and byline patterns. Read before the DOM is pruned."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from newsdesk.extract.dates import ParsedDate, parse_date
+from newsdesk.urls import absolute_url, is_http_url
+
+__all__ = ["Metadata", "read_metadata"]
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "newsarticle",
+        "article",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "socialmediaposting",
+        "liveblogposting",
+        "techarticle",
+        "scholarlyarticle",
+        "webpage",
+        "posting",
+        "report",
+        "advertisercontentarticle",
+        "satiricalarticle",
+        "medicalwebpage",
+        "creativework",
+    }
+)
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•:»«/]|::)\s+")
+_BY = re.compile(r"^\s*(?:by|por|von|par|di|de|door|av|przez)\s*[:\-]?\s+", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|&|\by\b|\bund\b|\bet\b|\be\b|\bwith\b|;|\|)\s*", re.I)
+_WS = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class Metadata:
+    url: str | None = None
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+    image: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    article_body: str | None = None
+
+
+def _clean(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _WS.sub(" ", value).strip()
+    return text or None
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    raw = obj.get("@type")
+    values = raw if isinstance(raw, list) else [raw]
+    return {v.lower() for v in values if isinstance(v, str)}
+
+
+def _walk_jsonld(data: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            _walk_jsonld(item, out, depth + 1)
+    elif isinstance(data, dict):
+        if _types(data) & _ARTICLE_TYPES:
+            out.append(data)
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "hasPart", "itemListElement"):
+            if key in data:
+                _walk_jsonld(data[key], out, depth + 1)
+
+
+def _jsonld_objects(tree: LexborHTMLParser) -> tuple[list[dict[str, Any]], str | None]:
+    found: list[dict[str, Any]] = []
+    publisher = None
+    for node in tree.css('script[type="application/ld+json"]'):
+        raw = node.text(deep=True)
+        if not raw or len(raw) > 2_000_000:
+            continue
+        try:
+            data = json.loads(raw.strip().rstrip(";"))
+        except ValueError:
+            continue
+        _walk_jsonld(data, found)
+        if publisher is None:
+            publisher = _publisher_of(data)
+    # Most specific type first: a NewsArticle beats a generic WebPage.
+    found.sort(key=lambda o: "webpage" in _types(o) or "creativework" in _types(o))
+    return found, publisher
+
+
+def _publisher_of(data: Any) -> str | None:
+    items = data if isinstance(data, list) else [data]
+    for item in items:
+        if isinstance(item, dict):
+            pub = item.get("publisher")
+            if isinstance(pub, dict):
+                return _clean(pub.get("name"))
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                for node in graph:
+                    if isinstance(node, dict) and "organization" in _types(node):
+                        return _clean(node.get("name"))
+    return None
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return _names(name) if name else []
+    if isinstance(value, list):
+        return [n for item in value for n in _names(item)]
+    return []
+
+
+def _first_url(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _first_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+    if isinstance(value, list) and value:
+        return _first_url(value[0])
+    return None
+
+
+def _meta_map(tree: LexborHTMLParser) -> tuple[dict[str, str], list[str]]:
+    """First value of each meta name/property, and every ``article:tag`` (it repeats)."""
+    metas: dict[str, str] = {}
+    article_tags: list[str] = []
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        content = attrs.get("content")
+        if key and content and content.strip():
+            key = key.strip().lower()
+            if key == "article:tag":
+                article_tags.append(content.strip())
+            metas.setdefault(key, content.strip())
+    return metas, article_tags
+
+
+def _split_tags(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [t for v in value for t in _split_tags(v)]
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    return []
+
+
+def _clean_author(raw: str) -> list[str]:
+    text = _BY.sub("", _WS.sub(" ", raw).strip())
+    if not text or is_http_url(text) or text.startswith("/"):
+        return []
+    names = []
+    for raw_part in _AUTHOR_SPLIT.split(text):
+        part = raw_part.strip(" .:-–—")
+        if 2 <= len(part) <= 60 and not any(ch.isdigit() for ch in part) and "@" not in part:
+            names.append(part)
+    return names
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = item.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _pick_date(candidates: list[str | None]) -> datetime | None:
+    """The first (most trusted) date; a later signal on the same day with more precision wins."""
+    parsed: list[ParsedDate] = [p for p in map(parse_date, candidates) if p is not None]
+    if not parsed:
+        return None
+    best = parsed[0]
+    for other in parsed[1:]:
+        same_day = abs((other.value - best.value).total_seconds()) < 36 * 3600
+        if other.precision > best.precision and same_day:
+            best = other
+    return best.value
+
+
+def _title_candidates(
+    ld: dict[str, Any], metas: dict[str, str], tree: LexborHTMLParser
+) -> list[str]:
+    title_node = tree.css_first("title")
+    raw = [
+        _clean(ld.get("headline")),
+        _clean(metas.get("og:title")),
+        _clean(metas.get("twitter:title")),
+        _clean(metas.get("headline")),
+        _clean(title_node.text()) if title_node is not None else None,
+    ]
+    return [t for t in raw if t]
+
+
+def _strip_site_name(title: str, site: str | None) -> str:
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    if site:
+        key = site.casefold()
+        kept = [p for p in parts if p.casefold() != key and key not in p.casefold()[: len(key) + 4]]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept) if len(kept) > 1 else kept[0]
+    # Without a known site name, drop a short last (or first) segment.
+    if len(parts[-1]) <= 30 and len(parts[0]) > len(parts[-1]):
+        return (
+            _TITLE_SEPARATORS.split(title, maxsplit=len(parts) - 2)[0]
+            if len(parts) > 2
+            else parts[0]
+        )
+    return title
+
+
+def _pick_title(candidates: list[str], site: str | None, h1_texts: list[str]) -> str | None:
+    if not candidates:
+        return h1_texts[0] if h1_texts else None
+    h1_keys = {h.casefold() for h in h1_texts}
+    for cand in candidates:
+        if cand.casefold() in h1_keys:
+            return cand
+    for cand in candidates:
+        stripped = _strip_site_name(cand, site)
+        if stripped.casefold() in h1_keys:
+            return stripped
+    for h1 in h1_texts:  # an h1 that a candidate starts or ends with is the clean headline
+        key = h1.casefold()
+        if len(h1) > 15 and any(
+            c.casefold().startswith(key) or c.casefold().endswith(key) for c in candidates
+        ):
+            return h1
+    return _strip_site_name(candidates[0], site)
+
+
+def _byline_authors(tree: LexborHTMLParser) -> list[str]:
+    found: list[str] = []
+    for node in tree.css(
+        '[rel="author"], [itemprop="author"], [class*="byline"], [class*="author"]'
+    ):
+        if len(found) >= 4:
+            break
+        if node.attributes.get("itemprop") == "author":
+            name_node = node.css_first('[itemprop="name"]')
+            text = (
+                (name_node.attributes.get("content") or name_node.text())
+                if name_node
+                else node.text()
+            )
+        else:
+            text = node.text(deep=True, separator=" ")
+        text = _WS.sub(" ", text or "").strip()
+        if 3 <= len(text) <= 80:
+            found.extend(_clean_author(text))
+    return found
+
+
+def _microdata(tree: LexborHTMLParser, prop: str) -> str | None:
+    node = tree.css_first(f'[itemprop="{prop}"]')
+    if node is None:
+        return None
+    attrs = node.attributes
+    return attrs.get("content") or attrs.get("datetime") or _clean(node.text())
+
+
+def _time_elements(tree: LexborHTMLParser) -> list[str | None]:
+    out: list[str | None] = []
+    for node in tree.css("time[datetime]")[:5]:
+        out.append(node.attributes.get("datetime"))
+    return out
+
+
+def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
+    """Collect metadata from the unpruned DOM. ``url`` resolves relative URLs."""
+    objects, publisher = _jsonld_objects(tree)
+    ld: dict[str, Any] = objects[0] if objects else {}
+    metas, article_tags = _meta_map(tree)
+    meta = Metadata()
+    html = tree.css_first("html")
+    canonical = tree.css_first('link[rel="canonical"]')
+    canon_href = canonical.attributes.get("href") if canonical is not None else None
+    for cand in (
+        canon_href,
+        metas.get("og:url"),
+        _first_url(ld.get("mainEntityOfPage")),
+        ld.get("url"),
+    ):
+        resolved = absolute_url(cand if isinstance(cand, str) else None, url)
+        if resolved and is_http_url(resolved):
+            meta.url = resolved
+            break
+    meta.site_name = (
+        _clean(metas.get("og:site_name")) or publisher or _clean(metas.get("application-name"))
+    )
+    h1_texts = [t for t in (_clean(h.text()) for h in tree.css("h1")[:3]) if t]
+    meta.title = _pick_title(_title_candidates(ld, metas, tree), meta.site_name, h1_texts)
+    authors = [n for raw in _names(ld.get("author")) for n in _clean_author(raw)]
+    if not authors:
+        for key in (
+            "author",
+            "article:author",
+            "parsely-author",
+            "sailthru.author",
+            "dc.creator",
+            "byl",
+            "citation_author",
+        ):
+            if key in metas:
+                authors = _clean_author(metas[key])
+                if authors:
+                    break
+    if not authors:
+        authors = _byline_authors(tree)
+    meta.authors = _dedupe(authors)
+    meta.published = _pick_date(
+        [
+            ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None,
+            metas.get("article:published_time"),
+            metas.get("datepublished"),
+            _microdata(tree, "datePublished"),
+            metas.get("og:published_time"),
+            metas.get("parsely-pub-date"),
+            metas.get("sailthru.date"),
+            metas.get("pubdate"),
+            metas.get("publishdate"),
+            metas.get("publish-date"),
+            metas.get("dc.date.issued"),
+            metas.get("dc.date"),
+            metas.get("date"),
+            metas.get("citation_publication_date"),
+            ld.get("dateCreated") if isinstance(ld.get("dateCreated"), str) else None,
+            *_time_elements(tree),
+        ]
+    )
+    meta.updated = _pick_date(
+        [
+            ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None,
+            metas.get("article:modified_time"),
+            metas.get("og:updated_time"),
+            metas.get("datemodified"),
+            _microdata(tree, "dateModified"),
+            metas.get("last-modified"),
+        ]
+    )
+    lang = (html.attributes.get("lang") if html is not None else None) or _clean(
+        ld.get("inLanguage")
+    )
+    lang = lang or metas.get("og:locale") or metas.get("content-language")
+    if lang:
+        lang = lang.strip().replace("_", "-")
+        meta.language = lang if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", lang) else None
+    meta.description = (
+        _clean(metas.get("og:description"))
+        or _clean(metas.get("description"))
+        or _clean(ld.get("description"))
+        or _clean(metas.get("twitter:description"))
+    )
+    image = metas.get("og:image") or metas.get("og:image:url") or _first_url(ld.get("image"))
+    meta.image = absolute_url(image or metas.get("twitter:image"), url)
+    section = ld.get("articleSection")
+    if isinstance(section, list):
+        section = section[0] if section else None
+    meta.section = _clean(metas.get("article:section")) or _clean(section)
+    tags = (
+        _split_tags(article_tags)
+        or _split_tags(ld.get("keywords"))
+        or _split_tags(metas.get("news_keywords") or metas.get("keywords"))
+    )
+    meta.tags = _dedupe(tags)[:30]
+    meta.article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else None
+    return meta

@@ -1,0 +1,233 @@
+"""The records that flow through newsdesk, and their one JSON form.
+
+Every record is a frozen, slotted, keyword-only dataclass. Sequences are tuples so a record
+can be shared freely. ``article_to_dict`` / ``article_from_dict`` are the only place that
+turns an Article into JSON-ready values and back (DESIGN §3); each field is documented in
+``docs/article.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "Article",
+    "Block",
+    "BlockKind",
+    "Embed",
+    "Link",
+    "Provenance",
+    "Quote",
+    "Removed",
+    "article_from_dict",
+    "article_from_json",
+    "article_to_dict",
+    "article_to_json",
+]
+
+BlockKind = Literal["paragraph", "heading", "list_item", "quote", "code"]
+BLOCK_KINDS: frozenset[str] = frozenset({"paragraph", "heading", "list_item", "quote", "code"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One structural unit of the body. ``level`` is set for headings (1-6) only."""
+
+    kind: BlockKind
+    text: str
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Embed:
+    """An embedded post or media item (``platform`` is twitter, instagram, youtube, ...)."""
+
+    platform: str
+    url: str
+    id: str | None = None
+    author: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quote:
+    """A direct quotation and, when known, who said it."""
+
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """A link inside the body: absolute URL and anchor text."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provenance:
+    """How the story reached us: relay, outlet, short link, original URL, wire credits."""
+
+    via: str | None = None
+    source: str | None = None
+    link: str | None = None
+    original_url: str | None = None
+    credits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Removed:
+    """A piece of the body that cleaning dropped, and why."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """One clean, structured news story (DESIGN §3)."""
+
+    url: str | None = None
+    fetched_url: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    updated: datetime | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+    image: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    text: str = ""
+    blocks: tuple[Block, ...] = ()
+    embeds: tuple[Embed, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    links: tuple[Link, ...] = ()
+    provenance: Provenance | None = None
+    removed: tuple[Removed, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for name in ("published", "updated"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
+
+
+def _datetime_out(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _datetime_in(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError(f"date {value!r} has no UTC offset")
+    return parsed
+
+
+def article_to_dict(article: Article) -> dict[str, Any]:
+    """The JSON-ready form of an Article: plain dicts, lists, strings and numbers."""
+    prov = article.provenance
+    return {
+        "url": article.url,
+        "fetched_url": article.fetched_url,
+        "title": article.title,
+        "authors": list(article.authors),
+        "published": _datetime_out(article.published),
+        "updated": _datetime_out(article.updated),
+        "site_name": article.site_name,
+        "language": article.language,
+        "description": article.description,
+        "image": article.image,
+        "section": article.section,
+        "tags": list(article.tags),
+        "text": article.text,
+        "blocks": [_block_out(b) for b in article.blocks],
+        "embeds": [
+            {"platform": e.platform, "url": e.url, "id": e.id, "author": e.author, "text": e.text}
+            for e in article.embeds
+        ],
+        "quotes": [{"text": q.text, "speaker": q.speaker} for q in article.quotes],
+        "links": [{"url": link.url, "text": link.text} for link in article.links],
+        "provenance": None
+        if prov is None
+        else {
+            "via": prov.via,
+            "source": prov.source,
+            "link": prov.link,
+            "original_url": prov.original_url,
+            "credits": list(prov.credits),
+        },
+        "removed": [{"text": r.text, "reason": r.reason} for r in article.removed],
+    }
+
+
+def _block_out(block: Block) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": block.kind, "text": block.text}
+    if block.level is not None:
+        out["level"] = block.level
+    return out
+
+
+def article_from_dict(data: dict[str, Any]) -> Article:
+    """Rebuild an Article from :func:`article_to_dict` output (unknown keys are an error)."""
+    known = set(Article.__dataclass_fields__)
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown Article fields: {sorted(unknown)}")
+    prov = data.get("provenance")
+    return Article(
+        url=data.get("url"),
+        fetched_url=data.get("fetched_url"),
+        title=data.get("title"),
+        authors=tuple(data.get("authors") or ()),
+        published=_datetime_in(data.get("published")),
+        updated=_datetime_in(data.get("updated")),
+        site_name=data.get("site_name"),
+        language=data.get("language"),
+        description=data.get("description"),
+        image=data.get("image"),
+        section=data.get("section"),
+        tags=tuple(data.get("tags") or ()),
+        text=data.get("text") or "",
+        blocks=tuple(_block_in(b) for b in data.get("blocks") or ()),
+        embeds=tuple(Embed(**e) for e in data.get("embeds") or ()),
+        quotes=tuple(Quote(**q) for q in data.get("quotes") or ()),
+        links=tuple(Link(**link) for link in data.get("links") or ()),
+        provenance=None
+        if prov is None
+        else Provenance(
+            via=prov.get("via"),
+            source=prov.get("source"),
+            link=prov.get("link"),
+            original_url=prov.get("original_url"),
+            credits=tuple(prov.get("credits") or ()),
+        ),
+        removed=tuple(Removed(**r) for r in data.get("removed") or ()),
+    )
+
+
+def _block_in(data: dict[str, Any]) -> Block:
+    kind = data["kind"]
+    if kind not in BLOCK_KINDS:
+        raise ValueError(f"unknown block kind {kind!r}")
+    return Block(kind=kind, text=data["text"], level=data.get("level"))
+
+
+def article_to_json(article: Article, *, indent: int | None = None) -> str:
+    """Serialise an Article as JSON text (UTF-8 characters kept as they are)."""
+    return json.dumps(article_to_dict(article), ensure_ascii=False, indent=indent)
+
+
+def article_from_json(text: str) -> Article:
+    """Parse JSON text made by :func:`article_to_json`."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("an Article's JSON form is an object")
+    return article_from_dict(data)

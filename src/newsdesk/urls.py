@@ -1,0 +1,219 @@
+"""URL helpers: absolute URLs, canonical form, tracking-parameter removal, social-post URLs.
+
+Pure functions of their input (DESIGN §4.1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+__all__ = [
+    "PostRef",
+    "absolute_url",
+    "canonicalize_url",
+    "classify_post_url",
+    "domain_of",
+    "is_http_url",
+]
+
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "yclid",
+        "igshid",
+        "ref_src",
+        "ref_url",
+        "ocid",
+        "cmpid",
+        "ncid",
+        "_ga",
+        "_gl",
+        "mbid",
+        "smid",
+        "smtyp",
+        "cid",
+        "s_cid",
+        "icid",
+        "ito",
+        "at_medium",
+        "at_campaign",
+        "soc_src",
+        "soc_trk",
+        "xtor",
+        "__twitter_impression",
+        "share",
+        "via",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "_hs", "vero_", "oly_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_http_url(value: str | None) -> bool:
+    """True when ``value`` is an absolute http(s) URL with a host."""
+    if not value:
+        return False
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def absolute_url(href: str | None, base: str | None) -> str | None:
+    """Resolve ``href`` against ``base``; None for empty, script, mail and data links."""
+    if not href:
+        return None
+    href = href.strip()
+    lowered = href[:11].lower()
+    if not href or lowered.startswith(("javascript:", "mailto:", "data:", "tel:", "#")):
+        return None
+    try:
+        resolved = urljoin(base, href) if base else href
+    except ValueError:
+        return None
+    if resolved.startswith("//"):
+        resolved = "https:" + resolved
+    return resolved
+
+
+def canonicalize_url(url: str) -> str:
+    """A stable form of ``url``: lower-case scheme and host, no default port, no fragment,
+    no tracking parameters, remaining query parameters kept in their order.
+
+    Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)``.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.netloc and not host:
+        return url.strip()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    if parts.username:
+        netloc = "@" + netloc
+        netloc = (parts.username + (f":{parts.password}" if parts.password else "")) + netloc
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_EXACT and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    path = parts.path or ("/" if netloc else "")
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def domain_of(url: str | None) -> str | None:
+    """The host of ``url`` without a leading ``www.``; None when there is none."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostRef:
+    """What a social-post or video URL says: its platform, post id and author handle."""
+
+    platform: str
+    url: str
+    id: str | None = None
+    author: str | None = None
+
+
+_POST_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "twitter",
+        re.compile(
+            r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?P<author>[A-Za-z0-9_]{1,15})"
+            r"/status(?:es)?/(?P<id>\d+)",
+            re.I,
+        ),
+    ),
+    (
+        "instagram",
+        re.compile(
+            r"^https?://(?:www\.)?instagram\.com/(?:[\w.]+/)?(?:p|reel|tv)/(?P<id>[\w-]+)", re.I
+        ),
+    ),
+    (
+        "youtube",
+        re.compile(
+            r"^https?://(?:www\.|m\.)?(?:youtube(?:-nocookie)?\.com/(?:watch\?(?:.*&)?v=|embed/|shorts/|v/|live/)"
+            r"|youtu\.be/)(?P<id>[\w-]{6,})",
+            re.I,
+        ),
+    ),
+    ("vimeo", re.compile(r"^https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?(?P<id>\d+)", re.I)),
+    (
+        "tiktok",
+        re.compile(
+            r"^https?://(?:www\.|m\.)?tiktok\.com/(?:@(?P<author>[\w.]+)/video/|embed/(?:v2/)?)"
+            r"(?P<id>\d+)",
+            re.I,
+        ),
+    ),
+    (
+        "facebook",
+        re.compile(
+            r"^https?://(?:www\.|m\.)?facebook\.com/(?P<author>[\w.]+)/(?:posts|videos)/(?P<id>[\w.]+)",
+            re.I,
+        ),
+    ),
+    (
+        "bluesky",
+        re.compile(r"^https?://bsky\.app/profile/(?P<author>[\w.:-]+)/post/(?P<id>[\w]+)", re.I),
+    ),
+    (
+        "mastodon",
+        re.compile(r"^https?://[\w.-]+\.[a-z]{2,}/@(?P<author>\w+)/(?P<id>\d{6,})", re.I),
+    ),
+)
+
+
+# Platforms whose post URL follows from the id alone (embed URLs become the public one).
+_POST_URLS = {
+    "youtube": "https://www.youtube.com/watch?v={id}",
+    "vimeo": "https://vimeo.com/{id}",
+}
+
+
+def classify_post_url(url: str) -> PostRef | None:
+    """Recognise a social-post or video URL (tweet, Instagram post, YouTube video, ...).
+
+    Tracking parameters are removed from the returned URL. None when ``url`` is not one.
+    """
+    for platform, pattern in _POST_PATTERNS:
+        match = pattern.match(url)
+        if match:
+            groups = match.groupdict()
+            author = groups.get("author")
+            if author:
+                author = author.lstrip("@")
+            post_id = groups.get("id")
+            return PostRef(
+                platform=platform,
+                url=_POST_URLS[platform].format(id=post_id)
+                if platform in _POST_URLS
+                else canonicalize_url(url),
+                id=groups.get("id"),
+                author=author,
+            )
+    return None

@@ -1,0 +1,30 @@
+import inspect
+
+import newsdesk
+
+
+def test_public_api_is_exactly_all() -> None:
+    assert sorted(newsdesk.__all__) == [
+        "Article",
+        "Block",
+        "Embed",
+        "ExtractionError",
+        "Link",
+        "NewsdeskError",
+        "Provenance",
+        "Quote",
+        "Removed",
+        "__version__",
+        "article_from_dict",
+        "article_from_json",
+        "article_to_dict",
+        "article_to_json",
+        "extract",
+    ]
+    for name in newsdesk.__all__:
+        assert hasattr(newsdesk, name), name
+
+
+def test_extract_signature_has_at_most_two_positionals() -> None:
+    params = inspect.signature(newsdesk.extract).parameters
+    assert list(params) == ["html", "url"]
