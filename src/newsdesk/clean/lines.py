@@ -21,6 +21,7 @@ _WS = re.compile(r"\s+")
 # Longest line each reason may remove; cookie and consent notices run long.
 _MAX_CHARS = {"cookie": 600, "promo": 300, "credit": 200, "comments": 200}
 _DEFAULT_MAX = 160
+_LONGEST = max(_MAX_CHARS.values())
 
 
 def _load() -> dict[str, re.Pattern[str]]:
@@ -45,12 +46,16 @@ _LEXICON = _load()
 
 def classify_line(line: str) -> str | None:
     """The junk reason for ``line`` (``teaser``, ``ad``, ``cookie``, ...), or None to keep it."""
+    if len(line) > 2 * _LONGEST:  # cheap exit for paragraphs of prose
+        return None
     text = _WS.sub(" ", line).strip()
-    if not text or len(text) > 600:
+    if not text or len(text) > _LONGEST:
         return None
     for reason, pattern in _LEXICON.items():
+        if len(text) > _MAX_CHARS.get(reason, _DEFAULT_MAX):
+            continue
         match = pattern.match(text)
-        if match is None or len(text) > _MAX_CHARS.get(reason, _DEFAULT_MAX):
+        if match is None:
             continue
         if reason == "teaser" and not _teaser_shape(text, match.end()):
             continue
