@@ -232,7 +232,7 @@ def print_table(results: list[dict[str, object]], n_pages: int, passes: int) -> 
     print("|---|---|---|---|---|---|---|")
     for row in results:
 
-        def fmt(key: str, spec: str) -> str:
+        def fmt(key: str, spec: str, row: dict[str, object] = row) -> str:
             value = row.get(key)
             return format(value, spec) if isinstance(value, int | float) else "–"
 
