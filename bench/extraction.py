@@ -226,9 +226,8 @@ def main() -> int:
 
 def print_table(results: list[dict[str, object]], n_pages: int, passes: int) -> None:
     print(f"\n{n_pages} pages, {passes} passes in alternation, median pass time\n")
-    print(
-        "| system | F1 | precision | recall | pages/s | × trafilatura | peak RSS over the pages (MB) |"
-    )
+    header = "system | F1 | precision | recall | pages/s | × trafilatura | peak RSS (MB)"
+    print(f"| {header} |")
     print("|---|---|---|---|---|---|---|")
     for row in results:
 
