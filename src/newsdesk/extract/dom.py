@@ -246,14 +246,17 @@ _NAMED_TAGS = (
 _NAMED_SELECTOR = "[class], [id]"
 # Lexbor's numeric tag ids for those tags (read from the parser itself, so they always match
 # the installed version): comparing ints is cheaper than building each node's tag name.
-_NAMED_TAG_IDS = frozenset(
-    node.tag_id
-    for node in LexborHTMLParser(
-        "".join(f"<{tag}></{tag}>" for tag in _NAMED_TAGS if tag not in ("tbody", "tr", "td"))
+def _tag_ids(tags: tuple[str, ...]) -> frozenset[int]:
+    sample = LexborHTMLParser(
+        "".join(f"<{tag}></{tag}>" for tag in tags if tag not in ("tbody", "tr", "td"))
         + "<table><tbody><tr><td></td></tr></tbody></table>"
-    ).root.traverse()
-    if node.tag in _NAMED_TAGS
-)
+    )
+    root = sample.root
+    assert root is not None
+    return frozenset(node.tag_id for node in root.traverse() if node.tag in tags)
+
+
+_NAMED_TAG_IDS = _tag_ids(_NAMED_TAGS)
 _KEEP_TAGS = frozenset({"html", "body", "main", "article"})
 
 
