@@ -244,6 +244,8 @@ _NAMED_TAGS = (
     "iframe",
 )
 _NAMED_SELECTOR = "[class], [id]"
+
+
 # Lexbor's numeric tag ids for those tags (read from the parser itself, so they always match
 # the installed version): comparing ints is cheaper than building each node's tag name.
 def _tag_ids(tags: tuple[str, ...]) -> frozenset[int]:
