@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from newsdesk.errors import ExtractionError
 from newsdesk.extract.body import RawBlock, linearize, select_blocks
-from newsdesk.extract.decode import decode_html, reject_binary
+from newsdesk.extract.decode import decode_page, reject_binary
 from newsdesk.extract.dom import parse, prune
 from newsdesk.extract.embeds import CHROME_SELECTOR, find_embeds
 from newsdesk.extract.finish import finish_blocks
@@ -28,16 +28,18 @@ _WORD = re.compile(r"\w")
 _WS = re.compile(r"\s+")
 
 
-def _as_text(html: str | bytes) -> str:
+def _as_text(html: str | bytes) -> tuple[str, bytes | None]:
+    """The page as text, and as UTF-8 bytes when the input already was exactly that."""
     if isinstance(html, bytes | bytearray | memoryview):
         data = bytes(html)
         if not data.strip():
             raise ExtractionError("input is empty")
         reject_binary(data)
-        return decode_html(data)
+        text, encoding = decode_page(data)
+        return text, data if encoding == "utf-8" else None
     if not isinstance(html, str):
         raise ExtractionError(f"extract() takes str or bytes, not {type(html).__name__}")
-    return html
+    return html, None
 
 
 def extract(html: str | bytes, url: str | None = None) -> Article:
@@ -50,13 +52,13 @@ def extract(html: str | bytes, url: str | None = None) -> Article:
     Raises :class:`~newsdesk.errors.ExtractionError` when the input is empty, is not HTML
     (a PDF, an image, binary data) or holds no text at all. Broken markup is not an error.
     """
-    text = _as_text(html)
+    text, utf8 = _as_text(html)
     if not text.strip():
         raise ExtractionError("input is empty")
     sample = text[:4096]
     if len(_CONTROL.findall(sample)) > len(sample) // 10:
         raise ExtractionError("input is binary data, not an HTML page")
-    tree = parse(text)
+    tree = parse(text, utf8)
     meta = read_metadata(tree, url)
     embeds = find_embeds(tree, meta.url or url)
     chrome = _remove_embed_chrome(tree)

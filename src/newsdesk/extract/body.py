@@ -127,26 +127,28 @@ class _Walk:
 def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
     """Turn the subtree under ``root`` into text blocks in document order."""
     walk = _Walk()
-    # Stack items: a node to enter, or (node,) to leave.
-    stack: list[LexborNode | tuple[LexborNode]] = [root]
+    parts = walk.parts
+    # Stack items: (node, None) to enter a node, (node, tag) to leave an element.
+    stack: list[tuple[LexborNode, str | None]] = [(root, None)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            _leave(walk, item[0])
+        node, leaving = stack.pop()
+        if leaving is not None:
+            _leave(walk, node, leaving)
+            parts = walk.parts
             continue
-        node = item
-        if node.is_text_node:
-            text = node.text_content or ""
+        tag = node.tag
+        if tag == "-text":
+            text = node.text_content
             if text:
-                walk.parts.append(text)
+                parts.append(text)
                 if walk.in_link:
                     walk.link_chars += len(text.strip())
             continue
-        if not node.is_element_node:
+        if tag is None or tag[0] == "-":  # comments, doctype
             continue
-        tag = node.tag
         if tag in _BREAKS:
             walk.flush()
+            parts = walk.parts
         if tag in _BLOCK_KIND:
             walk.kinds.append(tag)
         elif tag in _CONTAINERS:
@@ -154,26 +156,20 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
             walk.nodes[node.mem_id] = node
         elif tag == "a":
             walk.in_link += 1
-        stack.append((node,))
-        children = []
-        child = node.child
-        while child is not None:
-            children.append(child)
-            child = child.next
-        stack.extend(reversed(children))
+        stack.append((node, tag))
+        children = [(child, None) for child in node.iter(include_text=True)]
+        children.reverse()
+        stack.extend(children)
     walk.flush()
     return walk.blocks, walk.nodes
 
 
-def _leave(walk: _Walk, node: LexborNode) -> None:
-    tag = node.tag
+def _leave(walk: _Walk, node: LexborNode, tag: str) -> None:
     if tag == "a":
         walk.in_link -= 1
         href = node.attributes.get("href")
         if href:
             walk.links.append((href, _WS.sub(" ", node.text(deep=True)).strip()))
-    elif tag in ("pre", "code") and walk.kinds and walk.kinds[-1] == "pre":
-        pass
     if tag in _BREAKS:
         walk.flush()
     if tag in _BLOCK_KIND:

@@ -9,7 +9,7 @@ from charset_normalizer import from_bytes
 
 from newsdesk.errors import ExtractionError
 
-__all__ = ["decode_html", "reject_binary"]
+__all__ = ["decode_html", "decode_page", "reject_binary"]
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -79,31 +79,35 @@ def _normalise_label(label: str) -> str | None:
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str:
-    """Decode an HTML page.
+    """Decode an HTML page (see :func:`decode_page` for the order of evidence)."""
+    return decode_page(data, declared)[0]
 
-    Order of evidence: a byte-order mark; then strict UTF-8 when the bytes are valid UTF-8
-    (valid multi-byte UTF-8 is practically never an accident, so it beats a declaration of a
-    single-byte charset); then the declared charset (``declared``, e.g. from an HTTP header, or
-    the page's ``<meta charset>``) when the bytes decode under it; then detection.
+
+def decode_page(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode an HTML page; return the text and the name of the encoding used.
+
+    Order of evidence: a byte-order mark (reported as ``utf-8-sig``, ``utf-16-le``, ...);
+    then strict UTF-8 when the bytes are valid UTF-8 (valid multi-byte UTF-8 is practically
+    never an accident, so it beats a declaration of a single-byte charset); then the declared
+    charset (``declared``, e.g. from an HTTP header, or the page's ``<meta charset>``) when the
+    bytes decode under it; then detection (charset-normalizer); then windows-1252.
     """
     bom = _bom_encoding(data)
     if bom:
-        return (
-            data[len(codecs.BOM_UTF8) if bom == "utf-8" else 0 :]
-            .decode(bom, "replace")
-            .lstrip("\ufeff")
-        )
+        skip = len(codecs.BOM_UTF8) if bom == "utf-8" else 0
+        text = data[skip:].decode(bom, "replace").lstrip("\ufeff")
+        return text, "utf-8-sig" if bom == "utf-8" else bom
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     label = (_normalise_label(declared) if declared else None) or _declared(data)
     if label and label != "utf-8":
         try:
-            return data.decode(label)
+            return data.decode(label), label
         except (UnicodeDecodeError, LookupError):
             pass
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
-        return data.decode(best.encoding, "replace")
-    return data.decode("cp1252", "replace")
+        return data.decode(best.encoding, "replace"), best.encoding
+    return data.decode("cp1252", "replace"), "cp1252"

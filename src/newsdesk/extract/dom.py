@@ -293,8 +293,14 @@ def _flatten_deep_nesting(html: str) -> str:
     return _NESTING_TAG.sub(keep_shallow, html)
 
 
-def parse(html: str) -> LexborHTMLParser:
-    """Parse ``html`` into a Lexbor DOM (never raises on broken markup; linear time)."""
+def parse(html: str, utf8: bytes | None = None) -> LexborHTMLParser:
+    """Parse ``html`` into a Lexbor DOM (never raises on broken markup; linear time).
+
+    ``utf8``, when given, is ``html`` encoded as UTF-8 (the page as fetched): Lexbor takes it
+    as it is, which spares encoding the text again.
+    """
+    if utf8 is not None and utf8.count(b"<") <= MAX_DEPTH:
+        return LexborHTMLParser(utf8)
     return LexborHTMLParser(_flatten_deep_nesting(html))
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsdesk.extract.dates import ParsedDate, parse_date
 from newsdesk.urls import absolute_url, is_http_url
@@ -61,6 +61,47 @@ class Metadata:
     article_body: str | None = None
 
 
+_SIGNAL_SELECTOR = (
+    'meta, script[type="application/ld+json"], title, link[rel="canonical"], h1, '
+    'time[datetime], [itemprop="datePublished"], [itemprop="dateModified"]'
+)
+
+
+@dataclass(slots=True)
+class _Signals:
+    """Every element metadata is read from, found in one pass of the selector engine."""
+
+    metas: list[LexborNode] = field(default_factory=list)
+    jsonld: list[LexborNode] = field(default_factory=list)
+    title: LexborNode | None = None
+    canonical: LexborNode | None = None
+    h1s: list[LexborNode] = field(default_factory=list)
+    times: list[LexborNode] = field(default_factory=list)
+    itemprops: dict[str, LexborNode] = field(default_factory=dict)
+
+
+def _gather(tree: LexborHTMLParser) -> _Signals:
+    signals = _Signals()
+    for node in tree.css(_SIGNAL_SELECTOR):
+        tag = node.tag
+        if tag == "meta":
+            signals.metas.append(node)
+        elif tag == "script":
+            signals.jsonld.append(node)
+        elif tag == "title":
+            signals.title = signals.title or node
+        elif tag == "link":
+            signals.canonical = signals.canonical or node
+        elif tag == "h1":
+            signals.h1s.append(node)
+        elif tag == "time":
+            signals.times.append(node)
+        prop = node.attributes.get("itemprop") if tag != "meta" else None
+        if prop in ("datePublished", "dateModified"):
+            signals.itemprops.setdefault(prop, node)
+    return signals
+
+
 def _clean(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -88,10 +129,10 @@ def _walk_jsonld(data: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
                 _walk_jsonld(data[key], out, depth + 1)
 
 
-def _jsonld_objects(tree: LexborHTMLParser) -> tuple[list[dict[str, Any]], str | None]:
+def _jsonld_objects(signals: _Signals) -> tuple[list[dict[str, Any]], str | None]:
     found: list[dict[str, Any]] = []
     publisher = None
-    for node in tree.css('script[type="application/ld+json"]'):
+    for node in signals.jsonld:
         raw = node.text(deep=True)
         if not raw or len(raw) > 2_000_000:
             continue
@@ -143,11 +184,11 @@ def _first_url(value: Any) -> str | None:
     return None
 
 
-def _meta_map(tree: LexborHTMLParser) -> tuple[dict[str, str], list[str]]:
+def _meta_map(signals: _Signals) -> tuple[dict[str, str], list[str]]:
     """First value of each meta name/property, and every ``article:tag`` (it repeats)."""
     metas: dict[str, str] = {}
     article_tags: list[str] = []
-    for node in tree.css("meta"):
+    for node in signals.metas:
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
         content = attrs.get("content")
@@ -203,10 +244,8 @@ def _pick_date(candidates: list[str | None]) -> datetime | None:
     return best.value
 
 
-def _title_candidates(
-    ld: dict[str, Any], metas: dict[str, str], tree: LexborHTMLParser
-) -> list[str]:
-    title_node = tree.css_first("title")
+def _title_candidates(ld: dict[str, Any], metas: dict[str, str], signals: _Signals) -> list[str]:
+    title_node = signals.title
     raw = [
         _clean(ld.get("headline")),
         _clean(metas.get("og:title")),
@@ -278,29 +317,30 @@ def _byline_authors(tree: LexborHTMLParser) -> list[str]:
     return found
 
 
-def _microdata(tree: LexborHTMLParser, prop: str) -> str | None:
-    node = tree.css_first(f'[itemprop="{prop}"]')
+def _microdata(signals: _Signals, prop: str) -> str | None:
+    node = signals.itemprops.get(prop)
     if node is None:
         return None
     attrs = node.attributes
     return attrs.get("content") or attrs.get("datetime") or _clean(node.text())
 
 
-def _time_elements(tree: LexborHTMLParser) -> list[str | None]:
+def _time_elements(signals: _Signals) -> list[str | None]:
     out: list[str | None] = []
-    for node in tree.css("time[datetime]")[:5]:
+    for node in signals.times[:5]:
         out.append(node.attributes.get("datetime"))
     return out
 
 
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     """Collect metadata from the unpruned DOM. ``url`` resolves relative URLs."""
-    objects, publisher = _jsonld_objects(tree)
+    signals = _gather(tree)
+    objects, publisher = _jsonld_objects(signals)
     ld: dict[str, Any] = objects[0] if objects else {}
-    metas, article_tags = _meta_map(tree)
+    metas, article_tags = _meta_map(signals)
     meta = Metadata()
-    html = tree.css_first("html")
-    canonical = tree.css_first('link[rel="canonical"]')
+    html = tree.root
+    canonical = signals.canonical
     canon_href = canonical.attributes.get("href") if canonical is not None else None
     for cand in (
         canon_href,
@@ -315,8 +355,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     meta.site_name = (
         _clean(metas.get("og:site_name")) or publisher or _clean(metas.get("application-name"))
     )
-    h1_texts = [t for t in (_clean(h.text()) for h in tree.css("h1")[:3]) if t]
-    meta.title = _pick_title(_title_candidates(ld, metas, tree), meta.site_name, h1_texts)
+    h1_texts = [t for t in (_clean(h.text()) for h in signals.h1s[:3]) if t]
+    meta.title = _pick_title(_title_candidates(ld, metas, signals), meta.site_name, h1_texts)
     authors = [n for raw in _names(ld.get("author")) for n in _clean_author(raw)]
     if not authors:
         for key in (
@@ -340,7 +380,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None,
             metas.get("article:published_time"),
             metas.get("datepublished"),
-            _microdata(tree, "datePublished"),
+            _microdata(signals, "datePublished"),
             metas.get("og:published_time"),
             metas.get("parsely-pub-date"),
             metas.get("sailthru.date"),
@@ -352,7 +392,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             metas.get("date"),
             metas.get("citation_publication_date"),
             ld.get("dateCreated") if isinstance(ld.get("dateCreated"), str) else None,
-            *_time_elements(tree),
+            *_time_elements(signals),
         ]
     )
     meta.updated = _pick_date(
@@ -361,7 +401,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             metas.get("article:modified_time"),
             metas.get("og:updated_time"),
             metas.get("datemodified"),
-            _microdata(tree, "dateModified"),
+            _microdata(signals, "dateModified"),
             metas.get("last-modified"),
         ]
     )
