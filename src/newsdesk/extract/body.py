@@ -59,7 +59,6 @@ _BREAKS = (
         {"ul", "ol", "dl", "tr", "tbody", "thead", "tfoot", "hr", "br", "caption", "legend", "img"}
     )
 )
-_WS = re.compile(r"\s+")
 _POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|prose|column", re.I)
 _NEGATIVE = re.compile(
     r"comment|meta|footer|foot|sidebar|widget|related|share|promo|sponsor|nav|menu|teaser|card",
@@ -95,7 +94,7 @@ class _Walk:
     def flush(self) -> None:
         if not self.parts:
             return
-        text = _WS.sub(" ", "".join(self.parts)).strip()
+        text = " ".join("".join(self.parts).split())  # collapse whitespace (NBSP too)
         self.parts = []
         if text:
             kind, level = self._kind()
@@ -169,7 +168,7 @@ def _leave(walk: _Walk, node: LexborNode, tag: str) -> None:
         walk.in_link -= 1
         href = node.attributes.get("href")
         if href:
-            walk.links.append((href, _WS.sub(" ", node.text(deep=True)).strip()))
+            walk.links.append((href, " ".join(node.text(deep=True).split())))
     if tag in _BREAKS:
         walk.flush()
     if tag in _BLOCK_KIND:
