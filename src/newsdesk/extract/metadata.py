@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -40,9 +41,27 @@ _ARTICLE_TYPES = frozenset(
     }
 )
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•:»«/]|::)\s+")
-_BY = re.compile(r"^\s*(?:by|por|von|par|di|de|door|av|przez)\s*[:\-]?\s+", re.I)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|&|\by\b|\bund\b|\bet\b|\be\b|\bwith\b|;|\|)\s*", re.I)
+_BY = re.compile(
+    r"^\s*(?:(?:posted|written|words|story|text|reported)\s+)?"
+    r"(?:by|por|von|par|di|de|door|av|przez)\s*[:\-]?\s+",
+    re.I,
+)
+# Connectors between names are lower-case words ("Ann Lee and Bo Chen"): an upper-case "E."
+# is a middle initial, not Portuguese "e".
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|&|;|\||\s(?:and|AND|y|und|et|e|with)\s)\s*")
 _WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_PUBLISHED_LINE = re.compile(r"^\s*(?:by|published|posted|por|von|par|di)\b", re.I)
+_UPDATED = re.compile(r"^\s*(?:updated|modified|last (?:updated|modified))\b", re.I)
+# Where a byline's names end: a date, "on Monday", "Updated ...", a separator.
+_BYLINE_TAIL = re.compile(
+    r"\s(?:on|updated|published|posted|am|le|el|il|em)\s|\s[-–—|•·]\s|\d|\s@", re.I
+)
+# Short page furniture that states when (and often by whom) a story was published.
+_VISIBLE_META = (
+    '[class*="byline"]:not(form *), [class*="meta"]:not(form *), [class*="date"]:not(form *), '
+    '[class*="publish"]:not(form *), [class*="posted"]:not(form *), time'
+)
 
 
 @dataclass(slots=True)
@@ -105,7 +124,7 @@ def _gather(tree: LexborHTMLParser) -> _Signals:
 def _clean(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    text = _WS.sub(" ", value).strip()
+    text = _WS.sub(" ", html.unescape(value) if "&" in value else value).strip()
     return text or None
 
 
@@ -163,6 +182,11 @@ def _publisher_of(data: Any) -> str | None:
     return None
 
 
+def _all_ld(objects: list[dict[str, Any]], key: str) -> list[str | None]:
+    """``key`` from every JSON-LD article object, most specific type first."""
+    return [obj[key] for obj in objects if isinstance(obj.get(key), str)]
+
+
 def _names(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -210,12 +234,13 @@ def _split_tags(value: Any) -> list[str]:
 
 def _clean_author(raw: str) -> list[str]:
     text = _BY.sub("", _WS.sub(" ", raw).strip())
+    text = _BYLINE_TAIL.split(text, maxsplit=1)[0]  # "Ann Lee on Monday, ..." -> "Ann Lee"
     if not text or is_http_url(text) or text.startswith("/"):
         return []
     names = []
     for raw_part in _AUTHOR_SPLIT.split(text):
         part = raw_part.strip(" .:-–—")
-        if 2 <= len(part) <= 60 and not any(ch.isdigit() for ch in part) and "@" not in part:
+        if 2 <= len(part) <= 60 and not any(ch.isdigit() or ch in "@()[]{}<>" for ch in part):
             names.append(part)
     return names
 
@@ -229,6 +254,17 @@ def _dedupe(items: list[str]) -> list[str]:
             seen.add(key)
             out.append(item)
     return out
+
+
+def _dedupe_names(names: list[str]) -> list[str]:
+    """Drop repeats, and a name that merely extends another ("Ann Lee Staff Writer")."""
+    unique = _dedupe(names)
+    keys = [n.casefold() for n in unique]
+    return [
+        name
+        for name, key in zip(unique, keys, strict=True)
+        if not any(other != key and key.startswith(other + " ") for other in keys)
+    ]
 
 
 def _pick_date(candidates: list[str | None]) -> datetime | None:
@@ -275,6 +311,13 @@ def _strip_site_name(title: str, site: str | None) -> str:
     return title
 
 
+def _similar(a: str, b: str) -> bool:
+    words_a, words_b = set(_WORD.findall(a.casefold())), set(_WORD.findall(b.casefold()))
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / len(words_a | words_b) >= 0.7
+
+
 def _pick_title(candidates: list[str], site: str | None, h1_texts: list[str]) -> str | None:
     if not candidates:
         return h1_texts[0] if h1_texts else None
@@ -286,6 +329,9 @@ def _pick_title(candidates: list[str], site: str | None, h1_texts: list[str]) ->
         stripped = _strip_site_name(cand, site)
         if stripped.casefold() in h1_keys:
             return stripped
+    for h1 in h1_texts:  # the visible headline, when a candidate is nearly the same words
+        if len(h1) > 15 and any(_similar(h1, c) for c in candidates):
+            return h1
     for h1 in h1_texts:  # an h1 that a candidate starts or ends with is the clean headline
         key = h1.casefold()
         if len(h1) > 15 and any(
@@ -298,7 +344,8 @@ def _pick_title(candidates: list[str], site: str | None, h1_texts: list[str]) ->
 def _byline_authors(tree: LexborHTMLParser) -> list[str]:
     found: list[str] = []
     for node in tree.css(
-        '[rel="author"], [itemprop="author"], [class*="byline"], [class*="author"]'
+        '[rel="author"]:not(form *), [itemprop="author"]:not(form *), '
+        '[class*="byline"]:not(form *), [class*="author"]:not(form *)'
     ):
         if len(found) >= 4:
             break
@@ -314,7 +361,32 @@ def _byline_authors(tree: LexborHTMLParser) -> list[str]:
         text = _WS.sub(" ", text or "").strip()
         if 3 <= len(text) <= 80:
             found.extend(_clean_author(text))
+    if not found:
+        for text in _visible_meta_texts(tree):
+            if _BY.match(text):
+                found.extend(_clean_author(text))
+                break
     return found
+
+
+def _visible_meta_texts(tree: LexborHTMLParser) -> list[str]:
+    """Short texts of byline and date furniture, in page order (the first twenty)."""
+    texts = []
+    for node in tree.css(_VISIBLE_META)[:40]:
+        text = _WS.sub(" ", node.text(deep=True, separator=" ")).strip()
+        if 6 <= len(text) <= 150:
+            texts.append(text)
+            if len(texts) == 20:
+                break
+    return texts
+
+
+def _visible_date(tree: LexborHTMLParser) -> str | None:
+    """A date stated in byline or date furniture ("By Ann Lee on Monday, May 4th, 2026")."""
+    texts = [t for t in _visible_meta_texts(tree) if not _UPDATED.match(t)]
+    # A byline or "Published" line first: other date furniture may belong to other stories.
+    texts.sort(key=lambda t: not _PUBLISHED_LINE.match(t))
+    return next((t for t in texts if parse_date(t) is not None), None)
 
 
 def _microdata(signals: _Signals, prop: str) -> str | None:
@@ -339,7 +411,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     ld: dict[str, Any] = objects[0] if objects else {}
     metas, article_tags = _meta_map(signals)
     meta = Metadata()
-    html = tree.root
+    root = tree.root
     canonical = signals.canonical
     canon_href = canonical.attributes.get("href") if canonical is not None else None
     for cand in (
@@ -374,10 +446,10 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
                     break
     if not authors:
         authors = _byline_authors(tree)
-    meta.authors = _dedupe(authors)
+    meta.authors = _dedupe_names(authors)
     meta.published = _pick_date(
         [
-            ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None,
+            *_all_ld(objects, "datePublished"),
             metas.get("article:published_time"),
             metas.get("datepublished"),
             _microdata(signals, "datePublished"),
@@ -394,10 +466,10 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             ld.get("dateCreated") if isinstance(ld.get("dateCreated"), str) else None,
             *_time_elements(signals),
         ]
-    )
+    ) or _pick_date([_visible_date(tree)])
     meta.updated = _pick_date(
         [
-            ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None,
+            *_all_ld(objects, "dateModified"),
             metas.get("article:modified_time"),
             metas.get("og:updated_time"),
             metas.get("datemodified"),
@@ -405,7 +477,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             metas.get("last-modified"),
         ]
     )
-    lang = (html.attributes.get("lang") if html is not None else None) or _clean(
+    lang = (root.attributes.get("lang") if root is not None else None) or _clean(
         ld.get("inLanguage")
     )
     lang = lang or metas.get("og:locale") or metas.get("content-language")
