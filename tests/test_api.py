@@ -7,7 +7,11 @@ def test_public_api_is_exactly_all() -> None:
     assert sorted(newsdesk.__all__) == [
         "Article",
         "Block",
+        "Boilerplate",
+        "BoilerplateCounter",
+        "CleanError",
         "Embed",
+        "ExtractOptions",
         "ExtractionError",
         "Link",
         "NewsdeskError",
@@ -19,6 +23,7 @@ def test_public_api_is_exactly_all() -> None:
         "article_from_json",
         "article_to_dict",
         "article_to_json",
+        "clean_text",
         "extract",
     ]
     for name in newsdesk.__all__:
@@ -27,4 +32,8 @@ def test_public_api_is_exactly_all() -> None:
 
 def test_extract_signature_has_at_most_two_positionals() -> None:
     params = inspect.signature(newsdesk.extract).parameters
-    assert list(params) == ["html", "url"]
+    assert list(params) == ["html", "url", "options"]
+    assert params["options"].kind is inspect.Parameter.KEYWORD_ONLY
+    params = inspect.signature(newsdesk.clean_text).parameters
+    assert list(params) == ["text", "url", "source", "boilerplate"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(params.values())[1:])

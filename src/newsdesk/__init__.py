@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from newsdesk.errors import ExtractionError, NewsdeskError
-from newsdesk.extract import extract
+from newsdesk.clean import Boilerplate, BoilerplateCounter, clean_text
+from newsdesk.errors import CleanError, ExtractionError, NewsdeskError
+from newsdesk.extract import ExtractOptions, extract
 from newsdesk.model import (
     Article,
     Block,
@@ -27,7 +28,11 @@ from newsdesk.model import (
 __all__ = [
     "Article",
     "Block",
+    "Boilerplate",
+    "BoilerplateCounter",
+    "CleanError",
     "Embed",
+    "ExtractOptions",
     "ExtractionError",
     "Link",
     "NewsdeskError",
@@ -39,6 +44,7 @@ __all__ = [
     "article_from_json",
     "article_to_dict",
     "article_to_json",
+    "clean_text",
     "extract",
 ]
 

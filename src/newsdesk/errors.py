@@ -4,6 +4,7 @@
 
     NewsdeskError
     ├── ExtractionError      the input cannot be turned into an Article (empty, binary, no text)
+    ├── CleanError           plain text cannot be cleaned (empty, binary)
     ├── FeedParseError       a feed body is unusable
     ├── FetchError           an outbound request failed
     ├── StoreError           the database refused an operation
@@ -16,6 +17,7 @@ failed and what to do next.
 from __future__ import annotations
 
 __all__ = [
+    "CleanError",
     "ConfigError",
     "ExtractionError",
     "FeedParseError",
@@ -31,6 +33,10 @@ class NewsdeskError(Exception):
 
 class ExtractionError(NewsdeskError):
     """The input could not be turned into an Article (empty, not HTML, or no text at all)."""
+
+
+class CleanError(NewsdeskError):
+    """Plain text could not be cleaned into an Article (empty, or binary data)."""
 
 
 class FeedParseError(NewsdeskError):

@@ -8,9 +8,11 @@ whole page (``metadata``, ``embeds``), prune furniture (``dom``), find the artic
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser
 
+from newsdesk.clean import Boilerplate, repair_blocks
 from newsdesk.errors import ExtractionError
 from newsdesk.extract.body import RawBlock, linearize, select_blocks
 from newsdesk.extract.decode import decode_page, reject_binary
@@ -21,7 +23,7 @@ from newsdesk.extract.metadata import Metadata, read_metadata
 from newsdesk.model import Article, Block, Embed, Link, Removed
 from newsdesk.urls import absolute_url, canonicalize_url, is_http_url
 
-__all__ = ["extract"]
+__all__ = ["ExtractOptions", "extract"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _WORD = re.compile(r"\w")
@@ -42,7 +44,22 @@ def _as_text(html: str | bytes) -> tuple[str, bytes | None]:
     return html, None
 
 
-def extract(html: str | bytes, url: str | None = None) -> Article:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtractOptions:
+    """How to extract. ``clean`` runs the cleaning stage (junk lines, collapsed embeds,
+    relay footers, wire credits, quotes); turning it off leaves the chosen blocks as they
+    are (for comparison). ``boilerplate`` is the page's source's learnt boilerplate."""
+
+    clean: bool = True
+    boilerplate: Boilerplate | None = None
+
+
+DEFAULT_OPTIONS = ExtractOptions()
+
+
+def extract(
+    html: str | bytes, url: str | None = None, *, options: ExtractOptions = DEFAULT_OPTIONS
+) -> Article:
     """Extract the article from one HTML page.
 
     ``html`` is the page as text or as the bytes fetched (decoded from its BOM, its declared
@@ -68,13 +85,32 @@ def extract(html: str | bytes, url: str | None = None) -> Article:
         raise ExtractionError("the page has no document body")
     raw, nodes = linearize(root)
     chosen, removed = finish_blocks(
-        select_blocks(raw, nodes), meta.title, authors=tuple(meta.authors)
+        select_blocks(raw, nodes), meta.title, authors=tuple(meta.authors), lexicon=options.clean
     )
     if meta.article_body and sum(len(b.text) for b in chosen) < 0.5 * len(meta.article_body):
         chosen = _body_from_jsonld(meta.article_body, text) or chosen
     if not chosen and not meta.title and not _WORD.search(text):
         raise ExtractionError("the page holds no text")
-    return _assemble(meta, chosen, chrome + removed, embeds, url)
+    article = _assemble(meta, chosen, chrome + removed, embeds, url)
+    return _cleaned(article, options) if options.clean else article
+
+
+def _cleaned(article: Article, options: ExtractOptions) -> Article:
+    """The Article after the cleaning stage (DESIGN §1: extract, then clean.repair)."""
+    repaired = repair_blocks(
+        article.blocks, boilerplate=options.boilerplate, keep_embed_remnants=True
+    )
+    known = {e.url for e in article.embeds}
+    embeds = article.embeds + tuple(e for e in repaired.embeds if e.url not in known)
+    return replace(
+        article,
+        text="\n\n".join(b.text for b in repaired.blocks),
+        blocks=repaired.blocks,
+        embeds=embeds,
+        quotes=repaired.quotes,
+        provenance=repaired.provenance,
+        removed=article.removed + repaired.removed,
+    )
 
 
 def _remove_embed_chrome(tree: LexborHTMLParser) -> list[Removed]:

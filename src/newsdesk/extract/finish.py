@@ -53,9 +53,16 @@ def _structural_reason(block: RawBlock, seen: set[str]) -> str | None:
 
 
 def finish_blocks(
-    blocks: list[RawBlock], title: str | None, *, authors: tuple[str, ...] = ()
+    blocks: list[RawBlock],
+    title: str | None,
+    *,
+    authors: tuple[str, ...] = (),
+    lexicon: bool = True,
 ) -> tuple[list[RawBlock], list[Removed]]:
-    """Split ``blocks`` into the story's blocks and the removed ones (with reasons)."""
+    """Split ``blocks`` into the story's blocks and the removed ones (with reasons).
+
+    ``lexicon`` applies the cleaning stage's junk-line lexicons; structural rules always run.
+    """
     title_key = title.casefold() if title else None
     kept: list[RawBlock] = []
     removed: list[Removed] = []
@@ -66,7 +73,7 @@ def finish_blocks(
         reason = _structural_reason(block, seen)
         if reason is None and index < 4 and _is_byline(block.text, authors):
             reason = "boilerplate"
-        if reason is None and block.kind not in ("quote", "code"):
+        if reason is None and lexicon and block.kind not in ("quote", "code"):
             reason = classify_line(block.text)
         if reason is None:
             kept.append(block)

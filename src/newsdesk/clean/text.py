@@ -1,0 +1,62 @@
+"""Plain text in, paragraphs out: normalisation and paragraph recovery. Pure."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["is_list_item", "join_lines", "normalize_text"]
+
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_TERMINAL = re.compile(r"[.!?:;…\"'”’»)\]]$")
+_LIST_ITEM = re.compile(r"^(?:[-*•·▪–]\s+|\d{1,3}[.)]\s+)")
+
+
+def normalize_text(text: str) -> str:
+    """NFC, HTML entities decoded, one kind of line break, no control or zero-width
+    characters, runs of spaces collapsed (line breaks kept)."""
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _CONTROL.sub("", text)
+    return _SPACES.sub(" ", text)
+
+
+def is_list_item(line: str) -> bool:
+    return bool(_LIST_ITEM.match(line))
+
+
+def join_lines(lines: list[str]) -> list[str]:
+    """Rejoin the lines of one chunk (lines between blank lines) into paragraphs.
+
+    A line continues into the next when it does not end a sentence and either the next line
+    starts in lower case or the line is long (hard-wrapped prose). A short line without a
+    sentence end before a capitalised line stands alone (a subheading); list items stand alone.
+    """
+    if not lines:
+        return []
+    widest = max(len(line) for line in lines)
+    paragraphs: list[str] = []
+    current = lines[0]
+    for line in lines[1:]:
+        previous_last = current.rsplit("\n", 1)[-1]
+        continues = (
+            not _TERMINAL.search(previous_last)
+            and not is_list_item(line)
+            and (line[:1].islower() or len(previous_last) >= 0.6 * widest >= 40)
+        )
+        if continues:
+            if current.endswith("-") and line[:1].islower():  # "well-" + "known"
+                current += line
+            else:
+                current = f"{current} {line}"
+        else:
+            paragraphs.append(current)
+            current = line
+    paragraphs.append(current)
+    return paragraphs
