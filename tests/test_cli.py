@@ -132,3 +132,68 @@ def test_extract_from_a_url_on_loopback(local_site: str) -> None:
 
 def test_cli_docs_are_up_to_date() -> None:
     assert (REPO / "docs" / "cli.md").read_text("utf-8") == render_cli_docs(), "run make docs"
+
+
+RELAYED = (
+    "A storm hit the coast on Thursday, officials said.\n"
+    "READ MORE: Unrelated headline here\n"
+    "“We are ready,” said Mayor Ann Lee.\n"
+    "from WKRN https://ift.tt/abc\nvia IFTTT\n0 Comments\n"
+)
+
+
+def test_clean_file_and_stdin(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text(RELAYED, "utf-8")
+    code, out, _ = run("clean", "--source", "Relay Blog", str(story))
+    assert code == 0
+    data = json.loads(out)
+    assert "READ MORE" not in data["text"] and "Comments" not in data["text"]
+    assert data["provenance"]["via"] == "IFTTT"
+    assert data["quotes"] == [{"text": "We are ready", "speaker": "Ann Lee"}]
+    assert data["site_name"] == "Relay Blog"
+    code, out, _ = run("clean", "--format", "text", "-", stdin=RELAYED.encode())
+    assert code == 0 and out.startswith("A storm hit the coast")
+
+
+def test_clean_reports_bad_inputs_and_goes_on(tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_bytes("Première ligne, en UTF-8.\n".encode() + "Café crème.\n".encode("cp1252"))
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", "utf-8")
+    code, out, err = run("clean", "--format", "jsonl", str(binary), str(mixed), str(empty))
+    assert code == 1
+    assert "Café crème." in json.loads(out)["text"]
+    assert f"{binary}: input is binary data" in err
+    assert f"{empty}: text is empty" in err
+
+
+def test_clean_corpus(tmp_path: Path) -> None:
+    footer = "Thanks for reading our independent coverage of the valley and its people."
+    records = [
+        {"id": n, "site": "valley", "text": f"Story {n} about the river, in detail.\n{footer}"}
+        for n in range(4)
+    ]
+    lines = [json.dumps(r) for r in records] + ["not json", json.dumps({"id": 9, "site": "x"})]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", "utf-8")
+    out_path = tmp_path / "out.jsonl"
+    code, _, err = run("clean", "--corpus", str(corpus), "--by", "site", "--out", str(out_path))
+    assert code == 1  # two bad records, reported, the rest cleaned
+    written = [json.loads(line) for line in out_path.read_text("utf-8").splitlines()]
+    assert len(written) == 6
+    assert [w["text"] for w in written[:4]] == [
+        f"Story {n} about the river, in detail." for n in range(4)
+    ]
+    assert written[4]["clean_error"].startswith("not valid JSON")
+    assert written[5]["clean_error"] == "no text in field 'text'"
+    assert "record 5: not valid JSON" in err
+    assert "cleaned 4" in err and "failed 2" in err and "boilerplate_removed 4" in err
+
+
+def test_clean_usage_errors(tmp_path: Path) -> None:
+    assert run("clean")[0] == 2
+    assert run("clean", "--corpus", str(tmp_path / "c.jsonl"))[0] == 2
+    assert run("clean", "--url", "https://a.example/", "-", "-")[0] == 2

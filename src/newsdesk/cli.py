@@ -13,6 +13,9 @@ from pathlib import Path
 import click
 
 from newsdesk import __version__
+from newsdesk.clean import clean_text
+from newsdesk.clean.text import decode_text
+from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.errors import NewsdeskError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import decode_html
@@ -127,3 +130,138 @@ def extract_command(inputs: tuple[str, ...], original_url: str | None, fmt: str)
         _emit(articles, fmt)
     if failed:
         sys.exit(1)
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise NewsdeskError("no such file (give a path or '-' for stdin)")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise NewsdeskError(f"file is larger than {MAX_INPUT_BYTES} bytes")
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise NewsdeskError(f"input is larger than {MAX_INPUT_BYTES} bytes")
+    if b"\x00" in data[:65536]:
+        raise NewsdeskError("input is binary data, not text")
+    return decode_text(data)
+
+
+@main.command("clean")
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option("--url", "original_url", metavar="URL", help="Where the text came from.")
+@click.option("--source", metavar="NAME", help="The outlet or feed the text came from.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("json", "jsonl", "text")),
+    default="json",
+    show_default=True,
+    help="json: one Article (an array for several inputs); jsonl: one per line; text.",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Clean a JSON Lines corpus instead: learn each source's boilerplate, then clean "
+    "every record. Needs --by and --out.",
+)
+@click.option(
+    "--by", "by_field", metavar="FIELD", help="With --corpus: the record field naming the source."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="With --corpus: output JSONL."
+)
+@click.option(
+    "--text-field",
+    default="text",
+    show_default=True,
+    help="With --corpus: the field with the text.",
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=2),
+    default=3,
+    show_default=True,
+    help="With --corpus: a line or sentence in at least this many of a source's records is "
+    "that source's boilerplate.",
+)
+@click.option(
+    "--week-field",
+    metavar="FIELD",
+    help="With --corpus: a date field; boilerplate is then learnt per source and ISO week.",
+)
+def clean_command(
+    inputs: tuple[str, ...],
+    original_url: str | None,
+    source: str | None,
+    fmt: str,
+    corpus: Path | None,
+    by_field: str | None,
+    out: Path | None,
+    text_field: str,
+    min_count: int,
+    week_field: str | None,
+) -> None:
+    """Repair plain text that a relay damaged, and print it as an Article.
+
+    Removes teaser, promo, advertisement, share, comment, credit and cookie lines; cuts post
+    URLs glued onto sentences out into embeds; turns relay footers and wire credits into
+    provenance; finds quotes and their speakers. INPUT is a text file (or .gz) or '-' for
+    standard input.
+
+    With --corpus, streams a JSON Lines file twice: first to learn each source's boilerplate
+    (lines and sentences recurring in at least --min-count of its records), then to write
+    every record to --out with its text cleaned and the Article fields added. A bad record
+    is reported on stderr and written through with a "clean_error" field.
+
+    Exit status: 0 when every input was cleaned, 1 when some failed, 2 for a usage error.
+    """
+    if corpus is not None:
+        if inputs:
+            raise click.UsageError("give either INPUT files or --corpus, not both")
+        if not by_field or out is None:
+            raise click.UsageError("--corpus needs --by FIELD and --out FILE")
+        options = CorpusOptions(
+            by=by_field, text_field=text_field, min_count=min_count, week_field=week_field
+        )
+        try:
+            counts = clean_corpus(corpus, out, options, report=_report_bad_record)
+        except (OSError, NewsdeskError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        summary = ", ".join(f"{name} {number}" for name, number in counts.items())
+        click.echo(f"newsdesk clean: {summary}", err=True)
+        if counts.get("failed"):
+            sys.exit(1)
+        return
+    if not inputs:
+        raise click.UsageError("give INPUT files, '-' for stdin, or --corpus")
+    if original_url is not None and len(inputs) > 1:
+        raise click.UsageError("--url applies to a single input; give one INPUT with it")
+    articles: list[Article] = []
+    failed = 0
+    for name in inputs:
+        try:
+            article = clean_text(_read_text(name), url=original_url, source=source)
+        except (NewsdeskError, OSError) as exc:
+            failed += 1
+            click.echo(f"newsdesk clean: {name}: {exc}", err=True)
+            continue
+        if fmt == "jsonl":
+            click.echo(article_to_json(article))
+        else:
+            articles.append(article)
+    if articles:
+        _emit(articles, fmt)
+    if failed:
+        sys.exit(1)
+
+
+def _report_bad_record(line_number: int, reason: str) -> None:
+    click.echo(f"newsdesk clean: record {line_number}: {reason}", err=True)

@@ -195,10 +195,17 @@ _POST_URLS = {
 }
 
 
+def _without_query(url: str) -> str:
+    """A post's URL without query or fragment: on these platforms both only track shares."""
+    parts = urlsplit(canonicalize_url(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 def classify_post_url(url: str) -> PostRef | None:
     """Recognise a social-post or video URL (tweet, Instagram post, YouTube video, ...).
 
-    Tracking parameters are removed from the returned URL. None when ``url`` is not one.
+    The returned URL is the post's public URL, without query or fragment (YouTube and Vimeo
+    embed URLs become watch URLs). None when ``url`` is not a post URL.
     """
     for platform, pattern in _POST_PATTERNS:
         match = pattern.match(url)
@@ -212,7 +219,7 @@ def classify_post_url(url: str) -> PostRef | None:
                 platform=platform,
                 url=_POST_URLS[platform].format(id=post_id)
                 if platform in _POST_URLS
-                else canonicalize_url(url),
+                else _without_query(url),
                 id=groups.get("id"),
                 author=author,
             )

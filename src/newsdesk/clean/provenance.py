@@ -100,7 +100,7 @@ def _footer(line: str, found: _Found) -> str | None:
     match = _APPEARED_FIRST.match(line)
     if match:
         found.source = found.source or match.group("site").strip()
-        found.via = found.via or "RSS feed"
+        found.via = found.via or "WordPress feed"
         return "relay"
     match = _SOURCE_LINE.match(line)
     if match:

@@ -61,6 +61,8 @@ _AFTER_VERB_DESC = re.compile(
     rf"^[\s,.!?]*(?:{_VERB})\s+(?P<name>(?:the|a|an|la|le|el|los|las|o|os|der|die|das|il|lo|gli"
     rf"|les|un|une|uno|una|um|uma)\s+[^,.;!?“”\"«»]{{2,60}}?)(?=[,.;!?]|$)"
 )
+_APPOSITIVE = re.compile(rf"^,\s*(?P<name>{_NAME})(?=\s*[,.;!?]|\s*$)")
+_TRAILING_NAME = re.compile(rf"(?P<name>{_CAP}(?:\s+(?:{_PARTICLE}\s+)?{_CAP}){{1,3}})$")
 # Before the quote, in the same sentence: 'Ann Lee said:' / 'Ann Lee, who ..., said she had'.
 _BEFORE = re.compile(
     rf"(?P<name>{_NAME}|{_PRONOUN})(?:,[^,“”\"«»]{{1,120}},)?\s+(?:{_VERB})\b[^.!?“”\"«»]{{0,120}}$"
@@ -80,6 +82,8 @@ _TITLE_PREFIX = re.compile(rf"^(?:{_TITLE})+")
 def _speaker(name: str) -> str | None:
     """The speaker's name without honorifics ("Councillor Priya Nandakumar" -> "Priya ...")."""
     cleaned = _TITLE_PREFIX.sub("", name).strip()
+    if cleaned.endswith(".") and len(cleaned.rsplit(" ", 1)[-1]) > 2:  # a full stop, not "Jr."
+        cleaned = cleaned[:-1]
     return cleaned or None
 
 
@@ -89,6 +93,18 @@ def _sentence_before(paragraph: str, start: int) -> str:
     for match in _SENTENCE_START.finditer(window):
         cut = match.end()
     return window[cut:] if cut is not None else window
+
+
+def _named(phrase: str, rest: str) -> str | None:
+    """The name in a speaker phrase: "the mayor, Ann Lee" and "il sindaco Matteo Lepore"
+    give the name; a phrase with no name ("officials") is kept as it is."""
+    appositive = _APPOSITIVE.match(rest)
+    if appositive and phrase[:1].islower():
+        return _speaker(appositive.group("name"))
+    trailing = _TRAILING_NAME.search(phrase)
+    if trailing and phrase[:1].islower():
+        return trailing.group("name")
+    return _speaker(phrase)
 
 
 def _last_mention(text: str) -> str | None:
@@ -156,7 +172,7 @@ def find_quotes(paragraphs: list[str]) -> list[Quote]:
             if found is None:
                 found = _BEFORE.search(_sentence_before(paragraph, match.start()))
             if found is not None and found.group("name") not in _PRONOUNS:
-                speaker = _speaker(found.group("name"))
+                speaker = _named(found.group("name"), after[found.end() :])
                 if speaker:
                     context.speaker(speaker)
             elif found is not None:  # a pronoun

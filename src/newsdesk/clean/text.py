@@ -6,7 +6,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["is_list_item", "join_lines", "normalize_text"]
+__all__ = ["decode_text", "is_list_item", "join_lines", "normalize_text"]
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
@@ -14,6 +14,25 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’»)\]]$")
 _LIST_ITEM = re.compile(r"^(?:[-*•·▪–]\s+|\d{1,3}[.)]\s+)")
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of plain text to str. UTF-8 (with or without BOM) when the whole input is valid
+    UTF-8; otherwise line by line, UTF-8 where a line is valid and Windows-1252 where it is
+    not — files stitched together by relays mix the two."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for line in data.split(b"\n"):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("cp1252", "replace"))
+    return "\n".join(lines)
 
 
 def normalize_text(text: str) -> str:
