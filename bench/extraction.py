@@ -36,11 +36,13 @@ SCORER = SHARED / "bench" / "score_extraction.py"
 Extractor = Callable[[bytes, str], str]
 
 
-def _newsdesk() -> Extractor:
+def _newsdesk(clean: bool = True) -> Extractor:
     import newsdesk
 
+    options = newsdesk.ExtractOptions(clean=clean)
+
     def run(page: bytes, url: str) -> str:
-        return newsdesk.extract(page, url=url).text
+        return newsdesk.extract(page, url=url, options=options).text
 
     return run
 
@@ -79,6 +81,7 @@ def _parse_only() -> Extractor:
 
 SYSTEMS: dict[str, Callable[[], Extractor]] = {
     "newsdesk": _newsdesk,
+    "newsdesk (cleaning off)": lambda: _newsdesk(clean=False),
     "trafilatura": lambda: _trafilatura(False),
     "trafilatura (favor_precision)": lambda: _trafilatura(True),
     "readability-lxml": _readability,

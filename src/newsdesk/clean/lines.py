@@ -17,7 +17,6 @@ REASONS = ("teaser", "promo", "ad", "share", "comments", "credit", "cookie", "re
 
 _SEPARATOR = re.compile(r"[:>»|–—]|\s-\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_WS = re.compile(r"\s+")
 # Longest line each reason may remove; cookie and consent notices run long.
 _MAX_CHARS = {"cookie": 600, "promo": 300, "credit": 200, "comments": 200}
 _DEFAULT_MAX = 160
@@ -42,14 +41,16 @@ def _load() -> dict[str, re.Pattern[str]]:
 
 
 _LEXICON = _load()
+# All patterns at once: most lines match none, and one anchored match settles that.
+_ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _LEXICON.values()), re.I)
 
 
 def classify_line(line: str) -> str | None:
     """The junk reason for ``line`` (``teaser``, ``ad``, ``cookie``, ...), or None to keep it."""
     if len(line) > 2 * _LONGEST:  # cheap exit for paragraphs of prose
         return None
-    text = _WS.sub(" ", line).strip()
-    if not text or len(text) > _LONGEST:
+    text = " ".join(line.split())
+    if not text or len(text) > _LONGEST or _ANY.match(text) is None:
         return None
     for reason, pattern in _LEXICON.items():
         if len(text) > _MAX_CHARS.get(reason, _DEFAULT_MAX):
