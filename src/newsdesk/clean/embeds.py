@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from newsdesk.model import Embed, Removed
 from newsdesk.urls import classify_post_url
 
-__all__ = ["EmbedRepair", "repair_embeds"]
+__all__ = ["EmbedRepair", "might_hold_embed", "repair_embeds"]
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _POST_URL = re.compile(
@@ -133,6 +133,14 @@ def _remnant(piece: str, out: EmbedRepair, next_url: Embed | None) -> bool:
     return False
 
 
+_HINT = re.compile(r"http|@|nstagram|pic\.twitter")
+
+
+def might_hold_embed(line: str) -> bool:
+    """Cheap test: can ``line`` hold a post URL or an embed remnant at all?"""
+    return _HINT.search(line) is not None
+
+
 def repair_embeds(lines: list[str], *, keep_remnants: bool = False) -> EmbedRepair:
     """Repair collapsed embeds in ``lines`` (one paragraph or line each).
 
@@ -141,7 +149,7 @@ def repair_embeds(lines: list[str], *, keep_remnants: bool = False) -> EmbedRepa
     """
     out = EmbedRepair()
     for line in lines:
-        if "http" not in line and "@" not in line and "nstagram" not in line:
+        if not might_hold_embed(line):
             out.lines.append(line)  # the common case: nothing to repair
             continue
         before = len(out.embeds)

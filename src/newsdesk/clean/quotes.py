@@ -74,6 +74,7 @@ _NAMED_SPEECH = re.compile(rf"(?=[A-ZÀ-ÝĀ-Ž])(?P<name>{_NAME})\s+(?:{_VERB})
 _TITLED = re.compile(
     rf"(?=[A-ZÀ-ÝĀ-Ž])(?:{_TITLE})+(?P<name>{_CAP}(?:\s+(?:{_PARTICLE}\s+)?{_CAP}){{0,2}})"
 )
+_MARKS = re.compile(r"[“\"«„「]")
 _SENTENCE_START = re.compile(r"[.!?…]\s+(?=[A-ZÀ-Ý“\"«„])")
 _PRONOUNS = frozenset(re.findall(r"\w+", _PRONOUN))
 _TITLE_PREFIX = re.compile(rf"^(?:{_TITLE})+")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsdesk.clean.boilerplate import Boilerplate, sentences_of
-from newsdesk.clean.embeds import repair_embeds
+from newsdesk.clean.embeds import might_hold_embed, repair_embeds
 from newsdesk.clean.provenance import repair_provenance
 from newsdesk.clean.quotes import find_quotes
 from newsdesk.model import Block, Embed, Provenance, Quote, Removed
@@ -67,7 +67,7 @@ def repair_blocks(
     embeds: list[Embed] = []
     repaired: list[Block] = []
     for block in work:
-        if block.kind == "code":
+        if block.kind == "code" or not might_hold_embed(block.text):
             repaired.append(block)
             continue
         fixed = repair_embeds([block.text], keep_remnants=keep_embed_remnants)
