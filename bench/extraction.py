@@ -15,6 +15,7 @@ system in a fresh child process, so one system's allocations do not hide another
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import importlib.util
 import json
@@ -194,6 +195,7 @@ def main() -> int:
         order = names[number % len(names) :] + names[: number % len(names)]
         for name in order:
             extractor = extractors[name]
+            gc.collect()  # each system starts from a clean heap, not the last one's garbage
             started = time.perf_counter()
             for item_id, page, url in pages:
                 text = extractor(page, url)

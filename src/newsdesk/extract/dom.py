@@ -307,12 +307,10 @@ def parse(html: str, utf8: bytes | None = None) -> LexborHTMLParser:
 def _names_are_furniture(names: str) -> bool:
     lowered = names.lower()
     squashed = lowered.translate(_SEPARATORS)
-    if _POSITIVE_RE.search(squashed):
-        return False
-    if _NEGATIVE_RE.search(squashed):
-        return True
-    tokens = lowered.replace("-", " ").replace("_", " ").split()
-    return not _AD_TOKENS.isdisjoint(tokens)
+    negative = _NEGATIVE_RE.search(squashed) is not None or not _AD_TOKENS.isdisjoint(
+        lowered.replace("-", " ").replace("_", " ").split()
+    )
+    return negative and _POSITIVE_RE.search(squashed) is None
 
 
 def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
