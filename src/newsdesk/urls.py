@@ -55,6 +55,8 @@ _TRACKING_EXACT = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "_hs", "vero_", "oly_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Lower-case scheme and host, no port, user, query or fragment: nothing to change.
+_SIMPLE_URL = re.compile(r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)+(/[^?#\s]*)?$")
 
 
 def is_http_url(value: str | None) -> bool:
@@ -91,6 +93,9 @@ def canonicalize_url(url: str) -> str:
 
     Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)``.
     """
+    simple = _SIMPLE_URL.match(url)
+    if simple:  # already canonical but for a missing "/" path (most links in a page)
+        return url if simple.group(1) else url + "/"
     try:
         parts = urlsplit(url.strip())
         port = parts.port
