@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import newsdesk.cli as cli_module
 from newsdesk.cli import main
 from newsdesk.cli_docs import render_cli_docs
 
@@ -197,3 +198,12 @@ def test_clean_usage_errors(tmp_path: Path) -> None:
     assert run("clean")[0] == 2
     assert run("clean", "--corpus", str(tmp_path / "c.jsonl"))[0] == 2
     assert run("clean", "--url", "https://a.example/", "-", "-")[0] == 2
+
+
+def test_gzip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_module, "MAX_INPUT_BYTES", 1_000_000)
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<p>" + b"\0" * 5_000_000))
+    code, _, err = run("extract", str(bomb))
+    assert code == 1
+    assert "decompresses to more than 1000000 bytes" in err

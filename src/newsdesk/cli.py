@@ -3,10 +3,10 @@ prints (DESIGN §2)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import sys
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,25 +42,45 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _read_local(source: str, what: str) -> bytes:
+    """The bytes of a file (gzip-compressed when it ends in .gz) or of stdin for ``-``,
+    at most MAX_INPUT_BYTES of them, decompressed. ``what`` says what else may be given."""
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise NewsdeskError(f"no such file (give a path, '-' for stdin{what})")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise NewsdeskError(f"file is larger than {MAX_INPUT_BYTES} bytes")
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = _gunzip(data)
+    if len(data) > MAX_INPUT_BYTES:
+        raise NewsdeskError(f"input is larger than {MAX_INPUT_BYTES} bytes")
+    return data
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Decompress, refusing to inflate past MAX_INPUT_BYTES (a gzip bomb stays small)."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_INPUT_BYTES + 1)
+    except zlib.error as exc:
+        raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
+    if len(out) > MAX_INPUT_BYTES:
+        raise NewsdeskError(f"decompresses to more than {MAX_INPUT_BYTES} bytes")
+    if not inflater.eof:
+        raise NewsdeskError("not a valid gzip file: truncated")
+    return out
+
+
 def _read_input(source: str) -> tuple[str | bytes, str | None]:
     """The page behind one input (file, ``-`` or http(s) URL) and the URL it came from."""
-    if source == "-":
-        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), None
     if is_http_url(source):
         page = get_page(source)
         return decode_html(page.body, page.charset), page.url
-    path = Path(source)
-    if not path.is_file():
-        raise NewsdeskError("no such file (give a path, '-' for stdin, or an http(s) URL)")
-    if path.stat().st_size > MAX_INPUT_BYTES:
-        raise NewsdeskError(f"file is larger than {MAX_INPUT_BYTES} bytes")
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
-    return data, None
+    return _read_local(source, ", or an http(s) URL"), None
 
 
 def _emit(articles: list[Article], fmt: str) -> None:
@@ -133,22 +153,7 @@ def extract_command(inputs: tuple[str, ...], original_url: str | None, fmt: str)
 
 
 def _read_text(source: str) -> str:
-    if source == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise NewsdeskError("no such file (give a path or '-' for stdin)")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise NewsdeskError(f"file is larger than {MAX_INPUT_BYTES} bytes")
-        data = path.read_bytes()
-        if path.suffix == ".gz":
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
-    if len(data) > MAX_INPUT_BYTES:
-        raise NewsdeskError(f"input is larger than {MAX_INPUT_BYTES} bytes")
+    data = _read_local(source, "")
     if b"\x00" in data[:65536]:
         raise NewsdeskError("input is binary data, not text")
     return decode_text(data)
