@@ -16,10 +16,10 @@ $(VENV)/.bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $(VENV)/.bench
 
-## run: extract the bundled demo article and print it
+## run: serve the demo newsroom on loopback, follow and ingest it, print a summary
 run: $(STAMP)
-	$(VENV)/bin/newsdesk extract --format text src/newsdesk/demo/pages/harbour-bridge.html
-	$(VENV)/bin/newsdesk extract --format json src/newsdesk/demo/pages/harbour-bridge.html
+	$(VENV)/bin/newsdesk demo --db demo.db
+	$(VENV)/bin/newsdesk articles --db demo.db --limit 10
 
 ## test: the whole test suite (warnings are errors)
 test: $(STAMP)
@@ -42,7 +42,8 @@ bench: $(VENV)/.bench
 
 ## docs: regenerate docs/cli.md from --help
 docs: $(STAMP)
-	$(PY) -m newsdesk.cli_docs > docs/cli.md
+	$(PY) -m newsdesk.cli_docs cli > docs/cli.md
+	$(PY) -m newsdesk.cli_docs settings > docs/settings.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import newsdesk.cli as cli_module
 from newsdesk.cli import main
-from newsdesk.cli_docs import render_cli_docs
+from newsdesk.cli_docs import render_cli_docs, render_settings_docs
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "src" / "newsdesk" / "demo" / "pages" / "harbour-bridge.html"
@@ -133,6 +133,7 @@ def test_extract_from_a_url_on_loopback(local_site: str) -> None:
 
 def test_cli_docs_are_up_to_date() -> None:
     assert (REPO / "docs" / "cli.md").read_text("utf-8") == render_cli_docs(), "run make docs"
+    assert (REPO / "docs" / "settings.md").read_text("utf-8") == render_settings_docs()
 
 
 RELAYED = (

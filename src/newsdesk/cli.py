@@ -5,23 +5,37 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 from newsdesk import __version__
 from newsdesk.clean import clean_text
 from newsdesk.clean.text import decode_text
+from newsdesk.config import Settings, load_settings
 from newsdesk.corpus import CorpusOptions, clean_corpus
-from newsdesk.errors import NewsdeskError
+from newsdesk.demo.generator import Newsroom
+from newsdesk.demo.server import serve_newsroom
+from newsdesk.errors import ConfigError, NewsdeskError, StoreError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import decode_html
-from newsdesk.fetch import get_page
+from newsdesk.feeds import Outline, parse_opml, render_opml
+from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
+from newsdesk.pipeline import RunReport, add_source, fetch_one, process_page, run_once
 from newsdesk.render import render_markdown, render_text
+from newsdesk.store import Store, open_store
 from newsdesk.urls import is_http_url
 
 __all__ = ["main"]
@@ -270,3 +284,323 @@ def clean_command(
 
 def _report_bad_record(line_number: int, reason: str) -> None:
     click.echo(f"newsdesk clean: record {line_number}: {reason}", err=True)
+
+
+# -- the relay --------------------------------------------------------------------------------
+
+
+def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--db, --config and --allow-private-networks for every command that uses the store."""
+    func = click.option(
+        "--allow-private-networks",
+        "allow_private",
+        is_flag=True,
+        default=None,
+        help="Allow requests to private and loopback addresses "
+        "(env NEWSDESK_ALLOW_PRIVATE_NETWORKS=1).",
+    )(func)
+    func = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A TOML settings file (see docs/settings.md).",
+    )(func)
+    return click.option(
+        "--db", metavar="PATH", help="SQLite database (env NEWSDESK_DB; default ./newsdesk.db)."
+    )(func)
+
+
+def _settings(db: str | None, config_path: Path | None, allow_private: bool | None) -> Settings:
+    try:
+        return load_settings(
+            toml_path=config_path,
+            overrides={"db": db, "allow_private_networks": allow_private},
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _open(settings: Settings, *, create: bool = True) -> Store:
+    try:
+        return open_store(settings.db, create=create)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@main.command("add")
+@click.argument("url")
+@_settings_options
+def add_command(
+    url: str, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Follow URL: a feed (RSS, Atom, JSON Feed, news sitemap), or a site or page whose feeds
+    are discovered (<link rel=alternate>, then common paths)."""
+    settings = _settings(db, config_path, allow_private)
+    store = _open(settings)
+    try:
+        with Fetcher(settings) as fetcher:
+            source = add_source(store, fetcher, url, now=_now())
+    except NewsdeskError as exc:
+        raise click.ClickException(f"{url}: {exc}") from exc
+    click.echo(f"following source {source.id}: {source.url} ({source.kind}, {source.title})")
+
+
+@main.command("import")
+@click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_settings_options
+def import_command(
+    opml: Path, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Follow every feed listed in an OPML file (no request is made until the next run)."""
+    settings = _settings(db, config_path, allow_private)
+    try:
+        outlines = parse_opml(opml.read_bytes())
+    except NewsdeskError as exc:
+        raise click.ClickException(f"{opml}: {exc}") from exc
+    store = _open(settings)
+    for outline in outlines:
+        store.add_source(
+            outline.xml_url, title=outline.title, site_url=outline.html_url, now=_now()
+        )
+    click.echo(f"imported {len(outlines)} sources from {opml}")
+
+
+@main.command("export")
+@_settings_options
+def export_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
+    """Print the followed sources as OPML."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    outlines = [Outline(xml_url=s.url, title=s.title, html_url=s.site_url) for s in store.sources()]
+    click.echo(render_opml(outlines), nl=False)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+@main.command("sources")
+@_settings_options
+def sources_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
+    """Each source with its last check, next check, last error kind and article count."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    table = Table("id", "url", "kind", "last check", "next check", "error", "articles")
+    for s in store.sources():
+        error = f"{s.last_error_kind} ×{s.error_count}" if s.last_error_kind else ""
+        table.add_row(
+            str(s.id),
+            s.url,
+            s.kind or "?",
+            _when(s.last_check),
+            _when(s.next_check),
+            error,
+            str(s.article_count),
+        )
+    Console().print(table)
+
+
+def _report_line(report: RunReport) -> str:
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "none"
+    return (
+        f"sources checked {report.sources} (not modified {report.not_modified}, failed "
+        f"{report.failed_sources}); new entries {report.new_entries}; stored {report.stored}"
+        f"; from feed content {report.fallbacks}; failed {report.failed_entries}; "
+        f"errors: {errors}"
+    )
+
+
+def _run_pass(
+    store: Store, fetcher: Fetcher, settings: Settings, *, due_only: bool, stop: Callable[[], bool]
+) -> RunReport:
+    if not sys.stderr.isatty():
+        return run_once(store, fetcher, settings, due_only=due_only, stop=stop)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("articles", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_once(store, fetcher, settings, due_only=due_only, stop=stop, progress=advance)
+
+
+@main.command("run")
+@click.option("--once", is_flag=True, help="One pass over every source, then exit.")
+@_settings_options
+def run_command(
+    once: bool, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Poll due sources until stopped (Ctrl-C stops after in-flight writes finish).
+
+    With --once, check every source once, process new entries and exit. A structured log line
+    per fetch goes to stderr (a progress bar instead, on a terminal)."""
+    settings = _settings(db, config_path, allow_private)
+    logging.getLogger("newsdesk").setLevel(logging.INFO)
+    store = _open(settings)
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        with Fetcher(settings) as fetcher:
+            while True:
+                report = _run_pass(
+                    store, fetcher, settings, due_only=not once, stop=stopping.is_set
+                )
+                click.echo(_report_line(report), err=True)
+                if once or stopping.wait(timeout=30):
+                    break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@main.command("fetch")
+@click.argument("url")
+@_settings_options
+def fetch_command(
+    url: str, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Fetch one page, extract it and store it; print its article id."""
+    settings = _settings(db, config_path, allow_private)
+    store = _open(settings)
+    try:
+        with Fetcher(settings) as fetcher:
+            article_id = fetch_one(store, fetcher, url, now=_now())
+    except NewsdeskError as exc:
+        raise click.ClickException(f"{url}: {exc}") from exc
+    click.echo(str(article_id))
+
+
+@main.command("articles")
+@click.option("--source", "source_id", type=int, help="Only this source's articles.")
+@click.option("--since", type=click.DateTime(), help="Only articles published since (UTC).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "jsonl")), default="table", show_default=True
+)
+@_settings_options
+def articles_command(
+    source_id: int | None,
+    since: datetime | None,
+    limit: int,
+    fmt: str,
+    db: str | None,
+    config_path: Path | None,
+    allow_private: bool | None,
+) -> None:
+    """List stored articles, newest first."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    rows = store.articles(
+        source_id=source_id, limit=limit, since=since.replace(tzinfo=UTC) if since else None
+    )
+    if fmt == "jsonl":
+        for article_id, _, article in rows:
+            click.echo(
+                json.dumps({"id": article_id, **article_to_dict(article)}, ensure_ascii=False)
+            )
+        return
+    table = Table("id", "source", "published", "title")
+    for article_id, source, article in rows:
+        table.add_row(
+            str(article_id),
+            str(source or "–"),
+            _when(article.published),
+            article.title or "(untitled)",
+        )
+    Console().print(table)
+
+
+@main.command("show")
+@click.argument("article_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("json", "text", "markdown")),
+    default="text",
+    show_default=True,
+)
+@_settings_options
+def show_command(
+    article_id: int, fmt: str, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Print one stored article."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    article = store.article(article_id)
+    if article is None:
+        raise click.ClickException(f"no article {article_id}")
+    if fmt == "json":
+        click.echo(article_to_json(article, indent=2))
+    else:
+        click.echo((render_text if fmt == "text" else render_markdown)(article), nl=False)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=20, show_default=True)
+@_settings_options
+def search_command(
+    query: str, limit: int, db: str | None, config_path: Path | None, allow_private: bool | None
+) -> None:
+    """Full-text search over titles and text (best matches first)."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    for hit in store.search(query, limit=limit):
+        click.echo(f"{hit.article_id}\t{hit.title or '(untitled)'}\n\t{hit.snippet}")
+
+
+@main.command("reextract")
+@_settings_options
+def reextract_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
+    """Run the current extractor again over every stored raw page."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    done = failed = 0
+    for article_id in list(store.article_ids()):
+        raw = store.raw_page(article_id)
+        if raw is None:
+            continue
+        body, url = raw
+        try:
+            article = process_page(body, url or "")
+        except NewsdeskError as exc:
+            failed += 1
+            click.echo(f"newsdesk reextract: article {article_id}: {exc}", err=True)
+            continue
+        store.replace_article(article_id, article)
+        done += 1
+    click.echo(f"re-extracted {done} articles ({failed} failed)")
+
+
+@main.command("demo")
+@click.option(
+    "--articles",
+    type=click.IntRange(min=5),
+    default=200,
+    show_default=True,
+    help="Articles in the whole newsroom.",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--db", metavar="PATH", default="demo.db", show_default=True)
+def demo_command(articles: int, seed: int, db: str) -> None:
+    """Serve the bundled demo newsroom on 127.0.0.1, follow its five outlets and ingest them.
+
+    Prints a summary and the database path. Loopback addresses are allowed for this run."""
+    logging.getLogger("newsdesk").setLevel(logging.WARNING)
+    settings = Settings(
+        db=db,
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        per_host_concurrency=4,
+        min_interval=60,
+    )
+    store = _open(settings)
+    room = Newsroom(seed=seed, articles=articles)
+    with serve_newsroom(room) as running, Fetcher(settings) as fetcher:
+        for url in running.feed_urls():
+            source = store.add_source(url, now=_now())
+            click.echo(f"following {source.url}")
+        report = _run_pass(store, fetcher, settings, due_only=False, stop=lambda: False)
+    click.echo(_report_line(report))
+    counts = store.counts()
+    click.echo(
+        f"database: {Path(db).resolve()} ({counts['articles']} articles from "
+        f"{counts['sources']} sources)"
+    )

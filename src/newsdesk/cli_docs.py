@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from newsdesk.cli import main
+from newsdesk.config import SETTINGS
 
-__all__ = ["render_cli_docs"]
+__all__ = ["render_cli_docs", "render_settings_docs"]
 
 
 def render_cli_docs() -> str:
@@ -32,5 +35,26 @@ def render_cli_docs() -> str:
     return "\n".join(parts)
 
 
+def render_settings_docs() -> str:
+    """Markdown table of every setting, from the one registry in ``newsdesk.config``."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `newsdesk.config.SETTINGS` by `make docs`; a test fails when this page",
+        "is out of date. Precedence: defaults, then the TOML file given with `--config`, then",
+        "environment variables, then command-line flags.",
+        "",
+        "| setting | environment variable | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for setting in SETTINGS:
+        lines.append(
+            f"| `{setting.name}` | `{setting.env}` | {setting.kind.__name__} "
+            f"| `{setting.default!r}` | {setting.help} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render_cli_docs(), end="")
+    which = sys.argv[1] if len(sys.argv) > 1 else "cli"
+    print(render_settings_docs() if which == "settings" else render_cli_docs(), end="")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.clean import Boilerplate, BoilerplateCounter, clean_text
+from newsdesk.dates import parse_date
 from newsdesk.errors import NewsdeskError
-from newsdesk.extract.dates import parse_date
 from newsdesk.model import Article, article_to_dict
 
 __all__ = ["CorpusOptions", "clean_corpus"]

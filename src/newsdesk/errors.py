@@ -6,7 +6,14 @@
     ├── ExtractionError      the input cannot be turned into an Article (empty, binary, no text)
     ├── CleanError           plain text cannot be cleaned (empty, binary)
     ├── FeedParseError       a feed body is unusable
-    ├── FetchError           an outbound request failed
+    ├── FetchError           an outbound request failed; ``kind`` names the failure:
+    │   ├── FetchTimeout         timeout      connect, read or total time ran out
+    │   ├── HTTPStatusError      http_status  the server answered 4xx or 5xx
+    │   ├── TooLargeError        too_large    the body (compressed or not) passed the cap
+    │   ├── BlockedError         blocked      a private, loopback or reserved address
+    │   ├── RobotsDisallowed     robots       robots.txt disallows the URL
+    │   ├── TooManyRedirects     redirects    a redirect loop or chain past the limit
+    │   └── NetworkError         network      DNS, connection or TLS failure
     ├── StoreError           the database refused an operation
     └── ConfigError          a setting is missing or invalid
 
@@ -17,13 +24,21 @@ failed and what to do next.
 from __future__ import annotations
 
 __all__ = [
+    "ERROR_KINDS",
+    "BlockedError",
     "CleanError",
     "ConfigError",
     "ExtractionError",
     "FeedParseError",
     "FetchError",
+    "FetchTimeout",
+    "HTTPStatusError",
+    "NetworkError",
     "NewsdeskError",
+    "RobotsDisallowed",
     "StoreError",
+    "TooLargeError",
+    "TooManyRedirects",
 ]
 
 
@@ -34,6 +49,8 @@ class NewsdeskError(Exception):
 class ExtractionError(NewsdeskError):
     """The input could not be turned into an Article (empty, not HTML, or no text at all)."""
 
+    kind = "extract"
+
 
 class CleanError(NewsdeskError):
     """Plain text could not be cleaned into an Article (empty, or binary data)."""
@@ -42,9 +59,59 @@ class CleanError(NewsdeskError):
 class FeedParseError(NewsdeskError):
     """A feed body could not be parsed into entries."""
 
+    kind = "parse"
+
 
 class FetchError(NewsdeskError):
-    """An outbound HTTP request failed."""
+    """An outbound HTTP request failed. ``kind`` is one of a fixed set, stored on sources."""
+
+    kind = "network"
+
+
+class FetchTimeout(FetchError):
+    kind = "timeout"
+
+
+class HTTPStatusError(FetchError):
+    kind = "http_status"
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TooLargeError(FetchError):
+    kind = "too_large"
+
+
+class BlockedError(FetchError):
+    kind = "blocked"
+
+
+class RobotsDisallowed(FetchError):
+    kind = "robots"
+
+
+class TooManyRedirects(FetchError):
+    kind = "redirects"
+
+
+class NetworkError(FetchError):
+    kind = "network"
+
+
+ERROR_KINDS = (
+    "timeout",
+    "http_status",
+    "too_large",
+    "blocked",
+    "robots",
+    "redirects",
+    "network",
+    "parse",
+    "extract",
+)
 
 
 class StoreError(NewsdeskError):

@@ -18,10 +18,15 @@ __all__ = [
     "Block",
     "BlockKind",
     "Embed",
+    "FeedEntry",
+    "FetchResult",
     "Link",
+    "Outcome",
+    "ParsedFeed",
     "Provenance",
     "Quote",
     "Removed",
+    "Source",
     "article_from_dict",
     "article_from_json",
     "article_to_dict",
@@ -116,6 +121,81 @@ class Article:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedEntry:
+    """One item of a feed or sitemap. ``guid`` is its stable identity within the source."""
+
+    guid: str
+    url: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    summary: str | None = None
+    content: str | None = None  # the feed's own HTML for the entry, when it carries one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedFeed:
+    """A parsed feed. Malformed-but-usable feeds keep their entries and list ``problems``."""
+
+    kind: str  # rss, atom, jsonfeed, sitemap
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    entries: tuple[FeedEntry, ...] = ()
+    ttl_seconds: int | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """A followed source and its health, as stored."""
+
+    id: int
+    url: str
+    kind: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    last_check: datetime | None = None
+    next_check: datetime | None = None
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    article_count: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchResult:
+    """One HTTP exchange that ended in a usable answer (200 or 304)."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    not_modified: bool = False
+    cache_control: str | None = None
+    expires: str | None = None
+    retry_after: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """An expected result of processing, as a value: stored, duplicate, not_modified, ..."""
+
+    kind: str
+    reason: str = ""
+    article_id: int | None = None
 
 
 def _datetime_out(value: datetime | None) -> str | None:

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 from newsdesk import extract
-from newsdesk.extract.dates import DATE_ONLY, NAIVE_TIME, WITH_OFFSET, parse_date
+from newsdesk.dates import DATE_ONLY, NAIVE_TIME, WITH_OFFSET, parse_date
 
 BODY = (
     "<article><p>"

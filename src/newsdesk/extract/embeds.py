@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsdesk.model import Embed
-from newsdesk.urls import absolute_url, classify_post_url
+from newsdesk.urls import absolute_url, canonicalize_url, classify_post_url
 
 __all__ = ["CHROME_SELECTOR", "find_embeds"]
 
@@ -86,7 +86,7 @@ def _from_blockquote(node: LexborNode, platform: str, base: str | None) -> Embed
         return None
     return Embed(
         platform=platform,
-        url=fallback,
+        url=canonicalize_url(fallback),
         id=attrs.get("data-video-id"),
         author=handle,
         text=_text(node),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from newsdesk.clean import classify_line
+from newsdesk.dates import parse_date
 from newsdesk.extract.body import RawBlock
-from newsdesk.extract.dates import parse_date
 from newsdesk.model import Removed
 
 __all__ = ["finish_blocks"]

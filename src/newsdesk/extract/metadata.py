@@ -12,7 +12,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from newsdesk.extract.dates import ParsedDate, parse_date
+from newsdesk.dates import ParsedDate, parse_date
 from newsdesk.urls import absolute_url, is_http_url
 
 __all__ = ["Metadata", "read_metadata"]

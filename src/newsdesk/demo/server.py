@@ -1,0 +1,122 @@
+"""Serve the demo newsroom on loopback: one HTTP server per outlet (its own port, so each is
+its own host for politeness), with ETag/Last-Modified, 304s, gzip and robots.txt."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import format_datetime
+
+from newsdesk.demo.generator import Newsroom, Outlet
+from newsdesk.demo.site import render_feed, render_home, render_robots, render_story
+
+__all__ = ["RunningNewsroom", "serve_newsroom"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunningNewsroom:
+    room: Newsroom
+    bases: dict[str, str]  # outlet slug -> http://127.0.0.1:port
+
+    def feed_urls(self) -> list[str]:
+        return [self.bases[o.slug] + o.feed_path for o in self.room.outlets]
+
+
+def _handler(
+    room: Newsroom, outlet: Outlet, base_ref: list[str]
+) -> type[http.server.BaseHTTPRequestHandler]:
+    index: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def story_number(path: str) -> int | None:
+        with lock:
+            if not index:
+                for number in range(room.per_outlet):
+                    index[room.story(outlet.slug, number).path] = number
+        return index.get(path)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        server_version = "DemoNewsroom/1.0"
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            base = base_ref[0]
+            path = self.path.split("?", 1)[0]
+            if path == "/robots.txt":
+                self._send(render_robots(), "text/plain")
+            elif path == outlet.feed_path:
+                kind = {
+                    "rss": "application/rss+xml",
+                    "atom": "application/atom+xml",
+                    "jsonfeed": "application/feed+json",
+                    "sitemap": "application/xml",
+                }
+                self._send(render_feed(room, outlet, base), kind[outlet.feed] + "; charset=utf-8")
+            elif path == "/":
+                self._send(render_home(outlet, base), "text/html; charset=utf-8")
+            else:
+                number = story_number(path)
+                if number is None:
+                    self.send_error(404)
+                    return
+                story = room.story(outlet.slug, number)
+                self._send(
+                    render_story(room, outlet, story, base),
+                    "text/html; charset=utf-8",
+                    modified=format_datetime(story.published, usegmt=True),
+                )
+
+        def _send(self, body: bytes, kind: str, *, modified: str | None = None) -> None:
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                body = gzip.compress(body, 5)
+                encoding = "gzip"
+            else:
+                encoding = None
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("ETag", etag)
+            if modified:
+                self.send_header("Last-Modified", modified)
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def serve_newsroom(room: Newsroom) -> Iterator[RunningNewsroom]:
+    """Start every outlet's server on 127.0.0.1 (free ports); stop them on exit."""
+    servers = []
+    bases: dict[str, str] = {}
+    try:
+        for outlet in room.outlets:
+            base_ref = [""]
+            server = http.server.ThreadingHTTPServer(
+                ("127.0.0.1", 0), _handler(room, outlet, base_ref)
+            )
+            server.daemon_threads = True
+            base_ref[0] = f"http://127.0.0.1:{server.server_address[1]}"
+            bases[outlet.slug] = base_ref[0]
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+        yield RunningNewsroom(room=room, bases=bases)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

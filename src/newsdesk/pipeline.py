@@ -1,0 +1,372 @@
+"""The one composition of the stages (DESIGN §1). Order, for each source due:
+
+1. fetch the feed with a conditional GET (``fetch``); 304 or an unchanged body: done;
+2. parse it (``feeds.parse_feed``) and record its entries (``store``): only new ones go on;
+3. fetch each new entry's page, concurrently across hosts (``fetch``);
+4. extract the Article from the page (``extract``, which runs ``clean.repair``);
+5. store it with the raw page, marking the entry done in the same transaction (``store``).
+
+When a page cannot be fetched or extracted, the feed's own content for the entry is
+extracted instead and stored with the problem recorded. Every failure ends as an error kind
+on the source or the entry; nothing stored is lost and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from itertools import pairwise
+
+from newsdesk.config import Settings
+from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
+from newsdesk.extract import extract
+from newsdesk.extract.decode import decode_html
+from newsdesk.feeds import discover_feeds, parse_feed
+from newsdesk.fetch import Fetcher
+from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
+from newsdesk.store import Store
+
+__all__ = ["RunReport", "add_source", "fetch_one", "next_check", "process_page", "run_once"]
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+DEFAULT_INTERVAL = 3600
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class RunReport:
+    sources: int = 0
+    not_modified: int = 0
+    failed_sources: int = 0
+    new_entries: int = 0
+    stored: int = 0
+    fallbacks: int = 0
+    failed_entries: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
+    """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
+    return replace(
+        extract(decode_html(body, charset) if charset else body, url=url), fetched_url=url
+    )
+
+
+def _max_age(cache_control: str | None) -> int | None:
+    for part in (cache_control or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.lower() in ("max-age", "s-maxage") and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _seconds_until(header: str | None, now: datetime) -> int | None:
+    if not header:
+        return None
+    if header.strip().isdigit():
+        return int(header.strip())
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - now).total_seconds()))
+
+
+def next_check(
+    now: datetime,
+    settings: Settings,
+    *,
+    result: FetchResult | None = None,
+    feed: ParsedFeed | None = None,
+    error_count: int = 0,
+    retry_after: float | None = None,
+) -> datetime:
+    """When to check a source again: from its publishing frequency (half the median gap
+    between entries), ``ttl``, Cache-Control, Expires and Retry-After, within the configured
+    bounds. A failing source backs off exponentially, but is never dropped."""
+    if error_count:
+        interval = settings.min_interval * 2 ** min(error_count, 16)
+        if retry_after:
+            interval = max(interval, int(retry_after))
+    else:
+        interval = DEFAULT_INTERVAL
+        if feed is not None:
+            stamps = sorted(e.published for e in feed.entries if e.published is not None)
+            gaps = [(b - a).total_seconds() for a, b in pairwise(stamps)]
+            gaps = [g for g in gaps if g > 0]
+            if len(gaps) >= 2:
+                interval = int(statistics.median(gaps) / 2)
+            if feed.ttl_seconds:
+                interval = max(interval, feed.ttl_seconds)
+        if result is not None:
+            for hint in (
+                _max_age(result.cache_control),
+                _seconds_until(result.expires, now),
+                _seconds_until(result.retry_after, now),
+            ):
+                if hint:
+                    interval = max(interval, hint)
+    interval = min(max(interval, settings.min_interval), settings.max_interval)
+    return now + timedelta(seconds=interval)
+
+
+def add_source(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> Source:
+    """Follow ``url``: a feed, or a site or page whose feeds (or news sitemap) are found."""
+    result = fetcher.get(url)
+    try:
+        feed = parse_feed(result.body, result.final_url)
+        return store.add_source(
+            result.final_url, kind=feed.kind, title=feed.title, site_url=feed.site_url, now=now
+        )
+    except FeedParseError:
+        pass
+    for candidate in discover_feeds(result.body, result.final_url):
+        try:
+            found = fetcher.get(candidate)
+            feed = parse_feed(found.body, found.final_url)
+        except (FetchError, FeedParseError):
+            continue
+        if feed.entries or feed.title:
+            return store.add_source(
+                found.final_url,
+                kind=feed.kind,
+                title=feed.title,
+                site_url=feed.site_url or result.final_url,
+                now=now,
+            )
+    raise FeedParseError(f"{url}: no feed or news sitemap found there")
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    entry_id: int
+    source_id: int
+    entry: FeedEntry
+    article: Article | None
+    raw: bytes | None
+    error: NewsdeskError | None
+
+
+def _fetch_entry(fetcher: Fetcher, entry_id: int, source_id: int, entry: FeedEntry) -> _Page:
+    if not entry.url:
+        return _Page(entry_id, source_id, entry, None, None, ExtractionError("entry has no URL"))
+    try:
+        result = fetcher.get(entry.url)
+        article = process_page(result.body, result.final_url, charset=result.charset)
+    except (FetchError, ExtractionError) as exc:
+        return _Page(entry_id, source_id, entry, None, None, exc)
+    return _Page(entry_id, source_id, entry, article, result.body, None)
+
+
+def _store_page(store: Store, page: _Page, report: RunReport, now: datetime) -> None:
+    entry = page.entry
+    if page.article is not None:
+        article = page.article
+        if not article.title and entry.title:
+            article = replace(article, title=entry.title)
+        if article.published is None and entry.published is not None:
+            article = replace(article, published=entry.published)
+        store.store_entry_article(
+            page.entry_id, page.source_id, article, raw_page=page.raw, now=now
+        )
+        report.stored += 1
+        log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
+        return
+    assert page.error is not None
+    kind = getattr(page.error, "kind", "network")
+    report.count_error(kind)
+    if entry.content:
+        try:
+            fallback = extract(entry.content, url=entry.url)
+        except ExtractionError:
+            fallback = None
+        if fallback is not None and (fallback.text or entry.title):
+            fallback = replace(
+                fallback,
+                title=fallback.title or entry.title,
+                published=fallback.published or entry.published,
+                url=entry.url or fallback.url,
+                fetched_url=entry.url,
+            )
+            store.store_entry_article(
+                page.entry_id,
+                page.source_id,
+                fallback,
+                raw_page=None,
+                now=now,
+                problem=str(page.error),
+                error_kind=kind,
+            )
+            report.fallbacks += 1
+            log.warning(
+                "fallback source=%s url=%s kind=%s error=%s",
+                page.source_id,
+                entry.url,
+                kind,
+                page.error,
+            )
+            return
+    store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
+    report.failed_entries += 1
+    log.warning(
+        "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    store: Store
+    fetcher: Fetcher
+    settings: Settings
+    report: RunReport
+
+
+def _check_source(run: _Run, source: Source, now: datetime) -> None:
+    store, fetcher, settings, report = run.store, run.fetcher, run.settings, run.report
+    try:
+        result = fetcher.get(
+            source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            previous_hash=source.content_hash,
+        )
+    except FetchError as exc:
+        retry = getattr(exc, "retry_after", None)
+        store.record_check(
+            source.id,
+            now=now,
+            error_kind=exc.kind,
+            error=str(exc),
+            next_check=next_check(
+                now, settings, error_count=source.error_count + 1, retry_after=retry
+            ),
+        )
+        store.log_fetch(
+            url=source.url, now=now, source_id=source.id, outcome="error", error_kind=exc.kind
+        )
+        report.failed_sources += 1
+        report.count_error(exc.kind)
+        log.warning(
+            "fetch source=%s url=%s outcome=error kind=%s error=%s",
+            source.id,
+            source.url,
+            exc.kind,
+            exc,
+        )
+        return
+    log.info(
+        "fetch source=%s url=%s status=%s outcome=%s ms=%d bytes=%d",
+        source.id,
+        source.url,
+        result.status,
+        "not_modified" if result.not_modified else "ok",
+        result.elapsed * 1000,
+        len(result.body),
+    )
+    store.log_fetch(
+        url=source.url,
+        now=now,
+        source_id=source.id,
+        status=result.status,
+        outcome="not_modified" if result.not_modified else "ok",
+        elapsed=result.elapsed,
+        size=len(result.body),
+    )
+    if result.not_modified:
+        report.not_modified += 1
+        store.record_check(
+            source.id,
+            now=now,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            next_check=next_check(now, settings, result=result),
+        )
+        return
+    try:
+        feed = parse_feed(result.body, result.final_url)
+    except FeedParseError as exc:
+        store.record_check(
+            source.id,
+            now=now,
+            error_kind=exc.kind,
+            error=str(exc),
+            next_check=next_check(now, settings, error_count=source.error_count + 1),
+        )
+        report.failed_sources += 1
+        report.count_error(exc.kind)
+        return
+    report.new_entries += store.record_entries(source.id, feed.entries, now=now)
+    store.record_check(
+        source.id,
+        now=now,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        content_hash=result.content_hash,
+        kind=feed.kind,
+        title=feed.title,
+        site_url=feed.site_url,
+        next_check=next_check(now, settings, result=result, feed=feed),
+        error_kind="parse" if feed.problems and not feed.entries else None,
+        error="; ".join(feed.problems) or None,
+    )
+
+
+def run_once(
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    *,
+    clock: Clock = _utcnow,
+    due_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> RunReport:
+    """One pass: check the sources (all, or only those due), then process every pending
+    entry (including ones a killed earlier run left behind)."""
+    report = RunReport()
+    sources = store.due_sources(clock()) if due_only else store.sources()
+    for source in sources:
+        if stop():
+            break
+        report.sources += 1
+        _check_source(_Run(store, fetcher, settings, report), source, clock())
+    pending = store.pending_entries()
+    total = len(pending)
+    workers = max(1, settings.workers)
+    batch = workers * 4  # bounded in flight: memory stays flat however many entries wait
+    done = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, total, batch):
+            if stop():
+                break
+            futures = [
+                pool.submit(_fetch_entry, fetcher, *item) for item in pending[start : start + batch]
+            ]
+            for future in futures:
+                # Writes finish even when asked to stop: a fetched page is not thrown away.
+                _store_page(store, future.result(), report, clock())
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    return report
+
+
+def fetch_one(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> int:
+    """Ingest one page (no source): fetch, extract, store; the article id."""
+    result = fetcher.get(url)
+    article = process_page(result.body, result.final_url, charset=result.charset)
+    return store.store_article(article, raw_page=result.body, now=now)

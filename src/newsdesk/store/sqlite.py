@@ -1,0 +1,531 @@
+"""The SQLite store: WAL, one writer, ordered and recorded migrations, idempotent upserts.
+
+Natural keys make every write idempotent: a source by its URL, an entry by (source, GUID),
+an article by the hash of its canonical URL. An entry is processed once: it is marked done
+in the same transaction that stores its article, so a process killed at any instant either
+committed both or neither, and a restart finishes what was left without duplicating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from newsdesk.errors import StoreError
+from newsdesk.model import (
+    Article,
+    FeedEntry,
+    Source,
+    article_from_json,
+    article_to_json,
+)
+from newsdesk.urls import canonicalize_url
+
+__all__ = ["SearchHit", "Store", "open_store"]
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            kind TEXT,
+            title TEXT,
+            site_url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            last_check TEXT,
+            next_check TEXT,
+            last_error_kind TEXT,
+            last_error TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            guid TEXT NOT NULL,
+            url TEXT,
+            title TEXT,
+            published TEXT,
+            content TEXT,
+            seen_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            error_kind TEXT,
+            error TEXT,
+            article_id INTEGER REFERENCES articles(id),
+            UNIQUE (source_id, guid)
+        );
+        CREATE INDEX entries_status ON entries(status);
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url_key TEXT NOT NULL UNIQUE,
+            url TEXT,
+            source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+            title TEXT,
+            published TEXT,
+            language TEXT,
+            article_json TEXT NOT NULL,
+            raw_page BLOB,
+            raw_url TEXT,
+            fetched_at TEXT NOT NULL,
+            problem TEXT
+        );
+        CREATE INDEX articles_source ON articles(source_id, published);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, text, tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE fetch_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            url TEXT NOT NULL,
+            source_id INTEGER,
+            status INTEGER,
+            outcome TEXT NOT NULL,
+            error_kind TEXT,
+            elapsed_ms INTEGER,
+            bytes INTEGER
+        );
+        """,
+    ),
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(canonicalize_url(url).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchHit:
+    article_id: int
+    title: str | None
+    url: str | None
+    snippet: str
+    rank: float
+
+
+class Store:
+    """One SQLite database. Use from one thread (the writer); readers open their own."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded; return their names."""
+        db = self._db
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+        applied = []
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self._tx():
+                for statement in _statements(sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)",
+                    (name, datetime.now(UTC).isoformat()),
+                )
+            applied.append(name)
+        return applied
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _tx(self) -> sqlite3.Connection:
+        return self._db  # "with connection:" commits or rolls back
+
+    # -- sources --------------------------------------------------------------------------
+
+    def add_source(
+        self,
+        url: str,
+        *,
+        kind: str | None = None,
+        title: str | None = None,
+        site_url: str | None = None,
+        now: datetime,
+    ) -> Source:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO sources (url, kind, title, site_url, next_check, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+                "kind = COALESCE(excluded.kind, kind), title = COALESCE(excluded.title, title), "
+                "site_url = COALESCE(excluded.site_url, site_url)",
+                (url, kind, title, site_url, _iso(now), _iso(now)),
+            )
+        source = self.source_by_url(url)
+        assert source is not None
+        return source
+
+    def delete_source(self, source_id: int) -> bool:
+        with self._tx():
+            cursor = self._db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        return cursor.rowcount > 0
+
+    def _sources(self, where: str = "", params: Sequence[Any] = ()) -> list[Source]:
+        rows = self._db.execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) "
+            f"FROM sources s {where} ORDER BY s.id",
+            params,
+        ).fetchall()
+        return [_source(row) for row in rows]
+
+    def sources(self) -> list[Source]:
+        return self._sources()
+
+    def source_by_url(self, url: str) -> Source | None:
+        found = self._sources("WHERE s.url = ?", (url,))
+        return found[0] if found else None
+
+    def source(self, source_id: int) -> Source | None:
+        found = self._sources("WHERE s.id = ?", (source_id,))
+        return found[0] if found else None
+
+    def due_sources(self, now: datetime) -> list[Source]:
+        return self._sources("WHERE s.next_check IS NULL OR s.next_check <= ?", (_iso(now),))
+
+    def record_check(
+        self,
+        source_id: int,
+        *,
+        now: datetime,
+        next_check: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_hash: str | None = None,
+        kind: str | None = None,
+        title: str | None = None,
+        site_url: str | None = None,
+        error_kind: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """After a check: validators and schedule; an error increments the error count, a
+        success resets it."""
+        with self._tx():
+            if error_kind is None:
+                self._db.execute(
+                    "UPDATE sources SET last_check = ?, next_check = ?, "
+                    "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+                    "content_hash = COALESCE(?, content_hash), kind = COALESCE(?, kind), "
+                    "title = COALESCE(?, title), site_url = COALESCE(?, site_url), "
+                    "last_error_kind = NULL, last_error = NULL, error_count = 0 WHERE id = ?",
+                    (
+                        _iso(now),
+                        _iso(next_check),
+                        etag,
+                        last_modified,
+                        content_hash,
+                        kind,
+                        title,
+                        site_url,
+                        source_id,
+                    ),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE sources SET last_check = ?, next_check = ?, last_error_kind = ?, "
+                    "last_error = ?, error_count = error_count + 1 WHERE id = ?",
+                    (_iso(now), _iso(next_check), error_kind, error, source_id),
+                )
+
+    # -- entries --------------------------------------------------------------------------
+
+    def record_entries(self, source_id: int, entries: Sequence[FeedEntry], *, now: datetime) -> int:
+        """Remember the entries a feed listed; return how many were new."""
+        with self._tx():
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT INTO entries (source_id, guid, url, title, published, content, seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id, guid) DO NOTHING",
+                [
+                    (source_id, e.guid, e.url, e.title, _iso(e.published), e.content, _iso(now))
+                    for e in entries
+                ],
+            )
+            return self._db.total_changes - before
+
+    def pending_entries(self, source_id: int | None = None) -> list[tuple[int, int, FeedEntry]]:
+        """Entries not processed yet: (entry id, source id, entry), oldest first."""
+        where = "WHERE status = 'new'" + (" AND source_id = ?" if source_id is not None else "")
+        rows = self._db.execute(
+            f"SELECT id, source_id, guid, url, title, published, content FROM entries {where} "
+            "ORDER BY id",
+            (source_id,) if source_id is not None else (),
+        ).fetchall()
+        return [
+            (
+                row[0],
+                row[1],
+                FeedEntry(
+                    guid=row[2], url=row[3], title=row[4], published=_dt(row[5]), content=row[6]
+                ),
+            )
+            for row in rows
+        ]
+
+    def store_entry_article(
+        self,
+        entry_id: int,
+        source_id: int,
+        article: Article,
+        *,
+        raw_page: bytes | None,
+        now: datetime,
+        problem: str | None = None,
+        error_kind: str | None = None,
+    ) -> int:
+        """Store an entry's Article (upsert by canonical URL) and mark the entry done, in one
+        transaction. Returns the article id."""
+        with self._tx():
+            article_id = self._upsert_article(article, source_id, raw_page, now, problem)
+            self._db.execute(
+                "UPDATE entries SET status = ?, article_id = ?, error_kind = ?, error = ? "
+                "WHERE id = ?",
+                (
+                    "done" if problem is None else "fallback",
+                    article_id,
+                    error_kind,
+                    problem,
+                    entry_id,
+                ),
+            )
+        return article_id
+
+    def fail_entry(self, entry_id: int, *, error_kind: str, error: str) -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE entries SET status = 'failed', error_kind = ?, error = ? WHERE id = ?",
+                (error_kind, error, entry_id),
+            )
+
+    # -- articles -------------------------------------------------------------------------
+
+    def store_article(
+        self,
+        article: Article,
+        *,
+        source_id: int | None = None,
+        raw_page: bytes | None = None,
+        now: datetime,
+    ) -> int:
+        with self._tx():
+            return self._upsert_article(article, source_id, raw_page, now, None)
+
+    def _upsert_article(
+        self,
+        article: Article,
+        source_id: int | None,
+        raw_page: bytes | None,
+        now: datetime,
+        problem: str | None,
+    ) -> int:
+        key_url = article.url or article.fetched_url
+        if not key_url:
+            raise StoreError("an Article needs a url or fetched_url to be stored")
+        key = url_key(key_url)
+        row = self._db.execute(
+            "INSERT INTO articles (url_key, url, source_id, title, published, language, "
+            "article_json, raw_page, raw_url, fetched_at, problem) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(url_key) DO UPDATE SET article_json = excluded.article_json, "
+            "title = excluded.title, published = excluded.published, "
+            "language = excluded.language, raw_page = COALESCE(excluded.raw_page, raw_page), "
+            "problem = excluded.problem RETURNING id",
+            (
+                key,
+                article.url,
+                source_id,
+                article.title,
+                _iso(article.published),
+                article.language,
+                article_to_json(article),
+                zlib.compress(raw_page, 6) if raw_page is not None else None,
+                article.fetched_url,
+                _iso(now),
+                problem,
+            ),
+        ).fetchone()
+        article_id = int(row[0])
+        self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+        self._db.execute(
+            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+            (article_id, article.title or "", article.text),
+        )
+        return article_id
+
+    def article(self, article_id: int) -> Article | None:
+        row = self._db.execute(
+            "SELECT article_json FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return article_from_json(row[0]) if row else None
+
+    def raw_page(self, article_id: int) -> tuple[bytes, str | None] | None:
+        row = self._db.execute(
+            "SELECT raw_page, raw_url FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        if not row or row[0] is None:
+            return None
+        return zlib.decompress(row[0]), row[1]
+
+    def replace_article(self, article_id: int, article: Article) -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE articles SET article_json = ?, title = ?, published = ?, language = ? "
+                "WHERE id = ?",
+                (
+                    article_to_json(article),
+                    article.title,
+                    _iso(article.published),
+                    article.language,
+                    article_id,
+                ),
+            )
+            self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+            self._db.execute(
+                "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (article_id, article.title or "", article.text),
+            )
+
+    def articles(
+        self, *, source_id: int | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[tuple[int, int | None, Article]]:
+        """Newest first: (article id, source id, Article)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if since is not None:
+            clauses.append("COALESCE(published, fetched_at) >= ?")
+            params.append(_iso(since))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT id, source_id, article_json FROM articles {where} "
+            "ORDER BY COALESCE(published, fetched_at) DESC, id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [(row[0], row[1], article_from_json(row[2])) for row in rows]
+
+    def article_ids(self) -> Iterator[int]:
+        for row in self._db.execute("SELECT id FROM articles ORDER BY id"):
+            yield int(row[0])
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Full-text search (FTS5, bm25 ranking). The query is taken as words, not syntax."""
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"' for t in terms)
+        rows = self._db.execute(
+            "SELECT a.id, a.title, a.url, snippet(articles_fts, 1, '[', ']', '…', 12), "
+            "bm25(articles_fts) FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [
+            SearchHit(article_id=r[0], title=r[1], url=r[2], snippet=r[3], rank=r[4]) for r in rows
+        ]
+
+    # -- fetch log and counts -------------------------------------------------------------
+
+    def log_fetch(
+        self,
+        *,
+        url: str,
+        now: datetime,
+        outcome: str,
+        source_id: int | None = None,
+        status: int | None = None,
+        error_kind: str | None = None,
+        elapsed: float | None = None,
+        size: int | None = None,
+    ) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO fetch_log (at, url, source_id, status, outcome, error_kind, "
+                "elapsed_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _iso(now),
+                    url,
+                    source_id,
+                    status,
+                    outcome,
+                    error_kind,
+                    int(elapsed * 1000) if elapsed is not None else None,
+                    size,
+                ),
+            )
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("sources", "entries", "articles", "fetch_log"):
+            out[table] = int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        return out
+
+    def fetch_outcomes(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT outcome, COUNT(*) FROM fetch_log GROUP BY outcome")
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _source(row: Sequence[Any]) -> Source:
+    return Source(
+        id=row[0],
+        url=row[1],
+        kind=row[2],
+        title=row[3],
+        site_url=row[4],
+        etag=row[5],
+        last_modified=row[6],
+        content_hash=row[7],
+        last_check=_dt(row[8]),
+        next_check=_dt(row[9]),
+        last_error_kind=row[10],
+        last_error=row[11],
+        error_count=row[12],
+        article_count=row[14],
+    )
+
+
+def open_store(path: str | Path, *, create: bool = True) -> Store:
+    """Open (and migrate) the database at ``path``: WAL mode, foreign keys on."""
+    location = str(path)
+    if not create and location != ":memory:" and not Path(location).exists():
+        raise StoreError(f"no database at {location} (run a command that creates it first)")
+    try:
+        connection = sqlite3.connect(location, timeout=30.0)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=30000")
+        store = Store(connection, location)
+        store.migrate()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open database {location}: {exc}") from exc
+    return store
