@@ -604,3 +604,7 @@ def demo_command(articles: int, seed: int, db: str) -> None:
         f"database: {Path(db).resolve()} ({counts['articles']} articles from "
         f"{counts['sources']} sources)"
     )
+
+
+if __name__ == "__main__":
+    main()
