@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +100,16 @@ def _handler(
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-answer (a timeout, a killed relay) is not an error here.
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def serve_newsroom(room: Newsroom) -> Iterator[RunningNewsroom]:
     """Start every outlet's server on 127.0.0.1 (free ports); stop them on exit."""
@@ -107,10 +118,7 @@ def serve_newsroom(room: Newsroom) -> Iterator[RunningNewsroom]:
     try:
         for outlet in room.outlets:
             base_ref = [""]
-            server = http.server.ThreadingHTTPServer(
-                ("127.0.0.1", 0), _handler(room, outlet, base_ref)
-            )
-            server.daemon_threads = True
+            server = _Server(("127.0.0.1", 0), _handler(room, outlet, base_ref))
             base_ref[0] = f"http://127.0.0.1:{server.server_address[1]}"
             bases[outlet.slug] = base_ref[0]
             threading.Thread(target=server.serve_forever, daemon=True).start()
