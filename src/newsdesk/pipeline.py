@@ -356,12 +356,13 @@ def run_once(
             futures = [
                 pool.submit(_fetch_entry, fetcher, *item) for item in pending[start : start + batch]
             ]
-            for future in futures:
-                # Writes finish even when asked to stop: a fetched page is not thrown away.
-                _store_page(store, future.result(), report, clock())
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+            # One transaction a batch; writes finish even when asked to stop.
+            with store.batch():
+                for future in futures:
+                    _store_page(store, future.result(), report, clock())
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
     return report
 
 

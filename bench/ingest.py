@@ -1,0 +1,137 @@
+"""End-to-end ingest throughput and memory on the demo newsroom, against extraction alone.
+
+For each size, in a fresh child process (so peak RSS is that run's own):
+
+1. serve a demo newsroom of N articles on 127.0.0.1 (from a separate process, as a real
+   site would be) and ingest it into a new SQLite database
+   (`run_once`: fetch feeds, fetch pages concurrently, extract, clean, store);
+2. run a second pass with nothing changed and count how its requests were answered;
+3. extract the same N pages alone (rendered in memory, no HTTP, no store).
+
+Reported: articles/s end to end, articles/s of extraction alone, their ratio (target ≥ 60 %),
+peak RSS (target ≤ 300 MB, flat as N grows), and the second pass's outcomes (all 304).
+
+    .venv/bin/python bench/ingest.py                 # 1,000 and 10,000 articles
+    .venv/bin/python bench/ingest.py --sizes 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsdesk import extract
+from newsdesk.config import Settings
+from newsdesk.demo.generator import Newsroom
+from newsdesk.demo.server import serve_newsroom
+from newsdesk.demo.site import render_story
+from newsdesk.fetch import Fetcher
+from newsdesk.pipeline import run_once
+from newsdesk.store import open_store
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def serve(size: int) -> None:
+    """Serve a newsroom until stdin closes (the benchmark's web server, in its own process)."""
+    with serve_newsroom(Newsroom(seed=11, articles=size)) as running:
+        print(json.dumps(running.bases), flush=True)
+        sys.stdin.read()
+
+
+def measure(size: int) -> dict[str, object]:
+    room = Newsroom(seed=11, articles=size)
+    settings = Settings(
+        allow_private_networks=True, per_host_delay=0.0, per_host_concurrency=8, workers=8
+    )
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(size)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    bases: dict[str, str] = json.loads(server.stdout.readline())
+    try:
+        return _measure(room, settings, bases)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
+def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "bench.db")
+        for outlet in room.outlets:
+            store.add_source(bases[outlet.slug] + outlet.feed_path, now=datetime.now(UTC))
+        with Fetcher(settings) as fetcher:
+            started = time.perf_counter()
+            report = run_once(store, fetcher, settings)
+            ingest_seconds = time.perf_counter() - started
+            before = store.fetch_outcomes()
+            again = run_once(store, fetcher, settings)
+            after = store.fetch_outcomes()
+        second = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        pages = []
+        for outlet in room.outlets:
+            base = bases[outlet.slug]
+            for story in room.stories(outlet.slug):
+                pages.append((render_story(room, outlet, story, base), base + story.path))
+    started = time.perf_counter()
+    for body, url in pages:
+        extract(body, url=url)
+    extract_seconds = time.perf_counter() - started
+    return {
+        "articles": report.stored,
+        "ingest_per_s": report.stored / ingest_seconds,
+        "extract_per_s": len(pages) / extract_seconds,
+        "ratio": (report.stored / ingest_seconds) / (len(pages) / extract_seconds),
+        "peak_rss_mb": peak_rss_mb(),
+        "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
+        "failed": report.failed_entries,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return 0
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return 0
+    print("| articles | ingest art/s | extract-only art/s | ratio | peak RSS (MB) | second pass |")
+    print("|---|---|---|---|---|---|")
+    for size in args.sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        row = json.loads(out.stdout)
+        print(
+            f"| {row['articles']} | {row['ingest_per_s']:.0f} | {row['extract_per_s']:.0f} "
+            f"| {row['ratio']:.0%} | {row['peak_rss_mb']:.0f} | {row['second_pass']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
