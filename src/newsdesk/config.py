@@ -79,6 +79,9 @@ class Settings:
     respect_robots: bool = True
 
 
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
 def _convert(setting: Setting, raw: Any, origin: str) -> Any:
     try:
         if setting.kind is bool:
@@ -93,7 +96,7 @@ def _convert(setting: Setting, raw: Any, origin: str) -> Any:
         value = setting.kind(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"{origin}: {setting.name} must be a {setting.kind.__name__}, got {raw!r}"
+            f"{origin}: {setting.name} must be {_KIND_NAMES[setting.kind]}, got {raw!r}"
         ) from exc
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{origin}: {setting.name} must not be negative, got {raw!r}")
