@@ -188,6 +188,7 @@ class Newsroom:
         self.per_outlet = max(1, articles // len(OUTLETS))
         self.start = start or datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
         self.outlets = OUTLETS
+        self._stories: dict[tuple[str, int], Story] = {}  # written once, read many times
 
     def outlet(self, slug: str) -> Outlet:
         return next(o for o in self.outlets if o.slug == slug)
@@ -197,6 +198,13 @@ class Newsroom:
         return random.Random(int.from_bytes(digest[:8], "big"))
 
     def story(self, outlet: str, number: int) -> Story:
+        key = (outlet, number)
+        story = self._stories.get(key)
+        if story is None:
+            story = self._stories[key] = self._make(outlet, number)
+        return story
+
+    def _make(self, outlet: str, number: int) -> Story:
         rng = self._rng(outlet, number)
         published = self.start + timedelta(minutes=37 * number + rng.randrange(30))
         if self.outlet(outlet).relay:

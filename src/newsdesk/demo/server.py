@@ -85,7 +85,7 @@ def _handler(
                 self.end_headers()
                 return
             if "gzip" in (self.headers.get("Accept-Encoding") or ""):
-                body = gzip.compress(body, 5)
+                body = gzip.compress(body, 1)
                 encoding = "gzip"
             else:
                 encoding = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from email.utils import format_datetime
+from functools import cache
 from html import escape
 
 from newsdesk.demo.generator import WIRE, Newsroom, Outlet, Story
@@ -60,6 +61,54 @@ def _head(story: Story, url: str, outlet: Outlet, base: str, *, jsonld: str = ""
 {jsonld}<style>body{{font-family:serif}}</style><script>var analytics = true;</script></head>"""
 
 
+@cache
+def _static_chrome() -> tuple[str, str, str]:
+    """The parts of the page weight that are the same on every page (built once)."""
+    rules = "".join(
+        f".c{n}{{margin:{n % 7}px {n % 5}px;padding:{n % 3}px;color:#{(n * 2654435761) % 0xFFFFFF:06x}}}"
+        for n in range(400)
+    )
+    config = json.dumps(
+        {
+            "ads": [
+                {"slot": f"slot-{n}", "sizes": [[300, 250], [728, 90]], "pos": n}
+                for n in range(400)
+            ],
+            "experiments": {f"exp{n}": n % 3 for n in range(200)},
+        }
+    )
+    head = f"<style>{rules}</style><script>window.__CONFIG__ = {config};</script>"
+    sections = ("news", "world", "business", "sport", "culture", "science", "weather", "opinion")
+    menu = "".join(
+        f'<li><a href="/{s}">{s.title()}</a><ul>'
+        + "".join(f'<li><a href="/{s}/{n}">{s.title()} {n}</a></li>' for n in range(15))
+        + "</ul></li>"
+        for s in sections
+    )
+    footer = "".join(f'<li><a href="/page/{n}">Page {n}</a></li>' for n in range(80))
+    return (
+        head,
+        f'<div class="mega-menu"><ul>{menu}</ul></div>',
+        f'<div class="site-links"><ul>{footer}</ul></div>',
+    )
+
+
+def _page_weight(room: Newsroom, story: Story) -> tuple[str, str]:
+    """What real news pages carry besides the story — inline styles and scripts, a mega-menu,
+    teaser rails and a link-heavy footer — so demo pages weigh what real ones do (~90 KB)
+    and ingest is measured on realistic work. Returns (head, body) markup."""
+    head, menu, footer = _static_chrome()
+    others = [room.story(story.outlet, (story.number + k) % room.per_outlet) for k in range(1, 13)]
+    rail = "".join(
+        f'<div class="card"><a href="{o.path}"><h4>{_e(o.headline)}</h4></a><p>{_e(o.dek)}</p></div>'
+        for o in others
+    )
+    return (
+        head,
+        f'{menu}<section class="more-stories"><h3>More stories</h3>{rail}</section>{footer}',
+    )
+
+
 def _nav(outlet: Outlet) -> str:
     links = "".join(
         f'<li><a href="/section/{s}">{s.title()}</a></li>'
@@ -97,7 +146,11 @@ def render_story(room: Newsroom, outlet: Outlet, story: Story, base: str) -> byt
         "dispatch": _dispatch,
         "relay": _relay,
     }[outlet.template]
-    return render(room, outlet, story, url, base).encode("utf-8")
+    page = render(room, outlet, story, url, base)
+    head, body = _page_weight(room, story)
+    page = page.replace("</head>", head + "</head>", 1)
+    page = page.replace("</body>", body + "</body>", 1)
+    return page.encode("utf-8")
 
 
 def _courier(room: Newsroom, outlet: Outlet, story: Story, url: str, base: str) -> str:
