@@ -51,10 +51,14 @@ def serve(size: int) -> None:
         sys.stdin.read()
 
 
-def measure(size: int) -> dict[str, object]:
+def measure(size: int, processes: int) -> dict[str, object]:
     room = Newsroom(seed=11, articles=size)
     settings = Settings(
-        allow_private_networks=True, per_host_delay=0.0, per_host_concurrency=8, workers=8
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        per_host_concurrency=8,
+        workers=8,
+        extract_processes=processes,
     )
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(size)],
@@ -109,6 +113,9 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument(
+        "--processes", type=int, default=0, help="extract_processes for the relay (default 0)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -116,13 +123,13 @@ def main() -> int:
         serve(args.serve)
         return 0
     if args.child:
-        print(json.dumps(measure(args.child)))
+        print(json.dumps(measure(args.child, args.processes)))
         return 0
     print("| articles | ingest art/s | extract-only art/s | ratio | peak RSS (MB) | second pass |")
     print("|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(size)],
+            [sys.executable, __file__, "--child", str(size), "--processes", str(args.processes)],
             check=True,
             capture_output=True,
             text=True,

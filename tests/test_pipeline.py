@@ -140,3 +140,12 @@ def test_kill_nine_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         assert finished.returncode == 0
     stored, distinct, pending = _counts(db)
     assert (stored, distinct, pending) == (400, 400, 0)
+
+
+def test_extraction_in_worker_processes(tmp_path: Path, newsroom: RunningNewsroom) -> None:
+    store = open_store(tmp_path / "n.db")
+    settings = Settings(allow_private_networks=True, per_host_delay=0.0, extract_processes=1)
+    with Fetcher(settings) as fetcher:
+        store.add_source(newsroom.bases["ledger"] + "/feed.json", now=datetime.now(UTC))
+        report = run_once(store, fetcher, settings)
+    assert report.stored == 10 and report.failed_entries == 0

@@ -54,6 +54,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("per_host_concurrency", 2, int, "Requests in flight to one host at once."),
     Setting("per_host_delay", 1.0, float, "Seconds between the starts of requests to one host."),
     Setting("workers", 8, int, "Pages fetched at once across hosts."),
+    Setting(
+        "extract_processes",
+        0,
+        int,
+        "Processes that extract pages in parallel (0: extract in the fetch threads).",
+    ),
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
     Setting("respect_robots", True, bool, "Honour robots.txt."),
@@ -74,6 +80,7 @@ class Settings:
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
     workers: int = 8
+    extract_processes: int = 0
     min_interval: int = 300
     max_interval: int = 86_400
     respect_robots: bool = True

@@ -14,9 +14,11 @@ on the source or the entry; nothing stored is lost and the loop goes on.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import statistics
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -161,12 +163,20 @@ class _Page:
     error: NewsdeskError | None
 
 
-def _fetch_entry(fetcher: Fetcher, entry_id: int, source_id: int, entry: FeedEntry) -> _Page:
+def _fetch_entry(
+    fetcher: Fetcher, extractors: Executor | None, item: tuple[int, int, FeedEntry]
+) -> _Page:
+    entry_id, source_id, entry = item
     if not entry.url:
         return _Page(entry_id, source_id, entry, None, None, ExtractionError("entry has no URL"))
     try:
         result = fetcher.get(entry.url)
-        article = process_page(result.body, result.final_url, charset=result.charset)
+        if extractors is None:
+            article = process_page(result.body, result.final_url, charset=result.charset)
+        else:  # extraction is CPU work: other processes use the other cores
+            article = extractors.submit(
+                process_page, result.body, result.final_url, charset=result.charset
+            ).result()
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, None, exc)
     return _Page(entry_id, source_id, entry, article, result.body, None)
@@ -325,6 +335,15 @@ def _check_source(run: _Run, source: Source, now: datetime) -> None:
     )
 
 
+def _extractor_pool(settings: Settings) -> ProcessPoolExecutor | None:
+    if settings.extract_processes <= 0:
+        return None
+    # "spawn": forking a process that runs threads (HTTP clients, servers) is unsafe.
+    return ProcessPoolExecutor(
+        max_workers=settings.extract_processes, mp_context=multiprocessing.get_context("spawn")
+    )
+
+
 def run_once(
     store: Store,
     fetcher: Fetcher,
@@ -349,12 +368,14 @@ def run_once(
     workers = max(1, settings.workers)
     batch = workers * 4  # bounded in flight: memory stays flat however many entries wait
     done = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    extractors = _extractor_pool(settings)
+    with ThreadPoolExecutor(max_workers=workers) as pool, extractors or nullcontext():
         for start in range(0, total, batch):
             if stop():
                 break
             futures = [
-                pool.submit(_fetch_entry, fetcher, *item) for item in pending[start : start + batch]
+                pool.submit(_fetch_entry, fetcher, extractors, item)
+                for item in pending[start : start + batch]
             ]
             # One transaction a batch; writes finish even when asked to stop.
             with store.batch():
