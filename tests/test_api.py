@@ -13,8 +13,10 @@ def test_public_api_is_exactly_all() -> None:
         "Embed",
         "ExtractOptions",
         "ExtractionError",
+        "FeedEntry",
         "Link",
         "NewsdeskError",
+        "ParsedFeed",
         "Provenance",
         "Quote",
         "Removed",
@@ -25,6 +27,7 @@ def test_public_api_is_exactly_all() -> None:
         "article_to_json",
         "clean_text",
         "extract",
+        "parse_feed",
     ]
     for name in newsdesk.__all__:
         assert hasattr(newsdesk, name), name
@@ -37,3 +40,4 @@ def test_extract_signature_has_at_most_two_positionals() -> None:
     params = inspect.signature(newsdesk.clean_text).parameters
     assert list(params) == ["text", "url", "source", "boilerplate"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(params.values())[1:])
+    assert list(inspect.signature(newsdesk.parse_feed).parameters) == ["body", "url"]

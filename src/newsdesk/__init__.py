@@ -11,11 +11,14 @@ import logging
 from newsdesk.clean import Boilerplate, BoilerplateCounter, clean_text
 from newsdesk.errors import CleanError, ExtractionError, NewsdeskError
 from newsdesk.extract import ExtractOptions, extract
+from newsdesk.feeds import parse_feed
 from newsdesk.model import (
     Article,
     Block,
     Embed,
+    FeedEntry,
     Link,
+    ParsedFeed,
     Provenance,
     Quote,
     Removed,
@@ -34,8 +37,10 @@ __all__ = [
     "Embed",
     "ExtractOptions",
     "ExtractionError",
+    "FeedEntry",
     "Link",
     "NewsdeskError",
+    "ParsedFeed",
     "Provenance",
     "Quote",
     "Removed",
@@ -46,6 +51,7 @@ __all__ = [
     "article_to_json",
     "clean_text",
     "extract",
+    "parse_feed",
 ]
 
 __version__ = "0.1.0"
