@@ -87,24 +87,49 @@ def absolute_url(href: str | None, base: str | None) -> str | None:
     return resolved
 
 
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+def _trim(url: str) -> str:
+    """Strip whitespace and C0 controls from both ends until nothing changes (urlsplit drops
+    leading controls itself, so a single strip is not idempotent)."""
+    previous = None
+    while previous != url:
+        previous = url
+        url = url.strip().strip(_C0_AND_SPACE)
+    return url
+
+
 def canonicalize_url(url: str) -> str:
     """A stable form of ``url``: lower-case scheme and host, no default port, no fragment,
     no tracking parameters, remaining query parameters kept in their order.
 
-    Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)``.
+    Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)`` — the
+    normalisation is repeated until it changes nothing (odd inputs, such as a path ending in a
+    space before a fragment, need a second round).
     """
+    for _ in range(8):
+        canonical = _canonicalize_once(url)
+        if canonical == url:
+            break
+        url = canonical
+    return url
+
+
+def _canonicalize_once(url: str) -> str:
+    url = _trim(url)
     simple = _SIMPLE_URL.match(url)
     if simple:  # already canonical but for a missing "/" path (most links in a page)
         return url if simple.group(1) else url + "/"
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return url.strip()
+        return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.netloc and not host:
-        return url.strip()
+        return url
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
