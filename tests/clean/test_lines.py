@@ -35,6 +35,18 @@ JUNK = [
     ("© 2026 The Portside Courier. All rights reserved.", "credit"),
     ("This website uses cookies to improve your experience.", "cookie"),
     ("We use cookies to personalise content and ads.", "cookie"),
+    ("MORE: How the storm unfolded", "teaser"),
+    ("Related Articles", "teaser"),
+    ("You may also like", "teaser"),
+    ("Don’t miss: The ten best beaches", "teaser"),
+    ("Ver también: otra nota", "teaser"),
+    ("(Photo by John Doe/Getty Images)", "credit"),
+    ("Copyright 2026 The Associated Press. All rights reserved.", "credit"),
+    ("Advertisement - Continue Reading Below", "ad"),
+    ("Listen to this article", "promo"),
+    ("Share", "share"),
+    ("Comments", "comments"),
+    ("Loading...", "boilerplate"),
 ]
 
 KEEP = [
@@ -49,6 +61,11 @@ KEEP = [
     "Watch the skies tonight: the meteor shower peaks after midnight, astronomers say.",
     "Weiterhin gilt die Warnung vor Sturmböen an der Küste, teilte der Wetterdienst mit.",
     "Le président a lu aussi une lettre des familles des victimes devant l'assemblée.",
+    "Copyright law changed this year, and publishers are worried about what it means.",
+    "More than 200 people attended the meeting on Tuesday evening.",
+    "Read the full report on the council website, officials said.",
+    "See you next year, she said.",
+    "Print editions will be delivered a day late because of the storm.",
 ]
 
 
