@@ -149,3 +149,33 @@ def test_extraction_in_worker_processes(tmp_path: Path, newsroom: RunningNewsroo
         store.add_source(newsroom.bases["ledger"] + "/feed.json", now=datetime.now(UTC))
         report = run_once(store, fetcher, settings)
     assert report.stored == 10 and report.failed_entries == 0
+
+
+def test_ctrl_c_stops_the_loop_after_writes(tmp_path: Path) -> None:
+    db = tmp_path / "n.db"
+    with serve_newsroom(Newsroom(seed=2, articles=10)) as running:
+        store = open_store(db)
+        for url in running.feed_urls():
+            store.add_source(url, now=datetime.now(UTC))
+        store.close()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "run",
+                "--db",
+                str(db),
+                "--allow-private-networks",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _counts(db)[0] < 10:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "stored 10" in err
+    assert _counts(db) == (10, 10, 0)

@@ -224,3 +224,32 @@ def test_a_hostname_resolving_to_loopback_is_refused() -> None:
 def test_only_http_urls(fetcher: Fetcher) -> None:
     with pytest.raises(BlockedError):
         fetcher.get("file:///etc/passwd")
+
+
+def test_per_host_concurrency_and_delay(server: str) -> None:
+    import concurrent.futures
+
+    in_flight = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    slept: list[float] = []
+
+    class Counting(Fetcher):
+        def _exchange(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            with lock:
+                in_flight["now"] += 1
+                in_flight["most"] = max(in_flight["most"], in_flight["now"])
+            try:
+                time.sleep(0.05)
+                return super()._exchange(*args, **kwargs)
+            finally:
+                with lock:
+                    in_flight["now"] -= 1
+
+    settings = Settings(allow_private_networks=True, per_host_concurrency=2, per_host_delay=0.5)
+    with Counting(settings, sleep=slept.append) as fetcher:
+        fetcher.get(server + "/robots-warmup")  # robots.txt fetched and cached first
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            list(pool.map(lambda n: fetcher.get(f"{server}/page{n}"), range(6)))
+    assert in_flight["most"] == 2
+    # Every request after the first waits its turn: 0.5 s apart per host.
+    assert len(slept) >= 6 and max(slept) >= 0.5
