@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import gzip
 import http.server
 import sys
@@ -227,8 +228,6 @@ def test_only_http_urls(fetcher: Fetcher) -> None:
 
 
 def test_per_host_concurrency_and_delay(server: str) -> None:
-    import concurrent.futures
-
     in_flight = {"now": 0, "most": 0}
     lock = threading.Lock()
     slept: list[float] = []
