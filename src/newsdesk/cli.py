@@ -145,17 +145,27 @@ def extract_command(inputs: tuple[str, ...], original_url: str | None, fmt: str)
             raise click.UsageError("--url applies to a single input; give one INPUT with it")
         if not is_http_url(original_url):
             raise click.BadParameter("must be an absolute http(s) URL", param_hint="--url")
+
+    def one(source: str) -> Article:
+        page, fetched = _read_input(source)
+        article = extract(page, url=original_url or fetched)
+        return replace(article, fetched_url=fetched or source)
+
+    _each("extract", inputs, fmt, one)
+
+
+def _each(command: str, inputs: tuple[str, ...], fmt: str, make: Callable[[str], Article]) -> None:
+    """Make an Article from each input and print them; a failure is reported on stderr with
+    its input and the others still run; exit 1 if any failed."""
     articles: list[Article] = []
     failed = 0
-    for source in inputs:
+    for name in inputs:
         try:
-            page, fetched = _read_input(source)
-            article = extract(page, url=original_url or fetched)
+            article = make(name)
         except (NewsdeskError, OSError) as exc:
             failed += 1
-            click.echo(f"newsdesk extract: {source}: {exc}", err=True)
+            click.echo(f"newsdesk {command}: {name}: {exc}", err=True)
             continue
-        article = replace(article, fetched_url=fetched or source)
         if fmt == "jsonl":
             click.echo(article_to_json(article))
         else:
@@ -263,23 +273,12 @@ def clean_command(
         raise click.UsageError("give INPUT files, '-' for stdin, or --corpus")
     if original_url is not None and len(inputs) > 1:
         raise click.UsageError("--url applies to a single input; give one INPUT with it")
-    articles: list[Article] = []
-    failed = 0
-    for name in inputs:
-        try:
-            article = clean_text(_read_text(name), url=original_url, source=source)
-        except (NewsdeskError, OSError) as exc:
-            failed += 1
-            click.echo(f"newsdesk clean: {name}: {exc}", err=True)
-            continue
-        if fmt == "jsonl":
-            click.echo(article_to_json(article))
-        else:
-            articles.append(article)
-    if articles:
-        _emit(articles, fmt)
-    if failed:
-        sys.exit(1)
+    _each(
+        "clean",
+        inputs,
+        fmt,
+        lambda name: clean_text(_read_text(name), url=original_url, source=source),
+    )
 
 
 def _report_bad_record(line_number: int, reason: str) -> None:
