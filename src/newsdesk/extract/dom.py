@@ -146,6 +146,8 @@ _NEGATIVE = (
     "alertbar",
 )
 # Furniture whatever its size: never shielded by the "holds much of the prose" guard.
+_SIDEBAR_TOKEN = re.compile(r"^(?:[a-z]+[-_])?(?:sidebar|side-bar|aside)(?:[-_][a-z0-9]+)?$")
+_HAS_SIDEBAR = ("has-", "has_", "with-", "with_", "no-", "no_", "one-", "two-", "page-")
 _STRONG = ("comment", "disqus", "cookie", "consent", "outbrain", "taboola", "newsletter")
 _AD_TOKENS = frozenset({"ad", "ads", "adv", "advertisement", "gpt", "ad1", "ad2", "ad3"})
 _POSITIVE = (
@@ -327,7 +329,16 @@ def _strong_furniture(node: LexborNode) -> bool:
         return True
     attrs = node.attributes
     names = " ".join(filter(None, (attrs.get("class"), attrs.get("id")))).lower()
-    return bool(_STRONG_RE.search(names)) and not _POSITIVE_RE.search(names.translate(_SEPARATORS))
+    if _POSITIVE_RE.search(names.translate(_SEPARATORS)):
+        return False
+    # A sidebar itself ("sidebar", "sidebar-right"), not a layout that has one
+    # ("content-with-sidebar-wrp", "has-sidebar") nor a wrapper that holds the story (a
+    # "sticky sidebar" plugin around the article): a sidebar never holds the headline.
+    sidebar = any(
+        _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
+        for token in names.split()
+    ) and node.css_first('h1, article, main, [itemprop="articleBody"]') is None
+    return sidebar or bool(_STRONG_RE.search(names))
 
 
 def _prose_chars(node: LexborNode) -> int:

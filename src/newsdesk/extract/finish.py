@@ -79,7 +79,13 @@ def finish_blocks(
             kept.append(block)
         else:
             removed.append(Removed(text=block.text, reason=reason))
-    while kept and kept[-1].kind == "heading":  # a heading that introduces nothing
+    # After the last paragraph: a heading that introduces nothing, or a short list item that
+    # is all link (navigation that shared the article's container).
+    while kept and (
+        kept[-1].kind == "heading"
+        or (kept[-1].kind == "list_item" and len(kept[-1].text) < 40
+            and kept[-1].link_density >= 0.95)
+    ):
         last = kept.pop()
         removed.append(Removed(text=last.text, reason="boilerplate"))
     return kept, removed
