@@ -334,10 +334,13 @@ def _strong_furniture(node: LexborNode) -> bool:
     # A sidebar itself ("sidebar", "sidebar-right"), not a layout that has one
     # ("content-with-sidebar-wrp", "has-sidebar") nor a wrapper that holds the story (a
     # "sticky sidebar" plugin around the article): a sidebar never holds the headline.
-    sidebar = any(
-        _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
-        for token in names.split()
-    ) and node.css_first('h1, article, main, [itemprop="articleBody"]') is None
+    sidebar = (
+        any(
+            _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
+            for token in names.split()
+        )
+        and node.css_first('h1, article, main, [itemprop="articleBody"]') is None
+    )
     return sidebar or bool(_STRONG_RE.search(names))
 
 

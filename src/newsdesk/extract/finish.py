@@ -83,8 +83,11 @@ def finish_blocks(
     # is all link (navigation that shared the article's container).
     while kept and (
         kept[-1].kind == "heading"
-        or (kept[-1].kind == "list_item" and len(kept[-1].text) < 40
-            and kept[-1].link_density >= 0.95)
+        or (
+            kept[-1].kind == "list_item"
+            and len(kept[-1].text) < 40
+            and kept[-1].link_density >= 0.95
+        )
     ):
         last = kept.pop()
         removed.append(Removed(text=last.text, reason="boilerplate"))
