@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import statistics
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -364,27 +365,53 @@ def run_once(
         report.sources += 1
         _check_source(_Run(store, fetcher, settings, report), source, clock())
     pending = store.pending_entries()
+    _process_entries(
+        store, fetcher, settings, pending, report, clock=clock, progress=progress, stop=stop
+    )
+    return report
+
+
+def _process_entries(
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    pending: list[tuple[int, int, FeedEntry]],
+    report: RunReport,
+    *,
+    clock: Clock,
+    progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool],
+) -> None:
+    """Fetch and extract in workers, store in this thread, as a pipeline: a bounded window of
+    pages (two batches) is in flight while the previous batch is written, one transaction a
+    batch. Memory stays flat however many entries wait."""
     total = len(pending)
     workers = max(1, settings.workers)
-    batch = workers * 4  # bounded in flight: memory stays flat however many entries wait
+    batch = workers * 4
+    queue = iter(pending)
+    window: deque[Future[_Page]] = deque()
     done = 0
     extractors = _extractor_pool(settings)
     with ThreadPoolExecutor(max_workers=workers) as pool, extractors or nullcontext():
-        for start in range(0, total, batch):
-            if stop():
-                break
-            futures = [
-                pool.submit(_fetch_entry, fetcher, extractors, item)
-                for item in pending[start : start + batch]
-            ]
-            # One transaction a batch; writes finish even when asked to stop.
-            with store.batch():
-                for future in futures:
-                    _store_page(store, future.result(), report, clock())
+
+        def refill() -> None:
+            while len(window) < 2 * batch:
+                item = next(queue, None)
+                if item is None:
+                    return
+                window.append(pool.submit(_fetch_entry, fetcher, extractors, item))
+
+        refill()
+        while window and not stop():
+            with store.batch():  # writes finish even when asked to stop
+                for _ in range(min(batch, len(window))):
+                    _store_page(store, window.popleft().result(), report, clock())
+                    refill()
                     done += 1
                     if progress is not None:
                         progress(done, total)
-    return report
+        for future in window:  # stopped: pages not yet stored stay pending for the next run
+            future.cancel()
 
 
 def fetch_one(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> int:
