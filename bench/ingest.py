@@ -51,13 +51,13 @@ def serve(size: int) -> None:
         sys.stdin.read()
 
 
-def measure(size: int, processes: int) -> dict[str, object]:
+def measure(size: int, processes: int, workers: int = 8) -> dict[str, object]:
     room = Newsroom(seed=11, articles=size)
     settings = Settings(
         allow_private_networks=True,
         per_host_delay=0.0,
         per_host_concurrency=8,
-        workers=8,
+        workers=workers,
         extract_processes=processes,
     )
     server = subprocess.Popen(
@@ -116,6 +116,7 @@ def main() -> int:
     parser.add_argument(
         "--processes", type=int, default=0, help="extract_processes for the relay (default 0)"
     )
+    parser.add_argument("--workers", type=int, default=8, help="fetch threads (default 8)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -123,13 +124,22 @@ def main() -> int:
         serve(args.serve)
         return 0
     if args.child:
-        print(json.dumps(measure(args.child, args.processes)))
+        print(json.dumps(measure(args.child, args.processes, args.workers)))
         return 0
     print("| articles | ingest art/s | extract-only art/s | ratio | peak RSS (MB) | second pass |")
     print("|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(size), "--processes", str(args.processes)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(size),
+                "--processes",
+                str(args.processes),
+                "--workers",
+                str(args.workers),
+            ],
             check=True,
             capture_output=True,
             text=True,
