@@ -128,3 +128,26 @@ def test_single_ten_megabyte_line_is_survived() -> None:
     assert len(line) > 10_000_000
     article = clean_text(line)
     assert len(article.text) > 9_000_000
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "speaker"),
+    [
+        ('"We will not back down," said Sen. Chuck Schumer, D-N.Y.', "Chuck Schumer"),
+        (
+            'It is "on track and under budget," according to city manager Maria Lopez.',
+            "Maria Lopez",
+        ),
+        ('Smith told reporters: "The numbers speak for themselves."', "Smith"),
+        (
+            'In a statement, the company said it was "deeply sorry for the disruption".',
+            "the company",
+        ),
+        ('Police Chief Tom Brown said the suspect "fled on foot toward the river."', "Tom Brown"),
+        ('"Es un paso decisivo", según la ministra.', "la ministra"),
+        ('"Residents should read more," officials said.', "officials"),
+    ],
+)
+def test_attribution_forms(paragraph: str, speaker: str) -> None:
+    (quote,) = find_quotes([paragraph])
+    assert quote.speaker == speaker

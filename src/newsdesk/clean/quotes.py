@@ -61,11 +61,17 @@ _AFTER_VERB_DESC = re.compile(
     rf"^[\s,.!?]*(?:{_VERB})\s+(?P<name>(?:the|a|an|la|le|el|los|las|o|os|der|die|das|il|lo|gli"
     rf"|les|un|une|uno|una|um|uma)\s+[^,.;!?“”\"«»]{{2,60}}?)(?=[,.;!?]|$)"
 )
+# "…,” according to city manager Maria Lopez' / 'segundo o ministro' / 'selon le maire'.
+_AFTER_ACCORDING = re.compile(
+    r"^[\s,.!?]*(?:according to|segundo|según|selon|secondo|laut)\s+"
+    r"(?P<name>[^,.;!?“”\"«»]{2,60}?)(?=[,.;!?]|$)"
+)
 _APPOSITIVE = re.compile(rf"^,\s*(?P<name>{_NAME})(?=\s*[,.;!?]|\s*$)")
 _TRAILING_NAME = re.compile(rf"(?P<name>{_CAP}(?:\s+(?:{_PARTICLE}\s+)?{_CAP}){{1,3}})$")
 # Before the quote, in the same sentence: 'Ann Lee said:' / 'Ann Lee, who ..., said she had'.
 _BEFORE = re.compile(
-    rf"(?P<name>{_NAME}|{_PRONOUN})(?:,[^,“”\"«»]{{1,120}},)?\s+(?:{_VERB})\b[^.!?“”\"«»]{{0,120}}$"
+    rf"(?P<name>{_NAME}|{_PRONOUN}|(?:the|The|a|A|an|An)\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?)"
+    rf"(?:,[^,“”\"«»]{{1,120}},)?\s+(?:{_VERB})\b[^.!?“”\"«»]{{0,120}}$"
 )
 # The lookahead lets the engine skip every position that cannot start a name cheaply.
 _NAMED_SPEECH = re.compile(rf"(?=[A-ZÀ-ÝĀ-Ž])(?P<name>{_NAME})\s+(?:{_VERB})\b")
@@ -169,6 +175,7 @@ def find_quotes(paragraphs: list[str]) -> list[Quote]:
                 or _AFTER_NAME_VERB.match(after)
                 or _AFTER_VERB_DESC.match(after)
                 or _AFTER_DESC_VERB.match(after)
+                or _AFTER_ACCORDING.match(after)
             )
             if found is None:
                 found = _BEFORE.search(_sentence_before(paragraph, match.start()))
