@@ -16,7 +16,7 @@ extraction) and on plain text already extracted (:func:`clean_text`). The steps:
 from __future__ import annotations
 
 from newsdesk.clean.boilerplate import Boilerplate, BoilerplateCounter
-from newsdesk.clean.lines import REASONS, classify_line
+from newsdesk.clean.lines import REASONS, classify_body_line, classify_line
 from newsdesk.clean.repair import Repaired, repair_blocks
 from newsdesk.clean.text import is_list_item, join_lines, normalize_text
 from newsdesk.errors import CleanError
@@ -28,6 +28,7 @@ __all__ = [
     "Boilerplate",
     "BoilerplateCounter",
     "Repaired",
+    "classify_body_line",
     "classify_line",
     "clean_text",
     "repair_blocks",
@@ -62,7 +63,7 @@ def _paragraph_blocks(text: str, removed: list[Removed]) -> list[Block]:
         # A lower-case line continuing an unfinished one is prose wrapped by a relay, never
         # a label: "share the road ..." must not be taken for a share widget.
         continuation = line[:1].islower() and previous and previous[-1] not in ".!?:;\"”'’»)"
-        reason = None if continuation else classify_line(line)
+        reason = None if continuation else classify_body_line(line)
         if reason is not None:
             removed.append(Removed(text=line, reason=reason))
             continue

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
-__all__ = ["REASONS", "classify_line"]
+from newsdesk.clean.provenance import is_relay_footer
+
+__all__ = ["REASONS", "classify_body_line", "classify_line"]
 
 REASONS = ("teaser", "promo", "ad", "share", "comments", "credit", "cookie", "relay", "boilerplate")
 
@@ -41,8 +43,18 @@ def _load() -> dict[str, re.Pattern[str]]:
 
 
 _LEXICON = _load()
+
 # All patterns at once: most lines match none, and one anchored match settles that.
 _ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _LEXICON.values()), re.I)
+
+
+def classify_body_line(line: str) -> str | None:
+    """Like :func:`classify_line`, but a relay footer ("Continue reading on <Outlet>") is left
+    for the provenance step, which turns it into ``provenance`` (credit lines stay credits)."""
+    reason = classify_line(line)
+    if reason is not None and reason != "credit" and is_relay_footer(line):
+        return None
+    return reason
 
 
 def classify_line(line: str) -> str | None:

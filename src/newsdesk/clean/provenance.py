@@ -6,6 +6,7 @@ Recognised at the end of a story (its last few paragraphs):
 - WordPress feed footers: ``The post <title> appeared first on <Site>.``;
 - ``Source: <Outlet> via <link>``;
 - ``This article originally appeared on <Outlet or URL>`` (also "was originally published");
+- ``Continue reading on <Outlet>``, ``Read the full story at <URL>``;
 - a bare wire credit line: ``— Reuters``, ``(AP)``.
 
 At the start: a wire credit in the dateline, ``WASHINGTON (AP) — ...``, is recorded; the
@@ -22,7 +23,7 @@ from importlib.resources import files
 from newsdesk.model import Provenance, Removed
 from newsdesk.urls import is_http_url
 
-__all__ = ["ProvenanceRepair", "repair_provenance"]
+__all__ = ["ProvenanceRepair", "is_relay_footer", "repair_provenance"]
 
 
 def _load_agencies() -> tuple[str, ...]:
@@ -50,6 +51,14 @@ _SOURCE_LINE = re.compile(
 _ORIGINALLY = re.compile(
     r"^(?:this (?:article|story|post|piece) )?(?:was )?originally (?:appeared|published|posted)"
     r"\s+(?:on|in|at|by)\s+(?P<where>.{1,200}?)\.?$",
+    re.I,
+)
+# "Continue reading on The Example Times" / "Read the full story at https://…": the relay
+# pointing back to where the story came from.
+_READ_ON = re.compile(
+    r"^(?:continue|keep) reading (?:on|at|in) (?P<where>.{2,200}?)\.?$"
+    r"|^read the (?:full|whole|original|rest of the) (?:story|article|post)(?: of this story)? "
+    r"(?:on|at|in) (?P<where2>.{2,200}?)\.?$",
     re.I,
 )
 _CREDIT_LINE = re.compile(rf"^[(\[—–-]*\s*(?:©\s*)?(?P<agency>{_AGENCY})\s*[)\].]*$", re.I)
@@ -115,11 +124,25 @@ def _footer(line: str, found: _Found) -> str | None:
         else:
             found.source = found.source or where
         return "relay"
+    match = _READ_ON.match(line)
+    if match:
+        where = (match.group("where") or match.group("where2")).strip()
+        if is_http_url(where):
+            found.original_url = found.original_url or where
+        else:
+            found.source = found.source or where
+        return "relay"
     match = _CREDIT_LINE.match(line)
     if match:
         found.credits.append(_agency(match.group("agency")))
         return "credit"
     return None
+
+
+def is_relay_footer(line: str) -> bool:
+    """Does ``line`` read as a relay footer or credit line? (Checked before the junk lexicon,
+    so that "Continue reading on <Outlet>" becomes provenance rather than an ad marker.)"""
+    return _footer(line, _Found()) is not None
 
 
 def repair_provenance(paragraphs: list[str]) -> ProvenanceRepair:

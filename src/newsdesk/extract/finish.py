@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from newsdesk.clean import classify_line
+from newsdesk.clean import classify_body_line
 from newsdesk.dates import parse_date
 from newsdesk.extract.body import RawBlock
 from newsdesk.model import Removed
@@ -74,7 +74,7 @@ def finish_blocks(
         if reason is None and index < 4 and _is_byline(block.text, authors):
             reason = "boilerplate"
         if reason is None and lexicon and block.kind not in ("quote", "code"):
-            reason = classify_line(block.text)
+            reason = classify_body_line(block.text)
         if reason is None:
             kept.append(block)
         else:
