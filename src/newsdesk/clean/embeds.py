@@ -172,22 +172,18 @@ def _merge_split_posts(embeds: list[Embed]) -> list[Embed]:
     merged: list[Embed] = []
     for embed in embeds:
         last = merged[-1] if merged else None
-        if last is not None and last.platform == embed.platform:
-            if last.id is None and embed.id is not None and embed.author in (None, last.author):
+        if (
+            last is not None
+            and last.platform == embed.platform
+            and (last.id is None) != (embed.id is None)
+        ):
+            post, remnant = (embed, last) if last.id is None else (last, embed)
+            if post.author in (None, remnant.author):
                 merged[-1] = Embed(
-                    platform=embed.platform,
-                    url=embed.url,
-                    id=embed.id,
-                    author=last.author,
-                    text=last.text or embed.text,
-                )
-                continue
-            if embed.id is None and last.id is not None and last.author in (None, embed.author):
-                merged[-1] = Embed(
-                    platform=last.platform,
-                    url=last.url,
-                    id=last.id,
-                    author=embed.author,
+                    platform=post.platform,
+                    url=post.url,
+                    id=post.id,
+                    author=remnant.author,
                     text=last.text or embed.text,
                 )
                 continue

@@ -116,17 +116,10 @@ def _footer(line: str, found: _Found) -> str | None:
         found.source = found.source or match.group("source").strip()
         found.link = found.link or match.group("link")
         return "relay"
-    match = _ORIGINALLY.match(line)
+    match = _ORIGINALLY.match(line) or _READ_ON.match(line)
     if match:
-        where = match.group("where").strip()
-        if is_http_url(where):
-            found.original_url = found.original_url or where
-        else:
-            found.source = found.source or where
-        return "relay"
-    match = _READ_ON.match(line)
-    if match:
-        where = (match.group("where") or match.group("where2")).strip()
+        groups = match.groupdict()
+        where = (groups.get("where") or groups.get("where2") or "").strip()
         if is_http_url(where):
             found.original_url = found.original_url or where
         else:
