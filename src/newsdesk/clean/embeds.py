@@ -64,73 +64,42 @@ def _embed_for(url: str, text: str | None = None) -> Embed | None:
     return Embed(platform=ref.platform, url=ref.url, id=ref.id, author=ref.author, text=text)
 
 
-def _split_glued(line: str, out: EmbedRepair) -> list[str]:
-    """Cut post URLs out of ``line``; the pieces between them are separate lines. Piece i
-    is the text before the i-th URL found (the last piece follows the last URL)."""
+def _split_glued(line: str) -> tuple[list[str], list[tuple[Embed, str]]]:
+    """Cut post URLs out of ``line``: the pieces around them, and each post with the text it
+    was cut from. Piece i is the text before the i-th post (the last piece follows the last)."""
     pieces: list[str] = []
+    posts: list[tuple[Embed, str]] = []
     start = 0
     for match in _POST_URL.finditer(line):
         embed = _embed_for(match.group(0))
         if embed is None:
             continue
-        pieces.append(line[start : match.start()])
-        out.embeds.append(embed)
-        out.removed.append(Removed(text=match.group(0), reason="embed"))
+        pieces.append(line[start : match.start()].strip())
+        posts.append((embed, match.group(0)))
         start = match.end()
-    pieces.append(line[start:])
-    return [p.strip() for p in pieces]
+    pieces.append(line[start:].strip())
+    return pieces, posts
 
 
-def _remnant(piece: str, out: EmbedRepair, next_url: Embed | None) -> bool:
-    """Recognise an embed's leftovers in ``piece``; True when it was taken out."""
+def _remnant(piece: str) -> list[Embed] | None:
+    """What an embed left in ``piece``: None when it is story text; else the post it names,
+    if any (its URL, usually on the next line or glued after it, is merged in later)."""
     tweet = _TWEET_REMNANT.match(piece)
     if tweet:
         handle = tweet.group("handle")
         text = tweet.group("text").strip() or None
-        if next_url is not None and next_url.platform == "twitter":
-            index = out.embeds.index(next_url)
-            out.embeds[index] = Embed(
-                platform="twitter",
-                url=next_url.url,
-                id=next_url.id,
-                author=next_url.author or handle,
-                text=text,
-            )
-        else:
-            out.embeds.append(
-                Embed(
-                    platform="twitter",
-                    url=f"https://twitter.com/{handle}",
-                    author=handle,
-                    text=text,
-                )
-            )
-        out.removed.append(Removed(text=piece, reason="embed"))
-        return True
+        return [
+            Embed(platform="twitter", url=f"https://twitter.com/{handle}", author=handle, text=text)
+        ]
     if _INSTAGRAM_CHROME.match(piece):
-        out.removed.append(Removed(text=piece, reason="embed"))
-        return True
+        return []
     shared = _INSTAGRAM_SHARED.match(piece)
     if shared:
         handle = shared.group("handle")
-        if next_url is not None and next_url.platform == "instagram":
-            index = out.embeds.index(next_url)
-            out.embeds[index] = Embed(
-                platform="instagram",
-                url=next_url.url,
-                id=next_url.id,
-                author=handle,
-                text=next_url.text,
-            )
-        else:
-            out.embeds.append(
-                Embed(
-                    platform="instagram", url=f"https://www.instagram.com/{handle}/", author=handle
-                )
-            )
-        out.removed.append(Removed(text=piece, reason="embed"))
-        return True
-    return False
+        return [
+            Embed(platform="instagram", url=f"https://www.instagram.com/{handle}/", author=handle)
+        ]
+    return None
 
 
 _HINT = re.compile(r"http|@|nstagram|pic\.twitter")
@@ -152,17 +121,17 @@ def repair_embeds(lines: list[str], *, keep_remnants: bool = False) -> EmbedRepa
         if not might_hold_embed(line):
             out.lines.append(line)  # the common case: nothing to repair
             continue
-        before = len(out.embeds)
-        pieces = _split_glued(line, out)
-        found = out.embeds[before:]
+        pieces, posts = _split_glued(line)
+        out.removed.extend(Removed(text=raw, reason="embed") for _, raw in posts)
         for number, piece in enumerate(pieces):
-            if not piece:
-                continue
-            # The embed URL that followed this piece, if any (a remnant precedes its URL).
-            follower = found[number] if number < len(found) else None
-            if not keep_remnants and _remnant(piece, out, follower):
-                continue
-            out.lines.append(piece)
+            leftovers = _remnant(piece) if piece and not keep_remnants else None
+            if leftovers is not None:
+                out.embeds.extend(leftovers)
+                out.removed.append(Removed(text=piece, reason="embed"))
+            elif piece:
+                out.lines.append(piece)
+            if number < len(posts):  # a remnant comes before its post's URL
+                out.embeds.append(posts[number][0])
     out.embeds = _merge_split_posts(out.embeds)
     return out
 
@@ -178,12 +147,12 @@ def _merge_split_posts(embeds: list[Embed]) -> list[Embed]:
             and (last.id is None) != (embed.id is None)
         ):
             post, remnant = (embed, last) if last.id is None else (last, embed)
-            if post.author in (None, remnant.author):
+            if post.author is None or post.author.casefold() == (remnant.author or "").casefold():
                 merged[-1] = Embed(
                     platform=post.platform,
                     url=post.url,
                     id=post.id,
-                    author=remnant.author,
+                    author=post.author or remnant.author,
                     text=last.text or embed.text,
                 )
                 continue
