@@ -1,6 +1,7 @@
 import inspect
 
 import newsdesk
+from newsdesk import errors
 
 
 def test_public_api_is_exactly_all() -> None:
@@ -41,3 +42,21 @@ def test_extract_signature_has_at_most_two_positionals() -> None:
     assert list(params) == ["text", "url", "source", "boilerplate"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(params.values())[1:])
     assert list(inspect.signature(newsdesk.parse_feed).parameters) == ["body", "url"]
+
+
+def test_every_error_has_a_kind_from_the_fixed_set() -> None:
+    classes = [
+        getattr(errors, name)
+        for name in errors.__all__
+        if name.endswith("Error")
+        or name in ("FetchTimeout", "RobotsDisallowed", "TooManyRedirects")
+    ]
+    kinds = {c.kind for c in classes if hasattr(c, "kind")}
+    assert kinds and kinds <= set(errors.ERROR_KINDS)
+    assert {
+        errors.FetchTimeout.kind,
+        errors.TooLargeError.kind,
+        errors.BlockedError.kind,
+        errors.RobotsDisallowed.kind,
+        errors.TooManyRedirects.kind,
+    } == {"timeout", "too_large", "blocked", "robots", "redirects"}

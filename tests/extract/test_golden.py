@@ -29,7 +29,7 @@ def test_golden(name: str, update_golden: bool) -> None:
     assert got == expected
 
 
-def test_demo_page_is_a_golden_case_too(update_golden: bool) -> None:
+def test_demo_page_is_a_golden_case_too() -> None:
     page = Path(newsdesk.demo.__file__).parent / "pages" / "harbour-bridge.html"
     article = extract(page.read_bytes())
     assert article.title == "Harbour bridge reopens after six-month repair"

@@ -261,7 +261,6 @@ def _tag_ids(tags: tuple[str, ...]) -> frozenset[int]:
 
 
 _NAMED_TAG_IDS = _tag_ids(_NAMED_TAGS)
-_KEEP_TAGS = frozenset({"html", "body", "main", "article"})
 
 
 # HTML5 tree building checks "element in scope" by walking the stack of open elements, so
