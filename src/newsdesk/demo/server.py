@@ -29,10 +29,13 @@ class RunningNewsroom:
 
 
 def _handler(
-    room: Newsroom, outlet: Outlet, base_ref: list[str]
+    room: Newsroom, outlet: Outlet, base_ref: list[str], cache_limit: int
 ) -> type[http.server.BaseHTTPRequestHandler]:
     index: dict[str, int] = {}
     lock = threading.Lock()
+    # Rendered, compressed answers, as a real site's cache would hold them (bounded in bytes).
+    cache: dict[str, tuple[str, bytes, str, str | None]] = {}
+    cached_bytes = [0]
 
     def story_number(path: str) -> int | None:
         with lock:
@@ -43,52 +46,50 @@ def _handler(
 
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "DemoNewsroom/1.0"
-        # HTTP/1.0, one connection a request: http.server writes headers and body separately,
-        # and on a kept-alive connection Nagle's algorithm then stalls each answer ~40 ms.
+        protocol_version = "HTTP/1.1"  # keep-alive
+        # Buffered: each answer leaves in one write (headers and body apart would stall a
+        # kept-alive connection ~40 ms on Nagle's algorithm and delayed ACKs).
+        wbufsize = 1 << 16
 
         def log_message(self, *args: object) -> None:  # quiet
             pass
 
         def do_GET(self) -> None:
-            base = base_ref[0]
             path = self.path.split("?", 1)[0]
-            if path == "/robots.txt":
-                self._send(render_robots(), "text/plain")
-            elif path == outlet.feed_path:
-                kind = {
-                    "rss": "application/rss+xml",
-                    "atom": "application/atom+xml",
-                    "jsonfeed": "application/feed+json",
-                    "sitemap": "application/xml",
-                }
-                self._send(render_feed(room, outlet, base), kind[outlet.feed] + "; charset=utf-8")
-            elif path == "/":
-                self._send(render_home(outlet, base), "text/html; charset=utf-8")
-            else:
-                number = story_number(path)
-                if number is None:
+            wants_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
+            hit = cache.get(path) if wants_gzip else None
+            if hit is None:
+                resource = render(path)
+                if resource is None:
                     self.send_error(404)
                     return
-                story = room.story(outlet.slug, number)
-                self._send(
-                    render_story(room, outlet, story, base),
-                    "text/html; charset=utf-8",
-                    modified=format_datetime(story.published, usegmt=True),
-                )
+                body, kind, modified = resource
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if wants_gzip:
+                    hit = (etag, gzip.compress(body, 1), kind, modified)
+                    with lock:
+                        if cached_bytes[0] + len(hit[1]) <= cache_limit:
+                            cache[path] = hit
+                            cached_bytes[0] += len(hit[1])
+            if hit is not None:
+                etag, body, kind, modified = hit
+            self._send(etag, body, kind, modified=modified, encoding="gzip" if wants_gzip else None)
 
-        def _send(self, body: bytes, kind: str, *, modified: str | None = None) -> None:
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        def _send(
+            self,
+            etag: str,
+            body: bytes,
+            kind: str,
+            *,
+            modified: str | None = None,
+            encoding: str | None = None,
+        ) -> None:
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
-                body = gzip.compress(body, 1)
-                encoding = "gzip"
-            else:
-                encoding = None
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("ETag", etag)
@@ -99,6 +100,30 @@ def _handler(
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+    def render(path: str) -> tuple[bytes, str, str | None] | None:
+        base = base_ref[0]
+        if path == "/robots.txt":
+            return render_robots(), "text/plain", None
+        if path == outlet.feed_path:
+            kind = {
+                "rss": "application/rss+xml",
+                "atom": "application/atom+xml",
+                "jsonfeed": "application/feed+json",
+                "sitemap": "application/xml",
+            }
+            return render_feed(room, outlet, base), kind[outlet.feed] + "; charset=utf-8", None
+        if path == "/":
+            return render_home(outlet, base), "text/html; charset=utf-8", None
+        number = story_number(path)
+        if number is None:
+            return None
+        story = room.story(outlet.slug, number)
+        return (
+            render_story(room, outlet, story, base),
+            "text/html; charset=utf-8",
+            format_datetime(story.published, usegmt=True),
+        )
 
     return Handler
 
@@ -114,14 +139,19 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_newsroom(room: Newsroom) -> Iterator[RunningNewsroom]:
-    """Start every outlet's server on 127.0.0.1 (free ports); stop them on exit."""
+def serve_newsroom(room: Newsroom, *, cache_bytes: int = 64 << 20) -> Iterator[RunningNewsroom]:
+    """Start every outlet's server on 127.0.0.1 (free ports); stop them on exit.
+
+    Each server keeps up to `cache_bytes` of rendered, gzipped answers, as a real site's
+    cache would: the relay, not the newsroom, should be what a benchmark measures."""
     servers = []
     bases: dict[str, str] = {}
     try:
         for outlet in room.outlets:
             base_ref = [""]
-            server = _Server(("127.0.0.1", 0), _handler(room, outlet, base_ref))
+            server = _Server(
+                ("127.0.0.1", 0), _handler(room, outlet, base_ref, cache_bytes // len(room.outlets))
+            )
             base_ref[0] = f"http://127.0.0.1:{server.server_address[1]}"
             bases[outlet.slug] = base_ref[0]
             threading.Thread(target=server.serve_forever, daemon=True).start()
