@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PORT   ?= 8080
 
 .PHONY: run test lint bench format clean docs
 
@@ -16,10 +17,10 @@ $(VENV)/.bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $(VENV)/.bench
 
-## run: serve the demo newsroom on loopback, follow and ingest it, print a summary
+## run: serve the demo newsroom on loopback, ingest it, then open the reader over it
 run: $(STAMP)
 	$(VENV)/bin/newsdesk demo --db demo.db
-	$(VENV)/bin/newsdesk articles --db demo.db --limit 10
+	$(VENV)/bin/newsdesk serve --db demo.db --port $(PORT)
 
 ## test: the whole test suite (warnings are errors)
 test: $(STAMP)

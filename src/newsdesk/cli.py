@@ -568,6 +568,49 @@ def reextract_command(db: str | None, config_path: Path | None, allow_private: b
     click.echo(f"re-extracted {done} articles ({failed} failed)")
 
 
+@main.command("serve")
+@click.option("--host", help="Address to listen on (setting host; default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (setting port; default 8080).")
+@_settings_options
+def serve_command(
+    host: str | None,
+    port: int | None,
+    db: str | None,
+    config_path: Path | None,
+    allow_private: bool | None,
+) -> None:
+    """Serve the web reader, the JSON API (/api, OpenAPI at /api/openapi.json) and the
+    full-text feeds (/feeds) over the database, until Ctrl-C.
+
+    The database must exist (`newsdesk run` or `newsdesk demo` makes one). Writing through
+    the API (adding and deleting sources) needs the api_token setting."""
+    import uvicorn  # noqa: PLC0415 (the server loads only for this command)
+
+    from newsdesk.serve import create_app  # noqa: PLC0415
+
+    try:
+        settings = load_settings(
+            toml_path=config_path,
+            overrides={
+                "db": db,
+                "allow_private_networks": allow_private,
+                "host": host,
+                "port": port,
+            },
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    store = _open(settings, create=False)
+    try:
+        app = create_app(settings, store)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"newsdesk reader: http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
 @main.command("demo")
 @click.option(
     "--articles",

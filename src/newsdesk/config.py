@@ -63,6 +63,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
     Setting("respect_robots", True, bool, "Honour robots.txt."),
+    Setting("host", "127.0.0.1", str, "Address `newsdesk serve` listens on."),
+    Setting("port", 8080, int, "Port `newsdesk serve` listens on."),
+    Setting(
+        "api_token",
+        "",
+        str,
+        "Bearer token the API's write endpoints require (empty: writing through the API is off).",
+    ),
+    Setting(
+        "api_public_read",
+        True,
+        bool,
+        "Serve the API's read endpoints without the token (false: they need it too).",
+    ),
 )
 
 
@@ -84,6 +98,10 @@ class Settings:
     min_interval: int = 300
     max_interval: int = 86_400
     respect_robots: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: str = ""
+    api_public_read: bool = True
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}

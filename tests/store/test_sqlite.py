@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
-from newsdesk.store import open_store
+from newsdesk.store import open_reader, open_store
+from newsdesk.store.sqlite import MIGRATIONS
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -21,7 +22,7 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     assert store.migrate() == []  # already applied on open
     store.close()
     rows = sqlite3.connect(path).execute("SELECT name FROM schema_migrations").fetchall()
-    assert rows == [("0001_initial",)]
+    assert rows == [("0001_initial",), ("0002_article_order",)]
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -85,3 +86,32 @@ def test_article_survives_the_store_round_trip(title: str, text: str, tags: list
     article_id = store.store_article(article, raw_page=b"<html>raw</html>", now=NOW)
     assert store.article(article_id) == article
     assert store.raw_page(article_id) == (b"<html>raw</html>", None)
+
+
+def test_a_database_from_before_a_migration_is_upgraded_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for statement in MIGRATIONS[0][1].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO schema_migrations VALUES ('0001_initial', 'then')")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="not up to date"):
+        open_reader(path)
+    store = open_store(path)
+    assert store.migrate() == []
+    store.close()
+    open_reader(path).close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_search_text_is_taken_as_words_never_as_an_error(query: str) -> None:
+    store = open_store(":memory:")
+    store.store_article(
+        Article(url="https://x.example/1", title="Harbour", text="The harbour story."), now=NOW
+    )
+    store.search(query)
+    store.close()

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from newsdesk.store.sqlite import SearchHit, Store, open_store
+from newsdesk.store.sqlite import (
+    MAX_QUERY_CHARS,
+    ArticleQuery,
+    SearchHit,
+    Store,
+    StoredArticle,
+    match_expression,
+    open_reader,
+    open_store,
+)
 
-__all__ = ["SearchHit", "Store", "open_store"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "ArticleQuery",
+    "SearchHit",
+    "Store",
+    "StoredArticle",
+    "match_expression",
+    "open_reader",
+    "open_store",
+]

@@ -9,6 +9,7 @@ committed both or neither, and a restart finishes what was left without duplicat
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
@@ -28,7 +29,16 @@ from newsdesk.model import (
 )
 from newsdesk.urls import canonicalize_url
 
-__all__ = ["SearchHit", "Store", "open_store"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "ArticleQuery",
+    "SearchHit",
+    "Store",
+    "StoredArticle",
+    "match_expression",
+    "open_reader",
+    "open_store",
+]
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -98,7 +108,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0002_article_order",
+        """
+        CREATE INDEX articles_when ON articles(COALESCE(published, fetched_at), id);
+        CREATE INDEX articles_source_when
+            ON articles(source_id, COALESCE(published, fetched_at), id);
+        """,
+    ),
 )
+
+# The one order of every article list: newest first (published, else fetched), then id.
+_WHEN = "COALESCE(published, fetched_at)"
+MAX_QUERY_CHARS = 500
+_UNSAFE = re.compile(r'["\x00-\x1f\x7f]')  # quotes and control characters end FTS5 strings
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -120,6 +143,38 @@ class SearchHit:
     url: str | None
     snippet: str
     rank: float
+    source_id: int | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleQuery:
+    """Filters and a page of an article list (newest first). ``after`` is the position of
+    the last article of the previous page: (its sort time, its id), as a cursor gives it."""
+
+    source_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+    q: str | None = None
+    after: tuple[str, int] | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArticle:
+    id: int
+    source_id: int | None
+    sort_at: str  # the sort time, ISO 8601: the cursor's first half
+    fetched_at: datetime
+    problem: str | None
+    article: Article
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH for ``query`` taken as words (all must occur), never as FTS syntax."""
+    terms = [t for t in _UNSAFE.sub(" ", query).split() if t]
+    return " ".join(f'"{t}"' for t in terms) if terms else None
 
 
 class Store:
@@ -450,21 +505,121 @@ class Store:
         for row in self._db.execute("SELECT id FROM articles ORDER BY id"):
             yield int(row[0])
 
-    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
-        """Full-text search (FTS5, bm25 ranking). The query is taken as words, not syntax."""
-        terms = [t for t in query.replace('"', " ").split() if t]
-        if not terms:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        marks: tuple[str, str] = ("[", "]"),
+        source_id: int | None = None,
+    ) -> list[SearchHit]:
+        """Full-text search (FTS5, bm25 ranking, title weighted 4×). The query is taken as
+        words, not syntax; ``marks`` surround the matched words in the snippet."""
+        match = match_expression(query)
+        if match is None:
             return []
-        match = " ".join(f'"{t}"' for t in terms)
+        where, params = "articles_fts MATCH ?", [match]
+        if source_id is not None:
+            where += " AND a.source_id = ?"
+            params.append(str(source_id))
         rows = self._db.execute(
-            "SELECT a.id, a.title, a.url, snippet(articles_fts, 1, '[', ']', '…', 12), "
-            "bm25(articles_fts) FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) LIMIT ?",
-            (match, limit),
+            "SELECT a.id, a.title, a.url, snippet(articles_fts, 1, ?, ?, '…', 16), "
+            "bm25(articles_fts, 4.0, 1.0) AS rank, a.source_id, a.published "
+            "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            f"WHERE {where} ORDER BY rank LIMIT ? OFFSET ?",
+            (marks[0], marks[1], *params, limit, offset),
         ).fetchall()
         return [
-            SearchHit(article_id=r[0], title=r[1], url=r[2], snippet=r[3], rank=r[4]) for r in rows
+            SearchHit(
+                article_id=r[0],
+                title=r[1],
+                url=r[2],
+                snippet=r[3],
+                rank=r[4],
+                source_id=r[5],
+                published=_dt(r[6]),
+            )
+            for r in rows
         ]
+
+    def list_articles(self, query: ArticleQuery) -> list[StoredArticle]:
+        """A page of articles, newest first, filtered; keyset-paginated by ``query.after``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(query.source_id)
+        if query.since is not None:
+            clauses.append(f"{_WHEN} >= ?")
+            params.append(_iso(query.since))
+        if query.until is not None:
+            clauses.append(f"{_WHEN} < ?")
+            params.append(_iso(query.until))
+        if query.language:
+            clauses.append("(language = ? OR language LIKE ?)")
+            params += [query.language, query.language + "-%"]
+        if query.q:
+            match = match_expression(query.q)
+            if match is None:
+                return []
+            clauses.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
+        if query.after is not None:
+            clauses.append(f"({_WHEN}, id) < (?, ?)")
+            params += list(query.after)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT id, source_id, {_WHEN}, fetched_at, problem, article_json FROM articles "
+            f"{where} ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
+            (*params, query.limit),
+        ).fetchall()
+        return [
+            StoredArticle(
+                id=r[0],
+                source_id=r[1],
+                sort_at=r[2],
+                fetched_at=datetime.fromisoformat(r[3]),
+                problem=r[4],
+                article=article_from_json(r[5]),
+            )
+            for r in rows
+        ]
+
+    def stored_article(self, article_id: int) -> StoredArticle | None:
+        row = self._db.execute(
+            f"SELECT id, source_id, {_WHEN}, fetched_at, problem, article_json FROM articles "
+            "WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredArticle(
+            id=row[0],
+            source_id=row[1],
+            sort_at=row[2],
+            fetched_at=datetime.fromisoformat(row[3]),
+            problem=row[4],
+            article=article_from_json(row[5]),
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for the API's stats: tables, entries by status, fetches by outcome,
+        sources in error, the newest article's fetch time."""
+        db = self._db
+        newest = db.execute("SELECT MAX(fetched_at) FROM articles").fetchone()[0]
+        return {
+            **self.counts(),
+            "entries_by_status": {
+                r[0]: int(r[1])
+                for r in db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status")
+            },
+            "fetches_by_outcome": self.fetch_outcomes(),
+            "sources_failing": int(
+                db.execute("SELECT COUNT(*) FROM sources WHERE error_count > 0").fetchone()[0]
+            ),
+            "newest_fetched_at": newest,
+        }
 
     # -- fetch log and counts -------------------------------------------------------------
 
@@ -528,6 +683,33 @@ def _source(row: Sequence[Any]) -> Source:
         error_count=row[12],
         article_count=row[14],
     )
+
+
+def open_reader(path: str | Path) -> Store:
+    """A read-only connection to an existing, migrated database (for the web server's
+    threads: SQLite in WAL mode lets them read while the one writer writes)."""
+    location = str(path)
+    if not Path(location).is_file():
+        raise StoreError(f"no database at {location} (run `newsdesk run` or `newsdesk demo` first)")
+    try:
+        connection = sqlite3.connect(
+            Path(location).resolve().as_uri() + "?mode=ro",
+            uri=True,
+            timeout=30.0,
+            check_same_thread=False,
+        )
+        connection.execute("PRAGMA busy_timeout=30000")
+        names = {r[0] for r in connection.execute("SELECT name FROM schema_migrations")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read database {location}: {exc}") from exc
+    missing = [name for name, _ in MIGRATIONS if name not in names]
+    if missing:
+        connection.close()
+        raise StoreError(
+            f"database {location} is not up to date (missing {', '.join(missing)}): "
+            "open it once with a writing command, e.g. `newsdesk sources --db ...`"
+        )
+    return Store(connection, location)
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:

@@ -1,0 +1,51 @@
+"""HTML sanitising (nh3): the last step before stored content is shown or syndicated.
+
+Whatever produced the markup (our own rendering of an Article, a feed's content), what leaves
+here has no script, no style, no event-handler attribute and no URL outside http, https and
+mailto. Pure.
+"""
+
+from __future__ import annotations
+
+import nh3
+
+__all__ = ["ALLOWED_TAGS", "safe_url", "sanitize_html"]
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "article", "b", "blockquote", "br", "cite", "code", "dd", "del", "details",
+        "dl", "dt", "em", "figcaption", "figure", "footer", "h2", "h3", "h4", "h5", "h6", "header",
+        "hr", "i", "img", "li", "mark", "ol", "p", "pre", "q", "s", "section", "small", "span",
+        "strong", "sub", "summary", "sup", "time", "u", "ul",
+    }
+)  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "time": {"datetime"},
+    "*": {"class", "lang"},
+}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize_html(html: str) -> str:
+    """``html`` with only the allowed tags, attributes and URL schemes left. Links get
+    ``rel="noopener noreferrer nofollow"``; comments are dropped."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+        url_schemes=set(_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None (for links built outside markup)."""
+    if not url:
+        return None
+    head = url.strip().lower()
+    if head.startswith(("http://", "https://")) and not any(c in url for c in "\r\n\t\0 "):
+        return url.strip()
+    return None

@@ -1,0 +1,217 @@
+"""The web application: ``create_app(settings, store)``. No side effects at import time.
+
+Reading goes through one read-only SQLite connection per server thread (WAL lets readers
+read while the relay writes); the few writes (adding or deleting a source through the API)
+open their own writing connection. Every response carries a Content-Security-Policy that
+allows no script at all: the reader works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newsdesk import __version__
+from newsdesk.clean.sanitize import safe_url
+from newsdesk.config import Settings
+from newsdesk.errors import StoreError
+from newsdesk.store import Store, open_reader
+
+__all__ = ["MAX_ID", "ApiError", "Readers", "create_app", "decode_cursor", "encode_cursor"]
+
+log = logging.getLogger(__name__)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: ids beyond it are rejected, not overflowed
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "bad_request",
+    500: "internal_error",
+    502: "upstream_error",
+}
+
+
+class ApiError(Exception):
+    """An error answered in the one error shape: {"error": {status, code, message, details}}."""
+
+    def __init__(self, status: int, message: str, *, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details or []
+
+
+class Readers:
+    """One read-only connection per thread, opened on first use, all closed on shutdown."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[Store] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Store:
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = open_reader(self.path)
+            self._local.store = store
+            with self._lock:
+                self._all.append(store)
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._all:
+                store.close()
+            self._all.clear()
+
+
+def encode_cursor(sort_at: str, article_id: int) -> str:
+    raw = json.dumps([sort_at, article_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sort_at, article_id = json.loads(raw)
+        if not isinstance(sort_at, str) or len(sort_at) > 64:
+            raise ValueError(cursor)
+        if not isinstance(article_id, int) or not 0 <= article_id <= MAX_ID:
+            raise ValueError(cursor)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ApiError(
+            400,
+            "malformed cursor: pass back the next_cursor of a previous page unchanged",
+            details=[{"parameter": "cursor", "problem": "not a cursor this server made"}],
+        ) from exc
+    return sort_at, article_id
+
+
+def _error_body(status: int, message: str, details: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "error": {
+            "status": status,
+            "code": _CODES.get(status, "error"),
+            "message": message,
+            "details": details,
+        }
+    }
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith(("/api", "/feeds")))
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    """The reader, the JSON API under /api and the feeds under /feeds, over ``store``'s
+    database. The database must exist and be migrated (``open_store`` does both)."""
+    if store.path == ":memory:":
+        raise StoreError("the server needs a database file, not :memory:")
+    open_reader(store.path).close()  # fails now, with a clear message, if it cannot be read
+    readers = Readers(store.path)
+    app = FastAPI(
+        title="newsdesk",
+        version=__version__,
+        description="Clean, structured news relayed by newsdesk: articles, sources, search.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from elsewhere; the CSP forbids it
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.readers = readers
+    app.state.db_path = store.path
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["safe_url"] = safe_url
+    app.state.templates = templates
+    app.router.add_event_handler("shutdown", readers.close)
+    _install_errors(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    from newsdesk.serve import api, reader  # noqa: PLC0415 (routes need the app's helpers above)
+
+    app.include_router(api.router)
+    app.include_router(reader.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    def answer(
+        request: Request, status: int, message: str, details: list[dict[str, Any]]
+    ) -> Response:
+        if _wants_html(request):
+            templates: Jinja2Templates = request.app.state.templates
+            return templates.TemplateResponse(
+                request,
+                "error.html",
+                {"status": status, "message": message, "details": details},
+                status_code=status,
+            )
+        return JSONResponse(_error_body(status, message, details), status_code=status)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return answer(request, exc.status, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = []
+        for error in exc.errors():
+            where = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
+            details.append(
+                {"parameter": ".".join(where) or "request", "problem": str(error.get("msg"))}
+            )
+        summary = "; ".join(f"{d['parameter']}: {d['problem']}" for d in details)
+        return answer(request, 400, f"invalid request: {summary}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"nothing at {request.url.path}"
+        return answer(request, exc.status_code, message, [])
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        log.error("store error on %s: %s", request.url.path, exc)
+        return answer(request, 500, f"database error: {exc}", [])
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,89 @@
+"""The web reader: pages, structure shown, security headers, XSS payloads inert."""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from tests.serve.conftest import Served
+
+
+def page(served: Served, path: str, status: int = 200) -> HTMLParser:
+    response = served.client.get(path)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    return HTMLParser(response.text)
+
+
+def test_river_lists_newest_first_and_pages(served: Served) -> None:
+    tree = page(served, "/")
+    titles = [a.text() for a in tree.css("ol.river h2 a")]
+    assert len(titles) == 30
+    assert titles[0].startswith("Hostile")  # the newest (hour 1000)
+    older = tree.css_first("a[rel=next]")
+    assert older is not None
+    tree2 = page(served, "/" + older.attributes["href"])  # type: ignore[operator]
+    assert len(tree2.css("ol.river h2 a")) == 12
+    assert tree.css_first('link[type="application/atom+xml"]') is not None
+
+
+def test_article_page_shows_structure(served: Served) -> None:
+    tree = page(served, f"/articles/{served.relayed_id}")
+    assert tree.css_first("h1").text() == "Minister quits over harbour deal"
+    assert "Relayed by IFTTT from BBC News" in tree.css_first(".provenance").text()
+    assert "https://bbc.example/news/1" in tree.css_first(".provenance").text()
+    embed = tree.css_first("figure.embed a")
+    assert embed is not None and embed.attributes["href"] == "https://twitter.com/a/status/1"
+    quote = tree.css_first(".quotes li")
+    assert quote is not None and "the minister" in quote.css_first("cite").text()
+    details = tree.css_first("details.removed")
+    assert details is not None and "READ MORE" in details.text()
+
+
+def test_search_highlights_matches(served: Served) -> None:
+    tree = page(served, "/search?q=minister")
+    marks = [m.text() for m in tree.css(".snippet mark")]
+    assert marks and all(m.lower() == "minister" for m in marks)
+    assert page(served, "/search?q=").css_first("ol.results") is None
+
+
+def test_sources_page_shows_health(served: Served) -> None:
+    tree = page(served, "/sources")
+    row = tree.css_first("table.sources tbody tr")
+    assert row is not None and "Example feed" in row.text() and "42" in row.text()
+    per_source = page(served, f"/sources/{served.source_id}")
+    assert len(per_source.css("ol.river li")) == 30
+
+
+def test_unknown_article_is_a_404_page(served: Served) -> None:
+    tree = page(served, "/articles/424242", status=404)
+    assert "no article 424242" in tree.body.text()  # type: ignore[union-attr]
+
+
+def _no_live_markup(html: str) -> None:
+    tree = HTMLParser(html)
+    assert tree.css("script") == [] and tree.css("svg") == [] and tree.css("iframe") == []
+    for node in tree.css("*"):
+        for name, value in node.attributes.items():
+            assert not name.lower().startswith("on"), (node.tag, name)
+            if name in ("href", "src", "action") and value:
+                assert not re.match(r"\s*javascript:", value, re.I), (node.tag, value)
+
+
+def test_xss_payloads_are_inert_in_every_page(served: Served) -> None:
+    for path in (
+        "/",
+        f"/articles/{served.hostile_id}",
+        "/search?q=hostile",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/sources",
+        f"/sources/{served.source_id}",
+    ):
+        response = served.client.get(path)
+        assert response.status_code == 200
+        _no_live_markup(response.text)
+    text = served.client.get(f"/articles/{served.hostile_id}").text
+    assert "&lt;script&gt;" in text  # shown as text, not dropped silently
