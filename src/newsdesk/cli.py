@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,7 +24,7 @@ from rich.table import Table
 from newsdesk import __version__
 from newsdesk.clean import clean_text
 from newsdesk.clean.text import decode_text
-from newsdesk.config import Settings, load_settings
+from newsdesk.config import SETTINGS, Settings, load_settings
 from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
@@ -571,10 +572,18 @@ def reextract_command(db: str | None, config_path: Path | None, allow_private: b
 @main.command("serve")
 @click.option("--host", help="Address to listen on (setting host; default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (setting port; default 8080).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (each reads the database; more use more cores).",
+)
 @_settings_options
 def serve_command(
     host: str | None,
     port: int | None,
+    workers: int,
     db: str | None,
     config_path: Path | None,
     allow_private: bool | None,
@@ -608,7 +617,20 @@ def serve_command(
     finally:
         store.close()
     click.echo(f"newsdesk reader: http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        return
+    for setting in SETTINGS:  # each worker process loads the same settings from these
+        value = getattr(settings, setting.name)
+        os.environ[setting.env] = str(value).lower() if isinstance(value, bool) else str(value)
+    uvicorn.run(
+        "newsdesk.serve.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @main.command("demo")

@@ -68,6 +68,8 @@ def test_article_by_id_and_unknown_id(served: Served) -> None:
         ("/api/articles?source=-3", "source"),
         ("/api/articles?language=%3Cscript%3E", "language"),
         ("/api/articles?cursor=not-a-cursor", "cursor"),
+        ("/api/articles?cursor=WyJ4IiwxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMF0", "cursor"),  # id > 2**63
+        ("/api/articles/99999999999999999999", "article_id"),
         ("/api/articles/abc", "article_id"),
         ("/api/search", "q"),
         ("/api/search?q=x&offset=-1", "offset"),

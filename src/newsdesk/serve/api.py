@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from newsdesk.config import Settings
@@ -55,7 +55,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def reader_store(request: Request) -> Store:
+async def reader_store(request: Request) -> Store:
     store: Store = request.app.state.readers.get()
     return store
 
@@ -70,13 +70,13 @@ def _token_ok(request: Request, settings: Settings) -> bool:
     )
 
 
-def require_read(request: Request) -> None:
+async def require_read(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if not settings.api_public_read and not _token_ok(request, settings):
         raise ApiError(401, "this server's API needs a token: send Authorization: Bearer <token>")
 
 
-def require_write(request: Request) -> None:
+async def require_write(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if not settings.api_token:
         raise ApiError(403, "writing through the API is off: set api_token to enable it")
@@ -148,7 +148,7 @@ Q = Annotated[
 
 
 @router.get("/articles", summary="List articles, newest first")
-def list_articles(
+async def list_articles(
     *,
     store: ReaderStore,
     source: Annotated[
@@ -166,7 +166,7 @@ def list_articles(
         str | None, Query(max_length=200, description="next_cursor of the previous page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-) -> dict[str, Any]:
+) -> JSONResponse:
     query = ArticleQuery(
         source_id=source,
         since=_aware(since),
@@ -179,63 +179,67 @@ def list_articles(
     rows = store.list_articles(query)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {
-        "items": [article_summary(r) for r in rows],
-        "next_cursor": encode_cursor(rows[-1].sort_at, rows[-1].id) if more else None,
-    }
+    return JSONResponse(
+        {
+            "items": [article_summary(r) for r in rows],
+            "next_cursor": encode_cursor(rows[-1].sort_at, rows[-1].id) if more else None,
+        }
+    )
 
 
 @router.get("/articles/{article_id}", summary="One article, whole")
-def get_article(
+async def get_article(
     store: ReaderStore, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]
-) -> dict[str, Any]:
+) -> JSONResponse:
     stored = store.stored_article(article_id)
     if stored is None:
         raise ApiError(404, f"no article {article_id}")
-    return article_json(stored)
+    return JSONResponse(article_json(stored))
 
 
 @router.get("/search", summary="Full-text search (bm25 ranking, snippets)")
-def search(
+async def search(
     *,
     store: ReaderStore,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     source: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     hits = store.search(q, limit=limit, offset=offset, source_id=source)
-    return {
-        "query": q,
-        "items": [
-            {
-                "id": h.article_id,
-                "source_id": h.source_id,
-                "title": h.title,
-                "url": h.url,
-                "published": _iso(h.published),
-                "snippet": h.snippet,
-                "rank": h.rank,
-                "href": f"/api/articles/{h.article_id}",
-            }
-            for h in hits
-        ],
-    }
+    return JSONResponse(
+        {
+            "query": q,
+            "items": [
+                {
+                    "id": h.article_id,
+                    "source_id": h.source_id,
+                    "title": h.title,
+                    "url": h.url,
+                    "published": _iso(h.published),
+                    "snippet": h.snippet,
+                    "rank": h.rank,
+                    "href": f"/api/articles/{h.article_id}",
+                }
+                for h in hits
+            ],
+        }
+    )
 
 
 @router.get("/sources", summary="Every source and its health")
-def list_sources(store: ReaderStore) -> dict[str, Any]:
-    return {"items": [source_json(s) for s in store.sources()]}
+async def list_sources(store: ReaderStore) -> JSONResponse:
+    return JSONResponse({"items": [source_json(s) for s in store.sources()]})
 
 
 @router.get("/sources/{source_id}", summary="One source")
-def get_source(
+async def get_source(
     store: ReaderStore, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]
-) -> dict[str, Any]:
+) -> JSONResponse:
     source = store.source(source_id)
     if source is None:
         raise ApiError(404, f"no source {source_id}")
-    return source_json(source)
+    return JSONResponse(source_json(source))
 
 
 @router.post(
@@ -245,7 +249,7 @@ def get_source(
     summary="Follow a feed, or a site whose feeds are discovered (needs the token)",
     responses={403: {"model": ErrorResponse}, 502: {"model": ErrorResponse}},
 )
-def create_source(request: Request, body: NewSource) -> dict[str, Any]:
+def create_source(request: Request, body: NewSource) -> JSONResponse:
     settings: Settings = request.app.state.settings
     store = open_store(request.app.state.db_path)
     try:
@@ -257,7 +261,7 @@ def create_source(request: Request, body: NewSource) -> dict[str, Any]:
         raise ApiError(400, str(exc)) from exc
     finally:
         store.close()
-    return source_json(source)
+    return JSONResponse(source_json(source), status_code=201)
 
 
 @router.delete(
@@ -279,5 +283,5 @@ def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_
 
 
 @router.get("/stats", summary="Counts: sources, entries, articles, fetches")
-def stats(store: ReaderStore) -> dict[str, Any]:
-    return store.stats()
+async def stats(store: ReaderStore) -> JSONResponse:
+    return JSONResponse(store.stats())

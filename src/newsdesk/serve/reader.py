@@ -41,6 +41,8 @@ __all__ = ["router"]
 
 PAGE = 30
 FEED_ITEMS = 50
+FEED_FORMAT = "1"  # part of every feed's ETag: bump it when the feeds' rendering changes
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 router = APIRouter(include_in_schema=False)
 
 
@@ -62,14 +64,14 @@ def _river(request: Request, query: ArticleQuery) -> tuple[list[StoredArticle], 
 
 
 def _names(request: Request) -> dict[int, str]:
-    return {s.id: s.title or s.url for s in _store(request).sources()}
+    return _store(request).source_names()
 
 
 Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def river(request: Request, cursor: Cursor = None) -> Response:
+async def river(request: Request, cursor: Cursor = None) -> Response:
     after = decode_cursor(cursor) if cursor else None
     rows, next_cursor = _river(request, ArticleQuery(after=after, limit=PAGE + 1))
     return _page(
@@ -81,14 +83,14 @@ def river(request: Request, cursor: Cursor = None) -> Response:
 
 
 @router.get("/sources", response_class=HTMLResponse)
-def sources(request: Request) -> Response:
+async def sources(request: Request) -> Response:
     return _page(
         request, "sources.html", {"title": "Sources", "sources": _store(request).sources()}
     )
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
-def source_river(
+async def source_river(
     request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)], cursor: Cursor = None
 ) -> Response:
     source = _store(request).source(source_id)
@@ -107,13 +109,14 @@ def source_river(
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     store = _store(request)
     stored = store.stored_article(article_id)
     if stored is None:
         raise ApiError(404, f"no article {article_id}")
     a = stored.article
-    source = store.source(stored.source_id) if stored.source_id else None
+    names = store.source_names() if stored.source_id else {}
+    source = (stored.source_id, names[stored.source_id]) if stored.source_id in names else None
     return _page(
         request,
         "article.html",
@@ -130,7 +133,7 @@ def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX_ID)])
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(
+async def search(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
@@ -177,90 +180,95 @@ def _item(base: str, stored: StoredArticle) -> FeedItem:
     )
 
 
-def _feed_response(request: Request, doc: FeedDoc, kind: Literal["atom", "json"]) -> Response:
-    body = atom_feed(doc) if kind == "atom" else json_feed(doc)
-    etag = etag_for(body)
+def _feed(
+    request: Request,
+    query: ArticleQuery,
+    kind: Literal["atom", "json"],
+    *,
+    title: str,
+    home: str,
+    feed_id: str,
+) -> Response:
+    """A feed of ``query``'s articles, answered 304 from the store's digest when the client
+    has it already: nothing is decoded or rendered for an unchanged feed."""
+    store = _store(request)
+    base = _base(request)
+    digest, newest = store.feed_digest(query)
+    etag = etag_for(f"{FEED_FORMAT}|{kind}|{request.url}|{base}|{digest}".encode())
+    modified = datetime.fromisoformat(newest) if newest else EPOCH
     headers = {
         "ETag": etag,
-        "Last-Modified": http_date(doc.updated),
+        "Last-Modified": http_date(modified),
         "Cache-Control": "public, max-age=60",
     }
     if not_modified(
         etag=etag,
-        last_modified=doc.updated,
+        last_modified=modified,
         if_none_match=request.headers.get("if-none-match"),
         if_modified_since=request.headers.get("if-modified-since"),
     ):
         return Response(status_code=304, headers=headers)
-    media = "application/atom+xml" if kind == "atom" else "application/feed+json"
-    return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
-
-
-def _doc(
-    request: Request, rows: list[StoredArticle], *, title: str, home: str, feed_id: str
-) -> FeedDoc:
-    base = _base(request)
-    items = tuple(_item(base, r) for r in rows)
-    updated = max((i.updated for i in items), default=datetime(2000, 1, 1, tzinfo=UTC))
-    self_url = str(request.url)
-    return FeedDoc(
+    items = tuple(_item(base, r) for r in store.list_articles(query))
+    doc = FeedDoc(
         title=title,
         id=f"{base}{feed_id}",
-        self_url=self_url,
+        self_url=str(request.url),
         home_url=f"{base}{home}",
-        updated=updated,
+        updated=max((i.updated for i in items), default=modified),
         items=items,
     )
+    body = atom_feed(doc) if kind == "atom" else json_feed(doc)
+    media = "application/atom+xml" if kind == "atom" else "application/feed+json"
+    return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
 Kind = Literal["atom", "json"]
 
 
 @router.get("/feeds/all.{kind}")
-def feed_all(request: Request, kind: Kind) -> Response:
-    rows = _store(request).list_articles(ArticleQuery(limit=FEED_ITEMS))
-    doc = _doc(request, rows, title="newsdesk: all stories", home="/", feed_id="/feeds/all")
-    return _feed_response(request, doc, kind)
+async def feed_all(request: Request, kind: Kind) -> Response:
+    query = ArticleQuery(limit=FEED_ITEMS)
+    return _feed(
+        request, query, kind, title="newsdesk: all stories", home="/", feed_id="/feeds/all"
+    )
 
 
 @router.get("/feeds/sources/{source_id}.{kind}")
-def feed_source(
+async def feed_source(
     request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)], kind: Kind
 ) -> Response:
     store = _store(request)
     source = store.source(source_id)
     if source is None:
         raise ApiError(404, f"no source {source_id}")
-    rows = store.list_articles(ArticleQuery(source_id=source_id, limit=FEED_ITEMS))
-    doc = _doc(
+    return _feed(
         request,
-        rows,
+        ArticleQuery(source_id=source_id, limit=FEED_ITEMS),
+        kind,
         title=f"newsdesk: {source.title or source.url}",
         home=f"/sources/{source_id}",
         feed_id=f"/feeds/sources/{source_id}",
     )
-    return _feed_response(request, doc, kind)
 
 
 @router.get("/feeds/search.{kind}")
-def feed_search(
+async def feed_search(
     request: Request,
     kind: Kind,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
 ) -> Response:
-    rows = _store(request).list_articles(ArticleQuery(q=q, limit=FEED_ITEMS))
-    doc = _doc(
+    return _feed(
         request,
-        rows,
+        ArticleQuery(q=q, limit=FEED_ITEMS),
+        kind,
         title=f"newsdesk: search for {q}",
         home=f"/search?q={quote_plus(q)}",
         feed_id=f"/feeds/search?q={quote_plus(q)}",
     )
-    return _feed_response(request, doc, kind)
 
 
 @router.get("/feeds/sources.opml")
-def feed_opml(request: Request) -> Response:
+async def feed_opml(request: Request) -> Response:
     outlines = [
         Outline(xml_url=s.url, title=s.title, html_url=s.site_url)
         for s in _store(request).sources()

@@ -121,6 +121,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 # The one order of every article list: newest first (published, else fetched), then id.
 _WHEN = "COALESCE(published, fetched_at)"
 MAX_QUERY_CHARS = 500
+SEARCH_WINDOW = 2000  # matches ranked by bm25 per search: the most recently stored
 _UNSAFE = re.compile(r'["\x00-\x1f\x7f]')  # quotes and control characters end FTS5 strings
 
 
@@ -275,6 +276,11 @@ class Store:
     def source(self, source_id: int) -> Source | None:
         found = self._sources("WHERE s.id = ?", (source_id,))
         return found[0] if found else None
+
+    def source_names(self) -> dict[int, str]:
+        """Each source's title (else its URL), by id: cheap, without article counts."""
+        rows = self._db.execute("SELECT id, COALESCE(title, url) FROM sources")
+        return {int(r[0]): str(r[1]) for r in rows}
 
     def due_sources(self, now: datetime) -> list[Source]:
         return self._sources("WHERE s.next_check IS NULL OR s.next_check <= ?", (_iso(now),))
@@ -513,38 +519,80 @@ class Store:
         offset: int = 0,
         marks: tuple[str, str] = ("[", "]"),
         source_id: int | None = None,
+        window: int = SEARCH_WINDOW,
     ) -> list[SearchHit]:
         """Full-text search (FTS5, bm25 ranking, title weighted 4×). The query is taken as
-        words, not syntax; ``marks`` surround the matched words in the snippet."""
+        words, not syntax; ``marks`` surround the matched words in the snippet.
+
+        Ranking considers the ``window`` most recently stored matches (all of them when
+        fewer match): a word found in half the archive would otherwise cost a bm25 score
+        for every one of its articles, and a news search favours the recent anyway."""
         match = match_expression(query)
         if match is None:
             return []
         where, params = "articles_fts MATCH ?", [match]
         if source_id is not None:
-            where += " AND a.source_id = ?"
+            where += " AND rowid IN (SELECT id FROM articles WHERE source_id = ?)"
             params.append(str(source_id))
-        rows = self._db.execute(
-            "SELECT a.id, a.title, a.url, snippet(articles_fts, 1, ?, ?, '…', 16), "
-            "bm25(articles_fts, 4.0, 1.0) AS rank, a.source_id, a.published "
-            "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            f"WHERE {where} ORDER BY rank LIMIT ? OFFSET ?",
-            (marks[0], marks[1], *params, limit, offset),
+        floor = self._db.execute(
+            f"SELECT rowid FROM articles_fts WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (*params, window - 1),
+        ).fetchone()
+        ranked = self._db.execute(
+            "SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS rank FROM articles_fts "
+            f"WHERE {where} AND rowid >= ? ORDER BY rank LIMIT ? OFFSET ?",
+            (*params, floor[0] if floor else 0, limit, offset),
         ).fetchall()
-        return [
-            SearchHit(
-                article_id=r[0],
-                title=r[1],
-                url=r[2],
-                snippet=r[3],
-                rank=r[4],
-                source_id=r[5],
-                published=_dt(r[6]),
+        if not ranked:
+            return []
+        ids = [r[0] for r in ranked]
+        marks_in = ", ".join("?" * len(ids))
+        details = {  # snippets only for the page of hits, not for every candidate
+            r[0]: r[1:]
+            for r in self._db.execute(
+                "SELECT f.rowid, snippet(articles_fts, 1, ?, ?, '…', 16), a.title, a.url, "
+                "a.source_id, a.published FROM articles_fts f JOIN articles a ON a.id = f.rowid "
+                f"WHERE articles_fts MATCH ? AND f.rowid IN ({marks_in})",
+                (marks[0], marks[1], match, *ids),
             )
-            for r in rows
-        ]
+        }
+        hits = []
+        for article_id, rank in ranked:
+            snippet, title, url, source, published = details[article_id]
+            hits.append(
+                SearchHit(
+                    article_id=article_id,
+                    title=title,
+                    url=url,
+                    snippet=snippet,
+                    rank=rank,
+                    source_id=source,
+                    published=_dt(published),
+                )
+            )
+        return hits
 
-    def list_articles(self, query: ArticleQuery) -> list[StoredArticle]:
-        """A page of articles, newest first, filtered; keyset-paginated by ``query.after``."""
+    def feed_digest(self, query: ArticleQuery) -> tuple[str, str | None]:
+        """A digest of exactly what ``list_articles(query)`` would return (ids and stored
+        records), without decoding them, and the newest fetch time among them: the
+        validators a feed can answer a conditional GET with before building anything."""
+        where, params = self._article_filters(query)
+        if where is None:
+            return hashlib.sha256(b"none").hexdigest(), None
+        digest = hashlib.sha256()
+        newest: str | None = None
+        for row in self._db.execute(
+            f"SELECT id, fetched_at, article_json FROM articles {where} "
+            f"ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
+            (*params, query.limit),
+        ):
+            digest.update(f"{row[0]}\0{row[1]}\0".encode())
+            digest.update(row[2].encode())
+            newest = max(newest or row[1], row[1])
+        return digest.hexdigest(), newest
+
+    def _article_filters(self, query: ArticleQuery) -> tuple[str | None, list[Any]]:
+        """The WHERE clause and its parameters for ``query`` (None: nothing can match)."""
         clauses: list[str] = []
         params: list[Any] = []
         if query.source_id is not None:
@@ -562,13 +610,19 @@ class Store:
         if query.q:
             match = match_expression(query.q)
             if match is None:
-                return []
+                return None, []
             clauses.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(match)
-        if query.after is not None:
-            clauses.append(f"({_WHEN}, id) < (?, ?)")
-            params += list(query.after)
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        if query.after is not None:  # spelled so that the index's range scan serves it
+            clauses.append(f"{_WHEN} <= ? AND ({_WHEN} < ? OR id < ?)")
+            params += [query.after[0], query.after[0], query.after[1]]
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list_articles(self, query: ArticleQuery) -> list[StoredArticle]:
+        """A page of articles, newest first, filtered; keyset-paginated by ``query.after``."""
+        where, params = self._article_filters(query)
+        if where is None:
+            return []
         rows = self._db.execute(
             f"SELECT id, source_id, {_WHEN}, fetched_at, problem, article_json FROM articles "
             f"{where} ORDER BY {_WHEN} DESC, id DESC LIMIT ?",

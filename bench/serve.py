@@ -1,0 +1,268 @@
+"""Serving under load, on loopback: article pages, search and unchanged feeds.
+
+1. Fill a store with N demo articles (default 100,000): the demo newsroom's stories, made
+   into Articles as the relay would store them (headline, byline, date, dek, paragraphs,
+   wire credits), without fetching or extracting (that is bench/ingest.py's job).
+2. Start `newsdesk serve` (uvicorn) on 127.0.0.1 in its own process.
+3. From another process, C concurrent keep-alive clients (default 50) send requests for a
+   fixed time per scenario; each request's latency is recorded.
+
+Scenarios: the article page (random ids), the API search (two random words from the
+newsroom's vocabulary), the HTML search page, and the all-stories Atom feed asked again
+with its ETag (every answer must be 304). Reported: requests/s, p50, p99 (targets: search
+p99 ≤ 50 ms, article page p99 ≤ 20 ms at 50 clients).
+
+    .venv/bin/python bench/serve.py                      # 100,000 articles, 50 clients
+    .venv/bin/python bench/serve.py --articles 20000 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsdesk.demo.generator import Newsroom
+from newsdesk.model import Article, Block, Provenance
+from newsdesk.store import open_store
+
+WORDS = [
+    "harbour",
+    "council",
+    "budget",
+    "hospital",
+    "school",
+    "flood",
+    "election",
+    "minister",
+    "police",
+    "bridge",
+    "rail",
+    "housing",
+    "water",
+    "energy",
+    "court",
+    "strike",
+    "museum",
+    "festival",
+    "library",
+    "port",
+    "airport",
+    "transport",
+]
+
+
+THINK = [0.0]  # seconds a client waits between requests, on average (0: back to back)
+
+
+def fill(path: Path, articles: int) -> float:
+    room = Newsroom(seed=21, articles=articles)
+    store = open_store(path)
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    with store.batch():
+        for outlet in room.outlets:
+            source = store.add_source(f"https://{outlet.slug}.example/feed", now=now)
+            for story in room.stories(outlet.slug):
+                paragraphs = story.paragraphs
+                article = Article(
+                    url=f"https://{outlet.slug}.example{story.path}",
+                    fetched_url=f"https://{outlet.slug}.example{story.path}",
+                    title=story.headline,
+                    authors=(story.author,),
+                    published=story.published,
+                    site_name=outlet.name,
+                    language="en",
+                    description=story.dek,
+                    section=story.section,
+                    tags=story.tags,
+                    text="\n\n".join(paragraphs),
+                    blocks=tuple(Block(kind="paragraph", text=p) for p in paragraphs),
+                    provenance=Provenance(credits=("Wire",)) if story.wire else None,
+                )
+                store.store_article(article, source_id=source.id, now=now)
+    store.close()
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def _client(
+    host: str, port: int, paths: list[str], *, headers: str, until: float, out: list[float]
+) -> dict[int, int]:
+    statuses: dict[int, int] = {}
+    reader, writer = await asyncio.open_connection(host, port)
+    rng = random.Random(id(out) ^ port)
+    try:
+        while time.perf_counter() < until:
+            path = rng.choice(paths)
+            request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}\r\n"
+            started = time.perf_counter()
+            writer.write(request.encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            out.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+            if THINK[0]:
+                await asyncio.sleep(rng.uniform(0, 2 * THINK[0]))
+    finally:
+        writer.close()
+    return statuses
+
+
+async def _load(
+    port: int, paths: list[str], headers: str, clients: int, seconds: float
+) -> dict[str, object]:
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    until = time.perf_counter() + seconds
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(
+            _client("127.0.0.1", port, paths, headers=headers, until=until, out=latencies[i])
+            for i in range(clients)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    merged = sorted(x for part in latencies for x in part)
+    statuses: dict[int, int] = {}
+    for result in results:
+        for status, count in result.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {
+        "requests": len(merged),
+        "rps": len(merged) / elapsed,
+        "p50_ms": statistics.median(merged) * 1000,
+        "p99_ms": merged[int(len(merged) * 0.99) - 1] * 1000,
+        "statuses": statuses,
+    }
+
+
+def load(
+    port: int, paths: list[str], clients: int, seconds: float, headers: str = ""
+) -> dict[str, object]:
+    try:
+        import uvloop  # the load generator itself should not be the bottleneck
+
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(_load(port, paths, headers, clients, seconds))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--db", type=Path, help="reuse (or keep) this database")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause of each client between requests (default 0: back to back, saturating)",
+    )
+    args = parser.parse_args()
+    THINK[0] = args.think_ms / 1000
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "serve.db"
+        if not db.exists():
+            took = fill(db, args.articles)
+            print(f"filled {db} with {args.articles} articles in {took:.0f} s", file=sys.stderr)
+        store = open_store(db)
+        total = store.counts()["articles"]
+        store.close()
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            rows = run_scenarios(port, total, args.clients, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"{total} articles, {args.clients} concurrent clients, {args.seconds:.0f} s each, "
+        f"{args.workers} server worker(s), think time {args.think_ms:.0f} ms\n"
+    )
+    print("| scenario | requests/s | p50 (ms) | p99 (ms) | target | statuses |")
+    print("|---|---|---|---|---|---|")
+    for name, target, row in rows:
+        print(
+            f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {target} "
+            f"| {row['statuses']} |"
+        )
+    return 0
+
+
+def run_scenarios(
+    port: int, total: int, clients: int, seconds: float
+) -> list[tuple[str, str, dict[str, object]]]:
+    rng = random.Random(5)
+    articles = [f"/articles/{rng.randint(1, total)}" for _ in range(5000)]
+    queries = [f"{rng.choice(WORDS)}+{rng.choice(WORDS)}" for _ in range(2000)]
+    searches = [f"/api/search?q={q}" for q in queries]
+    html_searches = [f"/search?q={q}" for q in queries]
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/feeds/all.atom") as response:
+        etag = response.headers["ETag"]
+    for warm in (articles[:200], searches[:200]):  # first use opens each thread's connection
+        load(port, warm, clients, 1.0)
+    return [
+        ("article page", "p99 ≤ 20 ms", load(port, articles, clients, seconds)),
+        ("search (API)", "p99 ≤ 50 ms", load(port, searches, clients, seconds)),
+        ("search (page)", "p99 ≤ 50 ms", load(port, html_searches, clients, seconds)),
+        (
+            "all.atom, unchanged",
+            "all 304",
+            load(port, ["/feeds/all.atom"], clients, seconds, headers=f"If-None-Match: {etag}\r\n"),
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
