@@ -1,0 +1,363 @@
+"""Dedupe a whole corpus at once, in memory that grows by ~250 bytes a story. Pure.
+
+``BatchDeduper.add`` takes each story's fingerprint and evidence and keeps only compact
+arrays (the 16-bit signatures, 64-bit keys, a few flags); ``resolve`` links them all:
+
+1. exact duplicates: the same canonical URL or the same normalised text;
+2. copies: LSH over the text and lead signatures. Each band's values are packed into one
+   64-bit key and the keys sorted (numpy), so equal buckets are runs of a sorted array: no
+   dictionary of buckets, which for datasketch's ``MinHashLSH`` costs a Python object per
+   band and story (over a gigabyte at a million stories). Candidates are verified on the
+   signatures (``links.are_copies`` thresholds);
+3. clusters: the same over the terms signatures of each group's original, within the
+   time window.
+
+Groups are connected components, and every choice inside them (the original, the kept copy
+of exact duplicates, a cluster's representative) is made by ``links`` rules on the members
+alone: the same stories in any order give the same links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsdesk.dedupe.links import (
+    CLUSTER_WINDOW,
+    CONTAINED,
+    MIN_SHINGLES,
+    TERMS_MATCH,
+    TEXT_MATCH,
+)
+from newsdesk.dedupe.sketch import BANDS, EMPTY, LEAD_PERM, TERMS_PERM, TEXT_PERM, Fingerprint
+
+__all__ = ["BatchDeduper", "Resolution", "key64"]
+
+_RUN_ALL_PAIRS = 24  # buckets up to this size are compared pair by pair; larger, along a chain
+
+
+def key64(value: str | None) -> int:
+    """A stable signed 64-bit key for a string (0 for none)."""
+    if not value:
+        return 0
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 1
+
+
+@dataclass(slots=True)
+class Resolution:
+    """For each story added, in order: the index of the story it duplicates exactly, of its
+    original, of its cluster's representative (-1: none / itself), and the outcome."""
+
+    duplicate_of: np.ndarray
+    original_of: np.ndarray
+    cluster_of: np.ndarray
+    outcome: list[str]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for o in self.outcome:
+            out[o] = out.get(o, 0) + 1
+        return out
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = int(parent[root])
+        while parent[i] != root:
+            parent[i], i = root, int(parent[i])
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if ra < rb:
+                ra, rb = rb, ra
+            self.parent[ra] = rb
+
+    def roots(self) -> np.ndarray:
+        return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64)
+
+
+_BLOCK = 1 << 16
+_INTS = 10  # url, fetched, text, target, id keys; size, lead size; relay flag; site, credit
+
+
+class _Columns:
+    """Fixed-width rows kept in blocks of ``_BLOCK``: no Python object per story, and no
+    doubling copy while growing; joined once, block by block, when resolving."""
+
+    def __init__(self, width: int, dtype: type) -> None:
+        self.width, self.dtype = width, dtype
+        self.blocks: list[np.ndarray] = []
+        self.used = _BLOCK
+
+    def append(self, row: np.ndarray | list[int] | list[float]) -> None:
+        if self.used == _BLOCK:
+            self.blocks.append(np.empty((_BLOCK, self.width), dtype=self.dtype))
+            self.used = 0
+        self.blocks[-1][self.used] = row
+        self.used += 1
+
+    def join(self, n: int) -> np.ndarray:
+        out: np.ndarray = np.empty((n, self.width), dtype=self.dtype)
+        for i, block in enumerate(self.blocks):
+            rows = min(_BLOCK, n - i * _BLOCK)
+            out[i * _BLOCK : i * _BLOCK + rows] = block[:rows]
+            self.blocks[i] = np.empty((0, self.width), dtype=self.dtype)  # freed as copied
+        self.blocks, self.used = [], _BLOCK
+        return out
+
+
+class BatchDeduper:
+    """Add every story (``add``), then ``resolve`` once."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self._text = _Columns(TEXT_PERM, np.uint16)
+        self._lead = _Columns(LEAD_PERM, np.uint16)
+        self._terms = _Columns(TERMS_PERM, np.uint16)
+        self._ints = _Columns(_INTS, np.int64)
+        self._times = _Columns(1, np.float64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(
+        self,
+        story_id: str,
+        fp: Fingerprint,
+        *,
+        url: str | None,
+        fetched_url: str | None,
+        text_key: str | None,
+        published: float | None,
+        relay: bool = False,
+        original_url: str | None = None,
+        site_name: str | None = None,
+        credit: str | None = None,
+    ) -> int:
+        """Record one story; returns its index."""
+        self.ids.append(story_id)
+        self._text.append(fp.text)
+        self._lead.append(fp.lead)
+        self._terms.append(fp.terms)
+        canonical_elsewhere = bool(url and fetched_url and url != fetched_url)
+        self._ints.append(
+            [
+                key64(url),
+                key64(fetched_url),
+                key64(text_key),
+                key64(original_url or (url if canonical_elsewhere else None)),
+                key64(story_id),
+                fp.size,
+                fp.lead_size,
+                int(relay or canonical_elsewhere),
+                key64(site_name.casefold() if site_name else None),
+                key64(credit.casefold() if credit else None),
+            ]
+        )
+        self._times.append([float("nan") if published is None else published])
+        return len(self.ids) - 1
+
+    # -- resolving ------------------------------------------------------------------------
+
+    def resolve(self) -> Resolution:
+        n = len(self.ids)
+        if n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return Resolution(empty, empty, empty, [])
+        ints = self._ints.join(n)
+        text = self._text.join(n)
+        lead = self._lead.join(n)
+        terms = self._terms.join(n)
+        times = self._times.join(n)[:, 0]
+        url, fetched, tkey, target, idkey = (ints[:, i] for i in range(5))
+        relayish, site, credit = ints[:, 7], ints[:, 8], ints[:, 9]
+        # The order every choice is made in: evidence first (see links.choose_original),
+        # then time, URL and id keys; never the input order.
+        published = np.where(np.isnan(times), np.inf, times)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.lexsort((idkey, url, published, relayish))] = np.arange(n)
+
+        exact = _UnionFind(n)
+        for column in (url, tkey):
+            _union_equal(exact, column, rank)
+        kept_of = _best_of_groups(exact.roots(), rank)
+        kept = np.unique(kept_of)
+
+        copies = _UnionFind(n)
+        for i in range(n):
+            copies.union(i, int(kept_of[i]))
+        _link_copies(copies, kept=kept, text=text, lead=lead, size=ints[:, 5], rank=rank)
+        groups = copies.roots()
+        original_of = _originals(groups, rank, (url, fetched, target), (site, credit))
+
+        clusters = _UnionFind(n)
+        for i in range(n):
+            clusters.union(i, int(original_of[i]))
+        originals = np.unique(original_of)
+        _link_events(clusters, originals, terms, times, rank)
+        cluster_of = _best_of_groups(clusters.roots(), rank)
+
+        outcome = []
+        duplicate_of = np.where(kept_of != np.arange(n), kept_of, -1)
+        original_out = np.where(original_of != kept_of, original_of, -1)
+        for i in range(n):
+            if duplicate_of[i] >= 0:
+                outcome.append("duplicate")
+            elif original_out[i] >= 0:
+                outcome.append("syndicated")
+            else:
+                outcome.append("original")
+        return Resolution(duplicate_of, original_out, cluster_of, outcome)
+
+
+def _union_equal(uf: _UnionFind, column: np.ndarray, rank: np.ndarray) -> None:
+    order = np.lexsort((rank, column))
+    values = column[order]
+    same = (values[1:] == values[:-1]) & (values[1:] != 0)
+    for pos in np.flatnonzero(same):
+        uf.union(int(order[pos]), int(order[pos + 1]))
+
+
+def _best_of_groups(roots: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """For each item, the item of its group that comes first by ``rank``."""
+    order = np.lexsort((rank, roots))
+    best = np.empty(len(roots), dtype=np.int64)
+    sorted_roots = roots[order]
+    starts = np.flatnonzero(np.r_[True, sorted_roots[1:] != sorted_roots[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    for start, end in zip(starts, ends, strict=True):
+        best[order[start:end]] = order[start]
+    return best
+
+
+def _packed_bands(signatures: np.ndarray, bands: int, rows: int) -> list[np.ndarray]:
+    out = []
+    for band in range(bands):
+        chunk = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        packed = np.zeros(len(signatures), dtype=np.uint64)
+        for r in range(rows):
+            packed = (packed << np.uint64(16)) | chunk[:, r]
+        out.append(packed)
+    return out
+
+
+def _candidate_pairs(
+    items: np.ndarray, signatures: np.ndarray, bands: int, rows: int, rank: np.ndarray
+) -> Iterator[np.ndarray]:
+    """For each band, the pairs (rows of item indices) that share its bucket: one band's
+    pairs at a time, so memory holds one band's candidates, never all of them."""
+    for packed in _packed_bands(signatures[items], bands, rows):
+        order = np.lexsort((rank[items], packed))
+        keys = packed[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        sizes = ends - starts
+        chain = np.flatnonzero(keys[1:] == keys[:-1])  # neighbours in every bucket
+        pairs = [np.column_stack((items[order[chain]], items[order[chain + 1]]))]
+        for start, end in zip(starts[sizes > 2], ends[sizes > 2], strict=True):
+            members = items[order[start:end]]
+            if len(members) <= _RUN_ALL_PAIRS:
+                a, b = np.triu_indices(len(members), k=1)
+                pairs.append(np.column_stack((members[a], members[b])))
+            else:  # a big bucket: each member against the first few, not all pairs
+                head = members[:_RUN_ALL_PAIRS]
+                pairs.append(
+                    np.column_stack((np.repeat(head, len(members)), np.tile(members, len(head))))
+                )
+        both = np.vstack(pairs)
+        yield both[both[:, 0] != both[:, 1]]
+
+
+def _agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    agree: np.ndarray = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
+    return agree
+
+
+def _link_copies(
+    uf: _UnionFind,
+    *,
+    kept: np.ndarray,
+    text: np.ndarray,
+    lead: np.ndarray,
+    size: np.ndarray,
+    rank: np.ndarray,
+) -> None:
+    """Union the verified copies among ``kept`` (the rules of ``links.are_copies``)."""
+    usable = kept[size[kept] >= MIN_SHINGLES]
+    for signatures, kind in ((text, "text"), (lead, "lead")):
+        for pairs in _candidate_pairs(usable, signatures, *BANDS[kind], rank):
+            if not len(pairs):
+                continue
+            near = _agreement(text, pairs) >= TEXT_MATCH
+            small = np.where(size[pairs[:, 0]] <= size[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
+            large = np.where(small == pairs[:, 0], pairs[:, 1], pairs[:, 0])
+            inside = (text[large] <= text[small]).mean(axis=1) >= CONTAINED
+            for a, b in pairs[near | inside]:
+                uf.union(int(a), int(b))
+
+
+def _originals(
+    groups: np.ndarray,
+    rank: np.ndarray,
+    urls: tuple[np.ndarray, np.ndarray, np.ndarray],
+    names: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Each item's group original: a member another member points at (its canonical URL or
+    the original its relay footer names; or a wire agency's own copy, which the others
+    credit), else the group's first by rank."""
+    url, fetched, target = urls
+    site, credit = names
+    original = _best_of_groups(groups, rank)
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    for start, end in zip(starts, ends, strict=True):
+        if end - start < 2:
+            continue
+        members = [int(m) for m in order[start:end]]
+        if not any(target[m] or credit[m] for m in members):
+            continue
+        by_url: dict[int, list[int]] = {}
+        by_site: dict[int, list[int]] = {}
+        for m in members:  # where each member really is (a canonical elsewhere is a pointer)
+            owns = fetched[m] == 0 or url[m] == fetched[m]
+            for key in {int(fetched[m]), int(url[m]) if owns else 0} - {0}:
+                by_url.setdefault(key, []).append(m)
+            if site[m]:
+                by_site.setdefault(int(site[m]), []).append(m)
+        pointed = {
+            p for m in members if target[m] for p in by_url.get(int(target[m]), []) if p != m
+        }
+        pointed |= {
+            p for m in members if credit[m] for p in by_site.get(int(credit[m]), []) if p != m
+        }
+        if pointed:
+            original[members] = min(pointed, key=lambda m: rank[m])
+    return original
+
+
+def _link_events(
+    uf: _UnionFind, originals: np.ndarray, terms: np.ndarray, times: np.ndarray, rank: np.ndarray
+) -> None:
+    named = originals[~(terms[originals] == EMPTY).all(axis=1)]  # no terms: no event to match
+    window = CLUSTER_WINDOW.total_seconds()
+    for pairs in _candidate_pairs(named, terms, *BANDS["terms"], rank):
+        if not len(pairs):
+            continue
+        close = _agreement(terms, pairs) >= TERMS_MATCH
+        gap = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])
+        close &= ~(gap > window)  # an unknown time (NaN) does not keep stories apart
+        for a, b in pairs[close]:
+            uf.union(int(a), int(b))

@@ -1,0 +1,120 @@
+"""Which copies are the same story, and which of them is the original. Pure.
+
+Two stories are **copies** (one syndicated from the other, or both from a third) when their
+whole texts are near-duplicates (``TEXT_MATCH``), or when the shorter text lies inside the
+longer (``CONTAINED``): a relay that carries only the lead, or a copy padded with teasers and
+footers, still counts, while two full stories that merely open alike do not. Candidates come
+from LSH over the text and over the lead (a truncated copy shares the lead, not the whole).
+They are in the same **story cluster** when their salient terms overlap (``TERMS_MATCH``)
+and they were published within ``CLUSTER_WINDOW`` of each other.
+
+The original of a group of copies is chosen from evidence, strongest first:
+
+1. a copy whose rel=canonical or relay provenance names another member's URL points at it;
+2. a relay (provenance ``via``) or a page whose canonical URL is elsewhere is never the
+   original while a member without either exists;
+3. members crediting a wire agency point at the agency's own copy, if present;
+4. the earliest publication time; then the URL, then the id — so the choice depends only on
+   the group, never on the order the copies arrived in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from newsdesk.dedupe.sketch import EMPTY, Fingerprint, containment, similarity
+
+__all__ = [
+    "CLUSTER_WINDOW",
+    "CONTAINED",
+    "TERMS_MATCH",
+    "TEXT_MATCH",
+    "Evidence",
+    "are_copies",
+    "choose_original",
+    "same_event",
+]
+
+TEXT_MATCH = 0.8
+CONTAINED = 0.95  # containment() at or above: the shorter text lies inside the longer
+MIN_SHINGLES = 12  # a text shorter than this is too little to call a copy on
+TERMS_MATCH = 0.6
+CLUSTER_WINDOW = timedelta(hours=48)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """What a story says about where it came from."""
+
+    id: str
+    url: str | None = None  # its canonical URL (normalised by the caller)
+    fetched_url: str | None = None  # where it was read
+    published: datetime | None = None
+    via: str | None = None  # a relay that carried it
+    original_url: str | None = None  # the original its relay footer or canonical names
+    site_name: str | None = None
+    credits: tuple[str, ...] = ()  # wire agencies credited
+
+    @property
+    def canonical_elsewhere(self) -> bool:
+        return bool(self.url and self.fetched_url and self.url != self.fetched_url)
+
+
+def are_copies(a: Fingerprint, b: Fingerprint) -> bool:
+    """Near-duplicate texts, or the shorter text inside the longer."""
+    if min(a.size, b.size) < MIN_SHINGLES:
+        return a.size == b.size and similarity(a.text, b.text) == 1.0
+    if similarity(a.text, b.text) >= TEXT_MATCH:
+        return True
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    return containment(small.text, large.text) >= CONTAINED
+
+
+def same_event(
+    a: Fingerprint, b: Fingerprint, a_time: datetime | None, b_time: datetime | None
+) -> bool:
+    """Coverage of one event: overlapping salient terms, published close together (when
+    both times are known)."""
+    if a_time is not None and b_time is not None and abs(a_time - b_time) > CLUSTER_WINDOW:
+        return False
+    if (a.terms == EMPTY).all() or (b.terms == EMPTY).all():
+        return False  # a story that names nothing matches no event
+    return similarity(a.terms, b.terms) >= TERMS_MATCH
+
+
+def _sort_key(e: Evidence) -> tuple[object, ...]:
+    published = e.published.timestamp() if e.published else float("inf")
+    return (bool(e.via) or e.canonical_elsewhere, published, e.url or e.fetched_url or "", e.id)
+
+
+def choose_original(members: Sequence[Evidence]) -> Evidence:
+    """The original among a group of copies (see the module's rules)."""
+    if not members:
+        raise ValueError("choose_original needs at least one member")
+    by_url: dict[str, Evidence] = {}  # where each member really is (not where it points)
+    for m in sorted(members, key=_sort_key):
+        for u in (m.fetched_url, None if m.canonical_elsewhere else m.url):
+            if u:
+                by_url.setdefault(u, m)
+    pointed = {
+        by_url[target].id: by_url[target]
+        for m in members
+        for target in (m.original_url, m.url if m.canonical_elsewhere else None)
+        if target and target in by_url and by_url[target].id != m.id
+    }
+    by_site = {m.site_name.casefold(): m for m in members if m.site_name}
+    for m in members:  # a wire agency's own copy, which the others credit
+        for credit in m.credits[:1]:
+            own = by_site.get(credit.casefold())
+            if own is not None and own.id != m.id:
+                pointed[own.id] = own
+    pool: Iterable[Evidence] = pointed.values() if pointed else members
+    return min(pool, key=_sort_key)
+
+
+def signatures_equal(a: Fingerprint, b: Fingerprint) -> bool:
+    return bool(np.array_equal(a.text, b.text) and np.array_equal(a.lead, b.lead))
