@@ -407,6 +407,7 @@ def _report_line(report: RunReport) -> str:
     return (
         f"sources checked {report.sources} (not modified {report.not_modified}, failed "
         f"{report.failed_sources}); new entries {report.new_entries}; stored {report.stored}"
+        f" ({report.syndicated} syndicated copies); duplicates {report.duplicates}"
         f"; from feed content {report.fallbacks}; failed {report.failed_entries}; "
         f"errors: {errors}"
     )

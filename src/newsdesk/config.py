@@ -63,6 +63,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
     Setting("respect_robots", True, bool, "Honour robots.txt."),
+    Setting(
+        "dedupe",
+        True,
+        bool,
+        "Link each new article to its duplicates, syndicated copies and story cluster.",
+    ),
     Setting("host", "127.0.0.1", str, "Address `newsdesk serve` listens on."),
     Setting("port", 8080, int, "Port `newsdesk serve` listens on."),
     Setting(
@@ -98,6 +104,7 @@ class Settings:
     min_interval: int = 300
     max_interval: int = 86_400
     respect_robots: bool = True
+    dedupe: bool = True
     host: str = "127.0.0.1"
     port: int = 8080
     api_token: str = ""

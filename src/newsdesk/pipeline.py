@@ -3,8 +3,11 @@
 1. fetch the feed with a conditional GET (``fetch``); 304 or an unchanged body: done;
 2. parse it (``feeds.parse_feed``) and record its entries (``store``): only new ones go on;
 3. fetch each new entry's page, concurrently across hosts (``fetch``);
-4. extract the Article from the page (``extract``, which runs ``clean.repair``);
-5. store it with the raw page, marking the entry done in the same transaction (``store``).
+4. extract the Article from the page (``extract``, which runs ``clean.repair``) and
+   fingerprint it (``dedupe``);
+5. an exact duplicate of a stored article (same text, another URL) is recorded as a
+   sighting of it; anything else is stored with the raw page, the entry marked done in the
+   same transaction (``store``), and linked to its copies and story cluster (``linking``).
 
 When a page cannot be fetched or extracted, the feed's own content for the entry is
 extracted instead and stored with the problem recorded. Every failure ends as an error kind
@@ -26,11 +29,13 @@ from email.utils import parsedate_to_datetime
 from itertools import pairwise
 
 from newsdesk.config import Settings
+from newsdesk.dedupe import Fingerprint
 from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import decode_html
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
+from newsdesk.linking import article_fingerprint, find_duplicate, link_article, more_original
 from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
 from newsdesk.store import Store
 
@@ -54,6 +59,8 @@ class RunReport:
     stored: int = 0
     fallbacks: int = 0
     failed_entries: int = 0
+    duplicates: int = 0  # the same text as a stored article: a sighting, not a new article
+    syndicated: int = 0  # stored, and linked to an original elsewhere
     errors: dict[str, int] = field(default_factory=dict)
 
     def count_error(self, kind: str) -> None:
@@ -162,6 +169,7 @@ class _Page:
     article: Article | None
     raw: bytes | None
     error: NewsdeskError | None
+    fingerprint: Fingerprint | None = None
 
 
 def _fetch_entry(
@@ -173,17 +181,25 @@ def _fetch_entry(
     try:
         result = fetcher.get(entry.url)
         if extractors is None:
-            article = process_page(result.body, result.final_url, charset=result.charset)
+            article, fp = _extract_page(result.body, result.final_url, result.charset)
         else:  # extraction is CPU work: other processes use the other cores
-            article = extractors.submit(
-                process_page, result.body, result.final_url, charset=result.charset
+            article, fp = extractors.submit(
+                _extract_page, result.body, result.final_url, result.charset
             ).result()
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, None, exc)
-    return _Page(entry_id, source_id, entry, article, result.body, None)
+    return _Page(entry_id, source_id, entry, article, result.body, None, fp)
 
 
-def _store_page(store: Store, page: _Page, report: RunReport, now: datetime) -> None:
+def _extract_page(body: bytes, url: str, charset: str | None) -> tuple[Article, Fingerprint]:
+    """Extract, and fingerprint for the dedupe (both CPU work, done where extraction runs)."""
+    article = process_page(body, url, charset=charset)
+    return article, article_fingerprint(article)
+
+
+def _store_page(
+    store: Store, page: _Page, report: RunReport, now: datetime, settings: Settings
+) -> None:
     entry = page.entry
     if page.article is not None:
         article = page.article
@@ -191,10 +207,29 @@ def _store_page(store: Store, page: _Page, report: RunReport, now: datetime) -> 
             article = replace(article, title=entry.title)
         if article.published is None and entry.published is not None:
             article = replace(article, published=entry.published)
-        store.store_entry_article(
+        seen_at = article.fetched_url or entry.url or ""
+        duplicate = find_duplicate(store, article) if settings.dedupe else None
+        if duplicate is not None:
+            store.link_entry(page.entry_id, duplicate)
+            store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
+            if more_original(store, duplicate, article):
+                store.replace_identity(
+                    duplicate, article, source_id=page.source_id, raw_page=page.raw
+                )
+                fp = page.fingerprint or article_fingerprint(article)
+                link_article(store, duplicate, article, fp)
+            report.duplicates += 1
+            log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
+            return
+        article_id = store.store_entry_article(
             page.entry_id, page.source_id, article, raw_page=page.raw, now=now
         )
+        store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
         report.stored += 1
+        if settings.dedupe:
+            fp = page.fingerprint or article_fingerprint(article)
+            if link_article(store, article_id, article, fp).original_id is not None:
+                report.syndicated += 1
         log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
         return
     assert page.error is not None
@@ -213,7 +248,7 @@ def _store_page(store: Store, page: _Page, report: RunReport, now: datetime) -> 
                 url=entry.url or fallback.url,
                 fetched_url=entry.url,
             )
-            store.store_entry_article(
+            fallback_id = store.store_entry_article(
                 page.entry_id,
                 page.source_id,
                 fallback,
@@ -222,6 +257,8 @@ def _store_page(store: Store, page: _Page, report: RunReport, now: datetime) -> 
                 problem=str(page.error),
                 error_kind=kind,
             )
+            if settings.dedupe and fallback.text:
+                link_article(store, fallback_id, fallback, article_fingerprint(fallback))
             report.fallbacks += 1
             log.warning(
                 "fallback source=%s url=%s kind=%s error=%s",
@@ -405,7 +442,7 @@ def _process_entries(
         while window and not stop():
             with store.batch():  # writes finish even when asked to stop
                 for _ in range(min(batch, len(window))):
-                    _store_page(store, window.popleft().result(), report, clock())
+                    _store_page(store, window.popleft().result(), report, clock(), settings)
                     refill()
                     done += 1
                     if progress is not None:
@@ -414,8 +451,20 @@ def _process_entries(
             future.cancel()
 
 
-def fetch_one(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> int:
-    """Ingest one page (no source): fetch, extract, store; the article id."""
+def fetch_one(
+    store: Store, fetcher: Fetcher, url: str, *, now: datetime, dedupe: bool = True
+) -> int:
+    """Ingest one page (no source): fetch, extract, store, link; the article id (of the
+    stored article it duplicates, when it repeats one's text)."""
     result = fetcher.get(url)
     article = process_page(result.body, result.final_url, charset=result.charset)
-    return store.store_article(article, raw_page=result.body, now=now)
+    with store.batch():
+        duplicate = find_duplicate(store, article) if dedupe else None
+        if duplicate is not None:
+            store.record_sighting(duplicate, source_id=None, url=result.final_url, now=now)
+            return duplicate
+        article_id = store.store_article(article, raw_page=result.body, now=now)
+        store.record_sighting(article_id, source_id=None, url=result.final_url, now=now)
+        if dedupe:
+            link_article(store, article_id, article, article_fingerprint(article))
+    return article_id

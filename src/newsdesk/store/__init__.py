@@ -5,6 +5,8 @@ from __future__ import annotations
 from newsdesk.store.sqlite import (
     MAX_QUERY_CHARS,
     ArticleQuery,
+    Cluster,
+    DedupeRow,
     SearchHit,
     Store,
     StoredArticle,
@@ -16,6 +18,8 @@ from newsdesk.store.sqlite import (
 __all__ = [
     "MAX_QUERY_CHARS",
     "ArticleQuery",
+    "Cluster",
+    "DedupeRow",
     "SearchHit",
     "Store",
     "StoredArticle",

@@ -32,6 +32,8 @@ from newsdesk.urls import canonicalize_url
 __all__ = [
     "MAX_QUERY_CHARS",
     "ArticleQuery",
+    "Cluster",
+    "DedupeRow",
     "SearchHit",
     "Store",
     "StoredArticle",
@@ -116,6 +118,32 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             ON articles(source_id, COALESCE(published, fetched_at), id);
         """,
     ),
+    (
+        "0003_dedupe",
+        """
+        ALTER TABLE articles ADD COLUMN text_key TEXT;
+        ALTER TABLE articles ADD COLUMN fingerprint BLOB;
+        ALTER TABLE articles ADD COLUMN original_id INTEGER;
+        ALTER TABLE articles ADD COLUMN cluster_id INTEGER;
+        CREATE INDEX articles_text_key ON articles(text_key);
+        CREATE INDEX articles_original ON articles(original_id);
+        CREATE INDEX articles_cluster ON articles(cluster_id);
+        CREATE TABLE lsh (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+        );
+        CREATE INDEX lsh_key ON lsh(key);
+        CREATE INDEX lsh_article ON lsh(article_id);
+        CREATE TABLE sightings (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+            url TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            UNIQUE (article_id, url)
+        );
+        """,
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -160,6 +188,7 @@ class ArticleQuery:
     q: str | None = None
     after: tuple[str, int] | None = None
     limit: int = 50
+    collapse: bool = False  # one article per story cluster: its representative
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +199,28 @@ class StoredArticle:
     fetched_at: datetime
     problem: str | None
     article: Article
+    original_id: int | None = None
+    cluster_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DedupeRow:
+    """What the live dedupe needs of a stored article: its fingerprint and its evidence."""
+
+    id: int
+    fingerprint: bytes
+    article: Article
+    original_id: int | None
+    cluster_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cluster:
+    id: int  # the representative article's id
+    size: int
+    sources: int
+    newest: str
+    representative: StoredArticle
 
 
 def match_expression(query: str) -> str | None:
@@ -613,6 +664,8 @@ class Store:
                 return None, []
             clauses.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(match)
+        if query.collapse:
+            clauses.append("(cluster_id IS NULL OR cluster_id = id)")
         if query.after is not None:  # spelled so that the index's range scan serves it
             clauses.append(f"{_WHEN} <= ? AND ({_WHEN} < ? OR id < ?)")
             params += [query.after[0], query.after[0], query.after[1]]
@@ -624,38 +677,17 @@ class Store:
         if where is None:
             return []
         rows = self._db.execute(
-            f"SELECT id, source_id, {_WHEN}, fetched_at, problem, article_json FROM articles "
-            f"{where} ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
+            f"SELECT {_STORED} FROM articles {where} ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
             (*params, query.limit),
         ).fetchall()
-        return [
-            StoredArticle(
-                id=r[0],
-                source_id=r[1],
-                sort_at=r[2],
-                fetched_at=datetime.fromisoformat(r[3]),
-                problem=r[4],
-                article=article_from_json(r[5]),
-            )
-            for r in rows
-        ]
+        return [_stored(r) for r in rows]
 
     def stored_article(self, article_id: int) -> StoredArticle | None:
         row = self._db.execute(
-            f"SELECT id, source_id, {_WHEN}, fetched_at, problem, article_json FROM articles "
-            "WHERE id = ?",
+            f"SELECT {_STORED} FROM articles WHERE id = ?",
             (article_id,),
         ).fetchone()
-        if row is None:
-            return None
-        return StoredArticle(
-            id=row[0],
-            source_id=row[1],
-            sort_at=row[2],
-            fetched_at=datetime.fromisoformat(row[3]),
-            problem=row[4],
-            article=article_from_json(row[5]),
-        )
+        return _stored(row) if row is not None else None
 
     def stats(self) -> dict[str, Any]:
         """Counts for the API's stats: tables, entries by status, fetches by outcome,
@@ -674,6 +706,181 @@ class Store:
             ),
             "newest_fetched_at": newest,
         }
+
+    # -- dedupe ---------------------------------------------------------------------------
+
+    def replace_identity(
+        self, article_id: int, article: Article, *, source_id: int | None, raw_page: bytes | None
+    ) -> None:
+        """Make ``article`` (an exact duplicate found to be more original) the stored one under
+        ``article_id``: its URL, record and raw page; the id, links and sightings stay."""
+        key_url = article.url or article.fetched_url
+        if not key_url:
+            raise StoreError("an Article needs a url or fetched_url to be stored")
+        with self._tx():
+            self._db.execute(
+                "UPDATE articles SET url_key = ?, url = ?, source_id = ?, title = ?, "
+                "published = ?, language = ?, article_json = ?, "
+                "raw_page = COALESCE(?, raw_page), raw_url = ? WHERE id = ?",
+                (
+                    url_key(key_url),
+                    article.url,
+                    source_id,
+                    article.title,
+                    _iso(article.published),
+                    article.language,
+                    article_to_json(article),
+                    zlib.compress(raw_page, 1) if raw_page is not None else None,
+                    article.fetched_url,
+                    article_id,
+                ),
+            )
+            self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+            self._db.execute(
+                "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (article_id, article.title or "", article.text),
+            )
+
+    def article_by_text_key(self, key: str) -> int | None:
+        row = self._db.execute(
+            "SELECT id FROM articles WHERE text_key = ? ORDER BY id LIMIT 1", (key,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def article_id_for_url(self, url: str) -> int | None:
+        row = self._db.execute(
+            "SELECT id FROM articles WHERE url_key = ?", (url_key(url),)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def dedupe_candidates(self, keys: Sequence[int], *, exclude: int) -> list[DedupeRow]:
+        """Stored articles sharing an LSH bucket key with ``keys`` (``exclude`` left out)."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        rows = self._db.execute(
+            "SELECT id, fingerprint, article_json, original_id, cluster_id FROM articles "
+            f"WHERE id IN (SELECT article_id FROM lsh WHERE key IN ({marks})) AND id != ? "
+            "AND fingerprint IS NOT NULL",
+            (*keys, exclude),
+        ).fetchall()
+        return [_dedupe_row(r) for r in rows]
+
+    def dedupe_rows(self, where: str, ids: Sequence[int]) -> list[DedupeRow]:
+        """Articles whose ``where`` column (id, original_id or cluster_id) is in ``ids``."""
+        if where not in ("id", "original_id", "cluster_id") or not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self._db.execute(
+            "SELECT id, fingerprint, article_json, original_id, cluster_id FROM articles "
+            f"WHERE {where} IN ({marks})",
+            tuple(ids),
+        ).fetchall()
+        return [_dedupe_row(r) for r in rows]
+
+    def save_fingerprint(
+        self, article_id: int, *, text_key: str | None, fingerprint: bytes, keys: Sequence[int]
+    ) -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?",
+                (text_key, fingerprint, article_id),
+            )
+            self._db.execute("DELETE FROM lsh WHERE article_id = ?", (article_id,))
+            self._db.executemany(
+                "INSERT INTO lsh (key, article_id) VALUES (?, ?)",
+                [(key, article_id) for key in keys],
+            )
+
+    def set_links(self, links: dict[int, tuple[int | None, int | None]]) -> None:
+        """Set (original_id, cluster_id) for each article id."""
+        with self._tx():
+            self._db.executemany(
+                "UPDATE articles SET original_id = ?, cluster_id = ? WHERE id = ?",
+                [(orig, cluster, article_id) for article_id, (orig, cluster) in links.items()],
+            )
+
+    def record_sighting(
+        self, article_id: int, *, source_id: int | None, url: str, now: datetime
+    ) -> None:
+        """One more place the article was seen (idempotent per article and URL)."""
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO sightings (article_id, source_id, url, seen_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(article_id, url) DO NOTHING",
+                (article_id, source_id, url, _iso(now)),
+            )
+
+    def link_entry(self, entry_id: int, article_id: int) -> None:
+        """Mark an entry done as a sighting of an article already stored."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE entries SET status = 'duplicate', article_id = ? WHERE id = ?",
+                (article_id, entry_id),
+            )
+
+    def sightings(self, article_id: int) -> list[tuple[int | None, str, datetime]]:
+        """(source id, URL, when) of each time the article was seen, first first."""
+        rows = self._db.execute(
+            "SELECT source_id, url, seen_at FROM sightings WHERE article_id = ? ORDER BY seen_at",
+            (article_id,),
+        ).fetchall()
+        return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
+
+    def copies(self, article_id: int) -> list[StoredArticle]:
+        """The other members of the article's copy group (its original and copies)."""
+        row = self._db.execute(
+            "SELECT COALESCE(original_id, id) FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        if row is None:
+            return []
+        rows = self._db.execute(
+            f"SELECT {_STORED} FROM articles WHERE (id = ? OR original_id = ?) AND id != ? "
+            f"ORDER BY {_WHEN}, id",
+            (row[0], row[0], article_id),
+        ).fetchall()
+        return [_stored(r) for r in rows]
+
+    def cluster_sizes(self, cluster_ids: Sequence[int]) -> dict[int, int]:
+        if not cluster_ids:
+            return {}
+        marks = ", ".join("?" * len(cluster_ids))
+        rows = self._db.execute(
+            f"SELECT cluster_id, COUNT(*) FROM articles WHERE cluster_id IN ({marks}) "
+            "GROUP BY cluster_id",
+            tuple(cluster_ids),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def clusters(self, *, limit: int = 50, min_size: int = 2) -> list[Cluster]:
+        """Story clusters, the most recently active first."""
+        rows = self._db.execute(
+            f"SELECT cluster_id, COUNT(*), COUNT(DISTINCT source_id), MAX({_WHEN}) AS newest "
+            "FROM articles WHERE cluster_id IS NOT NULL GROUP BY cluster_id "
+            "HAVING COUNT(*) >= ? ORDER BY newest DESC, cluster_id DESC LIMIT ?",
+            (min_size, limit),
+        ).fetchall()
+        out = []
+        for cluster_id, size, sources, newest in rows:
+            representative = self.stored_article(int(cluster_id))
+            if representative is not None:
+                out.append(
+                    Cluster(
+                        id=int(cluster_id),
+                        size=int(size),
+                        sources=int(sources),
+                        newest=newest,
+                        representative=representative,
+                    )
+                )
+        return out
+
+    def cluster_members(self, cluster_id: int) -> list[StoredArticle]:
+        rows = self._db.execute(
+            f"SELECT {_STORED} FROM articles WHERE cluster_id = ? OR id = ? ORDER BY {_WHEN}, id",
+            (cluster_id, cluster_id),
+        ).fetchall()
+        return [_stored(r) for r in rows]
 
     # -- fetch log and counts -------------------------------------------------------------
 
@@ -714,6 +921,32 @@ class Store:
     def fetch_outcomes(self) -> dict[str, int]:
         rows = self._db.execute("SELECT outcome, COUNT(*) FROM fetch_log GROUP BY outcome")
         return {row[0]: int(row[1]) for row in rows}
+
+
+_STORED = f"id, source_id, {_WHEN}, fetched_at, problem, article_json, original_id, cluster_id"
+
+
+def _stored(r: Sequence[Any]) -> StoredArticle:
+    return StoredArticle(
+        id=r[0],
+        source_id=r[1],
+        sort_at=r[2],
+        fetched_at=datetime.fromisoformat(r[3]),
+        problem=r[4],
+        article=article_from_json(r[5]),
+        original_id=r[6],
+        cluster_id=r[7],
+    )
+
+
+def _dedupe_row(r: Sequence[Any]) -> DedupeRow:
+    return DedupeRow(
+        id=r[0],
+        fingerprint=r[1],
+        article=article_from_json(r[2]),
+        original_id=r[3],
+        cluster_id=r[4],
+    )
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,163 @@
+"""The live dedupe: link each newly stored Article to its copies and its story cluster.
+
+``dedupe`` decides (pure); the store keeps the index (each article's fingerprint and its LSH
+bucket keys) and the links. For a new article:
+
+1. an article with the same normalised text (but another canonical URL) is already stored:
+   the new one is not stored again; the entry and the sighting point at the stored one
+   (``find_duplicate``). When the evidence says the newcomer is the more original of the
+   two (``more_original``), it takes the stored record's place under the same id;
+2. otherwise, after it is stored (``link_article``): its candidates share an LSH bucket;
+   verified copies join it in one copy group, whose original is chosen again from the whole
+   group's evidence, so the links do not depend on which copy arrived first; verified
+   coverage of the same event (and the copies) join its story cluster, whose representative
+   is the cluster's earliest original.
+
+Everything runs inside the caller's transaction (the pipeline's batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsdesk.dedupe import (
+    Evidence,
+    Fingerprint,
+    are_copies,
+    band_keys,
+    choose_original,
+    fingerprint,
+    same_event,
+    text_key,
+)
+from newsdesk.model import Article
+from newsdesk.store import DedupeRow, Store
+from newsdesk.urls import canonicalize_url
+
+__all__ = [
+    "Linked",
+    "article_fingerprint",
+    "find_duplicate",
+    "link_article",
+    "more_original",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    original_id: int | None  # None: this article is its group's original
+    cluster_id: int
+    copies: int  # other members of its copy group
+
+
+def article_fingerprint(article: Article) -> Fingerprint:
+    return fingerprint(article.text, title=article.title, description=article.description)
+
+
+def find_duplicate(store: Store, article: Article) -> int | None:
+    """The stored article with the same normalised text under another URL, if any."""
+    key = text_key(article.text)
+    if key is None:
+        return None
+    found = store.article_by_text_key(key)
+    if found is None:
+        return None
+    own = store.article_id_for_url(article.url or article.fetched_url or "")
+    return None if found == own else found
+
+
+def more_original(store: Store, stored_id: int, article: Article) -> bool:
+    """Whether ``article`` (an exact duplicate of the stored one) is by the evidence the
+    better original: then it should become the stored record, so that which copy arrived
+    first never decides what is kept."""
+    rows = store.dedupe_rows("id", [stored_id])
+    if not rows:
+        return False
+    stored = _evidence(stored_id, rows[0].article)
+    new = _evidence(0, article)  # id 0: on a full tie the stored one (a real id) stays
+    return choose_original([stored, new]) is new and not _same_place(stored, new)
+
+
+def _same_place(a: Evidence, b: Evidence) -> bool:
+    return (a.url or a.fetched_url) == (b.url or b.fetched_url)
+
+
+def _canonical(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonicalize_url(url)
+    except ValueError:
+        return url
+
+
+def _evidence(article_id: int, article: Article) -> Evidence:
+    provenance = article.provenance
+    return Evidence(
+        id=f"{article_id:020d}",  # ids compare as numbers, oldest first, on a full tie
+        url=_canonical(article.url),
+        fetched_url=_canonical(article.fetched_url),
+        published=article.published,
+        via=provenance.via if provenance else None,
+        original_url=_canonical(provenance.original_url) if provenance else None,
+        site_name=article.site_name,
+        credits=provenance.credits if provenance else (),
+    )
+
+
+def link_article(store: Store, article_id: int, article: Article, fp: Fingerprint) -> Linked:
+    copy_keys = band_keys(fp.text, "text") + band_keys(fp.lead, "lead")
+    event_keys = band_keys(fp.terms, "terms")
+    store.save_fingerprint(
+        article_id,
+        text_key=text_key(article.text),
+        fingerprint=fp.to_bytes(),
+        keys=copy_keys + event_keys,
+    )
+    candidates = store.dedupe_candidates(copy_keys + event_keys, exclude=article_id)
+    prints = {c.id: Fingerprint.from_bytes(c.fingerprint) for c in candidates}
+    copies = [c for c in candidates if are_copies(fp, prints[c.id])]
+    events = [
+        c
+        for c in candidates
+        if same_event(fp, prints[c.id], article.published, c.article.published)
+    ]
+    me = DedupeRow(
+        id=article_id, fingerprint=b"", article=article, original_id=None, cluster_id=None
+    )
+    group = _members(store, {c.original_id or c.id for c in copies}, me)
+    original = choose_original([_evidence(m.id, m.article) for m in group.values()])
+    original_id = int(original.id)
+
+    roots = {c.cluster_id or c.id for c in [*copies, *events]}
+    roots |= {m.cluster_id for m in group.values() if m.cluster_id is not None}
+    cluster = {row.id: row for row in store.dedupe_rows("cluster_id", sorted(roots))}
+    cluster.update({row.id: row for row in store.dedupe_rows("id", sorted(roots))})
+    cluster.update(group)
+    originals = [m for m in cluster.values() if (m.id == original_id or m.id not in group)]
+    candidates_rep = [m for m in originals if m.original_id is None or m.id == original_id]
+    representative = choose_original(
+        [_evidence(m.id, m.article) for m in candidates_rep or list(cluster.values())]
+    )
+    cluster_id = int(representative.id)
+
+    links: dict[int, tuple[int | None, int | None]] = {}
+    for member in cluster.values():
+        if member.id in group:
+            links[member.id] = (None if member.id == original_id else original_id, cluster_id)
+        else:
+            links[member.id] = (member.original_id, cluster_id)
+    store.set_links(links)
+    return Linked(
+        original_id=None if original_id == article_id else original_id,
+        cluster_id=cluster_id,
+        copies=len(group) - 1,
+    )
+
+
+def _members(store: Store, roots: set[int], me: DedupeRow) -> dict[int, DedupeRow]:
+    """Every member of the copy groups rooted at ``roots``, and the new article."""
+    found = {row.id: row for row in store.dedupe_rows("id", sorted(roots))}
+    found.update({row.id: row for row in store.dedupe_rows("original_id", sorted(roots))})
+    found[me.id] = me
+    return found
