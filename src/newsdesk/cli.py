@@ -511,6 +511,59 @@ def articles_command(
     Console().print(table)
 
 
+@main.command("clusters")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--min-size",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Only clusters with at least this many articles.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "jsonl")), default="table", show_default=True
+)
+@_settings_options
+def clusters_command(
+    limit: int,
+    min_size: int,
+    fmt: str,
+    db: str | None,
+    config_path: Path | None,
+    allow_private: bool | None,
+) -> None:
+    """List story clusters (copies and coverage of one event), most recently active first.
+
+    A cluster's id is its representative's article id (the earliest original)."""
+    store = _open(_settings(db, config_path, allow_private), create=False)
+    clusters = store.clusters(limit=limit, min_size=min_size)
+    if fmt == "jsonl":
+        for c in clusters:
+            members = store.cluster_members(c.id)
+            record = {
+                "id": c.id,
+                "size": c.size,
+                "sources": c.sources,
+                "title": c.representative.article.title,
+                "articles": [
+                    {"id": m.id, "original_id": m.original_id, "url": m.article.url}
+                    for m in members
+                ],
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    table = Table("cluster", "articles", "sources", "newest", "representative")
+    for c in clusters:
+        table.add_row(
+            str(c.id),
+            str(c.size),
+            str(c.sources),
+            c.newest[:16],
+            c.representative.article.title or "(untitled)",
+        )
+    Console().print(table)
+
+
 @main.command("show")
 @click.argument("article_id", type=int)
 @click.option(

@@ -105,16 +105,25 @@ def article_summary(stored: StoredArticle) -> dict[str, Any]:
         "language": a.language,
         "description": a.description,
         "fetched_at": _iso(stored.fetched_at),
+        "original_id": stored.original_id,
+        "cluster_id": stored.cluster_id,
         "href": f"/api/articles/{stored.id}",
     }
 
 
-def article_json(stored: StoredArticle) -> dict[str, Any]:
+def article_json(stored: StoredArticle, store: Store) -> dict[str, Any]:
     return {
         "id": stored.id,
         "source_id": stored.source_id,
         "fetched_at": _iso(stored.fetched_at),
         "problem": stored.problem,
+        "original_id": stored.original_id,
+        "cluster_id": stored.cluster_id,
+        "copies": [c.id for c in store.copies(stored.id)],
+        "sightings": [
+            {"source_id": source, "url": url, "seen_at": _iso(when)}
+            for source, url, when in store.sightings(stored.id)
+        ],
         "article": article_to_dict(stored.article),
     }
 
@@ -162,6 +171,9 @@ async def list_articles(
         str | None, Query(max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
     ] = None,
     q: Q = None,
+    collapse: Annotated[
+        bool, Query(description="One article per story cluster (its representative).")
+    ] = False,
     cursor: Annotated[
         str | None, Query(max_length=200, description="next_cursor of the previous page.")
     ] = None,
@@ -175,13 +187,20 @@ async def list_articles(
         q=q,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
+        collapse=collapse,
     )
     rows = store.list_articles(query)
     more = len(rows) > limit
     rows = rows[:limit]
+    sizes = store.cluster_sizes([r.cluster_id for r in rows if r.cluster_id]) if collapse else {}
     return JSONResponse(
         {
-            "items": [article_summary(r) for r in rows],
+            "items": [
+                {**article_summary(r), "cluster_size": sizes.get(r.cluster_id or 0, 1)}
+                if collapse
+                else article_summary(r)
+                for r in rows
+            ],
             "next_cursor": encode_cursor(rows[-1].sort_at, rows[-1].id) if more else None,
         }
     )
@@ -194,7 +213,7 @@ async def get_article(
     stored = store.stored_article(article_id)
     if stored is None:
         raise ApiError(404, f"no article {article_id}")
-    return JSONResponse(article_json(stored))
+    return JSONResponse(article_json(stored, store))
 
 
 @router.get("/search", summary="Full-text search (bm25 ranking, snippets)")
@@ -280,6 +299,40 @@ def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_
     if not deleted:
         raise ApiError(404, f"no source {source_id}")
     return Response(status_code=204)
+
+
+@router.get("/clusters", summary="Story clusters, the most recently active first")
+async def list_clusters(
+    *,
+    store: ReaderStore,
+    min_size: Annotated[int, Query(ge=1, le=10_000)] = 2,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "items": [
+                {
+                    "id": c.id,
+                    "size": c.size,
+                    "sources": c.sources,
+                    "newest": c.newest,
+                    "representative": article_summary(c.representative),
+                    "href": f"/api/clusters/{c.id}",
+                }
+                for c in store.clusters(limit=limit, min_size=min_size)
+            ]
+        }
+    )
+
+
+@router.get("/clusters/{cluster_id}", summary="One story cluster and its articles")
+async def get_cluster(
+    store: ReaderStore, cluster_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> JSONResponse:
+    members = store.cluster_members(cluster_id)
+    if not members or all(m.cluster_id != cluster_id for m in members):
+        raise ApiError(404, f"no cluster {cluster_id}")
+    return JSONResponse({"id": cluster_id, "items": [article_summary(m) for m in members]})
 
 
 @router.get("/stats", summary="Counts: sources, entries, articles, fetches")

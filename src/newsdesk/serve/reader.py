@@ -70,15 +70,29 @@ def _names(request: Request) -> dict[int, str]:
 Cursor = Annotated[str | None, Query(max_length=200)]
 
 
+def _more_copies(request: Request, rows: list[StoredArticle], collapse: bool) -> dict[int, int]:
+    """For a collapsed river: each representative's id → how many more its cluster holds."""
+    if not collapse:
+        return {}
+    sizes = _store(request).cluster_sizes([r.cluster_id for r in rows if r.cluster_id])
+    return {r.id: sizes.get(r.cluster_id or 0, 1) - 1 for r in rows}
+
+
+Collapse = Annotated[bool, Query(description="one story per cluster")]
+
+
 @router.get("/", response_class=HTMLResponse)
-async def river(request: Request, cursor: Cursor = None) -> Response:
+async def river(request: Request, cursor: Cursor = None, collapse: Collapse = False) -> Response:
     after = decode_cursor(cursor) if cursor else None
-    rows, next_cursor = _river(request, ArticleQuery(after=after, limit=PAGE + 1))
+    rows, next_cursor = _river(
+        request, ArticleQuery(after=after, limit=PAGE + 1, collapse=collapse)
+    )
     return _page(
         request,
         "river.html",
         {"title": "Latest stories", "rows": rows, "next": next_cursor, "names": _names(request),
-         "feed": "/feeds/all"},
+         "feed": "/feeds/all", "collapse": collapse,
+         "copies": _more_copies(request, rows, collapse)},
     )  # fmt: skip
 
 
@@ -91,20 +105,24 @@ async def sources(request: Request) -> Response:
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 async def source_river(
-    request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)], cursor: Cursor = None
+    request: Request,
+    source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    cursor: Cursor = None,
+    collapse: Collapse = False,
 ) -> Response:
     source = _store(request).source(source_id)
     if source is None:
         raise ApiError(404, f"no source {source_id}")
     after = decode_cursor(cursor) if cursor else None
     rows, next_cursor = _river(
-        request, ArticleQuery(source_id=source_id, after=after, limit=PAGE + 1)
+        request, ArticleQuery(source_id=source_id, after=after, limit=PAGE + 1, collapse=collapse)
     )
     return _page(
         request,
         "river.html",
         {"title": source.title or source.url, "rows": rows, "next": next_cursor,
-         "names": _names(request), "source": source, "feed": f"/feeds/sources/{source_id}"},
+         "names": _names(request), "source": source, "feed": f"/feeds/sources/{source_id}",
+         "collapse": collapse, "copies": _more_copies(request, rows, collapse)},
     )  # fmt: skip
 
 
@@ -128,6 +146,13 @@ async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX
             "body": article_body_html(a),
             "provenance": provenance_words(a.provenance, a.site_name),
             "removed": removed_html(a),
+            "copies": store.copies(article_id),
+            "original": store.stored_article(stored.original_id) if stored.original_id else None,
+            "sightings": store.sightings(article_id),
+            "names": names or store.source_names(),
+            "cluster_size": store.cluster_sizes([stored.cluster_id]).get(stored.cluster_id, 1)
+            if stored.cluster_id
+            else 1,
         },
     )
 
