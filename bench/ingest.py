@@ -62,7 +62,7 @@ def serve(size: int) -> None:
         sys.stdin.read()
 
 
-def measure(size: int, processes: int, workers: int = 8) -> dict[str, object]:
+def measure(size: int, processes: int, workers: int = 8, dedupe: bool = True) -> dict[str, object]:
     room = Newsroom(seed=11, articles=size)
     settings = Settings(
         allow_private_networks=True,
@@ -70,6 +70,7 @@ def measure(size: int, processes: int, workers: int = 8) -> dict[str, object]:
         per_host_concurrency=8,
         workers=workers,
         extract_processes=processes,
+        dedupe=dedupe,
     )
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(size)],
@@ -110,11 +111,13 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
             extract(body, url=base + story.path)
             extract_seconds += time.perf_counter() - started
             pages += 1
+    handled = report.stored + report.duplicates  # every page fetched, extracted and stored
     return {
-        "articles": report.stored,
-        "ingest_per_s": report.stored / ingest_seconds,
+        "articles": handled,
+        "stored": report.stored,
+        "ingest_per_s": handled / ingest_seconds,
         "extract_per_s": pages / extract_seconds,
-        "ratio": (report.stored / ingest_seconds) / (pages / extract_seconds),
+        "ratio": (handled / ingest_seconds) / (pages / extract_seconds),
         "peak_rss_mb": ingest_peak,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
         "failed": report.failed_entries,
@@ -128,6 +131,9 @@ def main() -> int:
         "--processes", type=int, default=0, help="extract_processes for the relay (default 0)"
     )
     parser.add_argument("--workers", type=int, default=8, help="fetch threads (default 8)")
+    parser.add_argument(
+        "--no-dedupe", action="store_true", help="ingest without the live dedupe (its cost apart)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -135,10 +141,13 @@ def main() -> int:
         serve(args.serve)
         return 0
     if args.child:
-        print(json.dumps(measure(args.child, args.processes, args.workers)))
+        print(json.dumps(measure(args.child, args.processes, args.workers, not args.no_dedupe)))
         return 0
-    print("| articles | ingest art/s | extract-only art/s | ratio | peak RSS (MB) | second pass |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| pages | stored | ingest pages/s | extract-only pages/s | ratio | peak RSS (MB) ", end=""
+    )
+    print("| second pass |")
+    print("|---|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
             [
@@ -150,6 +159,7 @@ def main() -> int:
                 str(args.processes),
                 "--workers",
                 str(args.workers),
+                *(["--no-dedupe"] if args.no_dedupe else []),
             ],
             check=True,
             capture_output=True,
@@ -157,7 +167,8 @@ def main() -> int:
         )
         row = json.loads(out.stdout)
         print(
-            f"| {row['articles']} | {row['ingest_per_s']:.0f} | {row['extract_per_s']:.0f} "
+            f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
+            f"| {row['extract_per_s']:.0f} "
             f"| {row['ratio']:.0%} | {row['peak_rss_mb']:.0f} | {row['second_pass']} |"
         )
     return 0

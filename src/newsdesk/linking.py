@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsdesk.dedupe import (
+    CLUSTER_WINDOW,
     Evidence,
     Fingerprint,
     are_copies,
@@ -114,40 +115,35 @@ def link_article(store: Store, article_id: int, article: Article, fp: Fingerprin
         fingerprint=fp.to_bytes(),
         keys=copy_keys + event_keys,
     )
-    candidates = store.dedupe_candidates(copy_keys + event_keys, exclude=article_id)
-    prints = {c.id: Fingerprint.from_bytes(c.fingerprint) for c in candidates}
-    copies = [c for c in candidates if are_copies(fp, prints[c.id])]
+    copies = [
+        m
+        for m in store.lsh_matches(copy_keys, exclude=article_id)
+        if are_copies(fp, Fingerprint.from_bytes(m.fingerprint))
+    ]
+    when = article.published
+    around = (when - CLUSTER_WINDOW, when + CLUSTER_WINDOW) if when else None
     events = [
-        c
-        for c in candidates
-        if same_event(fp, prints[c.id], article.published, c.article.published)
+        m
+        for m in store.lsh_matches(event_keys, exclude=article_id, around=around)
+        if same_event(fp, Fingerprint.from_bytes(m.fingerprint), when, m.published)
     ]
     me = DedupeRow(
         id=article_id, fingerprint=b"", article=article, original_id=None, cluster_id=None
     )
     group = _members(store, {c.original_id or c.id for c in copies}, me)
-    original = choose_original([_evidence(m.id, m.article) for m in group.values()])
-    original_id = int(original.id)
+    original_id = int(choose_original([_evidence(m.id, m.article) for m in group.values()]).id)
 
+    # Clusters merge as a whole: their representatives (each its cluster's earliest
+    # original) and this group's original compete; every member follows the winner.
     roots = {c.cluster_id or c.id for c in [*copies, *events]}
     roots |= {m.cluster_id for m in group.values() if m.cluster_id is not None}
-    cluster = {row.id: row for row in store.dedupe_rows("cluster_id", sorted(roots))}
-    cluster.update({row.id: row for row in store.dedupe_rows("id", sorted(roots))})
-    cluster.update(group)
-    originals = [m for m in cluster.values() if (m.id == original_id or m.id not in group)]
-    candidates_rep = [m for m in originals if m.original_id is None or m.id == original_id]
-    representative = choose_original(
-        [_evidence(m.id, m.article) for m in candidates_rep or list(cluster.values())]
+    contenders = [r for r in store.dedupe_rows("id", sorted(roots)) if r.original_id is None]
+    contenders = [r for r in contenders if r.id not in group] + [group[original_id]]
+    cluster_id = int(choose_original([_evidence(r.id, r.article) for r in contenders]).id)
+    store.merge_clusters(sorted(roots), cluster_id)
+    store.set_links(
+        {member: (None if member == original_id else original_id, cluster_id) for member in group}
     )
-    cluster_id = int(representative.id)
-
-    links: dict[int, tuple[int | None, int | None]] = {}
-    for member in cluster.values():
-        if member.id in group:
-            links[member.id] = (None if member.id == original_id else original_id, cluster_id)
-        else:
-            links[member.id] = (member.original_id, cluster_id)
-    store.set_links(links)
     return Linked(
         original_id=None if original_id == article_id else original_id,
         cluster_id=cluster_id,

@@ -173,7 +173,11 @@ class _Page:
 
 
 def _fetch_entry(
-    fetcher: Fetcher, extractors: Executor | None, item: tuple[int, int, FeedEntry]
+    fetcher: Fetcher,
+    extractors: Executor | None,
+    item: tuple[int, int, FeedEntry],
+    *,
+    dedupe: bool = True,
 ) -> _Page:
     entry_id, source_id, entry = item
     if not entry.url:
@@ -181,20 +185,22 @@ def _fetch_entry(
     try:
         result = fetcher.get(entry.url)
         if extractors is None:
-            article, fp = _extract_page(result.body, result.final_url, result.charset)
+            article, fp = _extract_page(result.body, result.final_url, result.charset, dedupe)
         else:  # extraction is CPU work: other processes use the other cores
             article, fp = extractors.submit(
-                _extract_page, result.body, result.final_url, result.charset
+                _extract_page, result.body, result.final_url, result.charset, dedupe
             ).result()
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, None, exc)
     return _Page(entry_id, source_id, entry, article, result.body, None, fp)
 
 
-def _extract_page(body: bytes, url: str, charset: str | None) -> tuple[Article, Fingerprint]:
+def _extract_page(
+    body: bytes, url: str, charset: str | None, dedupe: bool
+) -> tuple[Article, Fingerprint | None]:
     """Extract, and fingerprint for the dedupe (both CPU work, done where extraction runs)."""
     article = process_page(body, url, charset=charset)
-    return article, article_fingerprint(article)
+    return article, article_fingerprint(article) if dedupe else None
 
 
 def _store_page(
@@ -436,7 +442,9 @@ def _process_entries(
                 item = next(queue, None)
                 if item is None:
                     return
-                window.append(pool.submit(_fetch_entry, fetcher, extractors, item))
+                window.append(
+                    pool.submit(_fetch_entry, fetcher, extractors, item, dedupe=settings.dedupe)
+                )
 
         refill()
         while window and not stop():

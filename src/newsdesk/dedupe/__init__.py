@@ -9,10 +9,17 @@ the store keeps for the live path.
 from __future__ import annotations
 
 from newsdesk.dedupe.batch import BatchDeduper, Resolution, key64
-from newsdesk.dedupe.links import Evidence, are_copies, choose_original, same_event
+from newsdesk.dedupe.links import (
+    CLUSTER_WINDOW,
+    Evidence,
+    are_copies,
+    choose_original,
+    same_event,
+)
 from newsdesk.dedupe.sketch import Fingerprint, band_keys, fingerprint, similarity, text_key
 
 __all__ = [
+    "CLUSTER_WINDOW",
     "BatchDeduper",
     "Evidence",
     "Fingerprint",

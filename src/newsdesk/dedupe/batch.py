@@ -20,6 +20,7 @@ alone: the same stories in any order give the same links.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -88,7 +89,7 @@ class _UnionFind:
 
 
 _BLOCK = 1 << 16
-_INTS = 10  # url, fetched, text, target, id keys; size, lead size; relay flag; site, credit
+_INTS = 9  # url, fetched, text, target, id keys; size; relay flag; site, credit
 
 
 class _Columns:
@@ -117,11 +118,31 @@ class _Columns:
         return out
 
 
+class _Ids:
+    """Story ids packed in one byte buffer with offsets: ~9 bytes a short id, against ~60
+    for a list of str objects."""
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = array("Q")
+
+    def append(self, value: str) -> None:
+        self._blob += value.encode("utf-8")
+        self._ends.append(len(self._blob))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        start = self._ends[index - 1] if index > 0 else 0
+        return self._blob[start : self._ends[index]].decode("utf-8")
+
+
 class BatchDeduper:
     """Add every story (``add``), then ``resolve`` once."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
+        self.ids = _Ids()
         self._text = _Columns(TEXT_PERM, np.uint16)
         self._lead = _Columns(LEAD_PERM, np.uint16)
         self._terms = _Columns(TERMS_PERM, np.uint16)
@@ -159,7 +180,6 @@ class BatchDeduper:
                 key64(original_url or (url if canonical_elsewhere else None)),
                 key64(story_id),
                 fp.size,
-                fp.lead_size,
                 int(relay or canonical_elsewhere),
                 key64(site_name.casefold() if site_name else None),
                 key64(credit.casefold() if credit else None),
@@ -181,7 +201,7 @@ class BatchDeduper:
         terms = self._terms.join(n)
         times = self._times.join(n)[:, 0]
         url, fetched, tkey, target, idkey = (ints[:, i] for i in range(5))
-        relayish, site, credit = ints[:, 7], ints[:, 8], ints[:, 9]
+        relayish, site, credit = ints[:, 6], ints[:, 7], ints[:, 8]
         # The order every choice is made in: evidence first (see links.choose_original),
         # then time, URL and id keys; never the input order.
         published = np.where(np.isnan(times), np.inf, times)
@@ -241,15 +261,17 @@ def _best_of_groups(roots: np.ndarray, rank: np.ndarray) -> np.ndarray:
     return best
 
 
-def _packed_bands(signatures: np.ndarray, bands: int, rows: int) -> list[np.ndarray]:
-    out = []
+def _packed_bands(
+    signatures: np.ndarray, items: np.ndarray, bands: int, rows: int
+) -> Iterator[np.ndarray]:
+    """Each band's values for ``items``, packed into one 64-bit key (rows × 16 bits); one
+    band at a time, copying only that band's columns."""
     for band in range(bands):
-        chunk = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-        packed = np.zeros(len(signatures), dtype=np.uint64)
+        chunk = signatures[items, band * rows : (band + 1) * rows]
+        packed = np.zeros(len(items), dtype=np.uint64)
         for r in range(rows):
-            packed = (packed << np.uint64(16)) | chunk[:, r]
-        out.append(packed)
-    return out
+            packed = (packed << np.uint64(16)) | chunk[:, r].astype(np.uint64)
+        yield packed
 
 
 def _candidate_pairs(
@@ -257,7 +279,7 @@ def _candidate_pairs(
 ) -> Iterator[np.ndarray]:
     """For each band, the pairs (rows of item indices) that share its bucket: one band's
     pairs at a time, so memory holds one band's candidates, never all of them."""
-    for packed in _packed_bands(signatures[items], bands, rows):
+    for packed in _packed_bands(signatures, items, bands, rows):
         order = np.lexsort((rank[items], packed))
         keys = packed[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
@@ -279,9 +301,28 @@ def _candidate_pairs(
         yield both[both[:, 0] != both[:, 1]]
 
 
+_VERIFY_CHUNK = 1 << 16  # pairs compared at once: bounds the rows copied for a comparison
+
+
 def _agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    agree: np.ndarray = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
-    return agree
+    """The share of equal slots for each pair (estimated Jaccard), in bounded chunks."""
+    out = np.empty(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), _VERIFY_CHUNK):
+        part = pairs[start : start + _VERIFY_CHUNK]
+        out[start : start + len(part)] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(
+            axis=1
+        )
+    return out
+
+
+def _inside(signatures: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """For each pair, the share of slots where ``large``'s minimum is not above ``small``'s
+    (``sketch.containment``), in bounded chunks."""
+    out = np.empty(len(small), dtype=np.float32)
+    for start in range(0, len(small), _VERIFY_CHUNK):
+        s, l_ = small[start : start + _VERIFY_CHUNK], large[start : start + _VERIFY_CHUNK]
+        out[start : start + len(s)] = (signatures[l_] <= signatures[s]).mean(axis=1)
+    return out
 
 
 def _link_copies(
@@ -302,7 +343,7 @@ def _link_copies(
             near = _agreement(text, pairs) >= TEXT_MATCH
             small = np.where(size[pairs[:, 0]] <= size[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
             large = np.where(small == pairs[:, 0], pairs[:, 1], pairs[:, 0])
-            inside = (text[large] <= text[small]).mean(axis=1) >= CONTAINED
+            inside = _inside(text, small, large) >= CONTAINED
             for a, b in pairs[near | inside]:
                 uf.union(int(a), int(b))
 
@@ -351,7 +392,8 @@ def _originals(
 def _link_events(
     uf: _UnionFind, originals: np.ndarray, terms: np.ndarray, times: np.ndarray, rank: np.ndarray
 ) -> None:
-    named = originals[~(terms[originals] == EMPTY).all(axis=1)]  # no terms: no event to match
+    # no terms (every slot EMPTY; two slots tell, with odds of 2^-32 of a false call): no event
+    named = originals[(terms[originals, 0] != EMPTY) | (terms[originals, 1] != EMPTY)]
     window = CLUSTER_WINDOW.total_seconds()
     for pairs in _candidate_pairs(named, terms, *BANDS["terms"], rank):
         if not len(pairs):

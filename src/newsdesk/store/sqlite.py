@@ -12,6 +12,7 @@ import hashlib
 import re
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ __all__ = [
     "ArticleQuery",
     "Cluster",
     "DedupeRow",
+    "LshMatch",
     "SearchHit",
     "Store",
     "StoredArticle",
@@ -132,7 +134,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             key INTEGER NOT NULL,
             article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
         );
-        CREATE INDEX lsh_key ON lsh(key);
+        CREATE INDEX lsh_key ON lsh(key, article_id);
         CREATE INDEX lsh_article ON lsh(article_id);
         CREATE TABLE sightings (
             id INTEGER PRIMARY KEY,
@@ -212,6 +214,17 @@ class DedupeRow:
     article: Article
     original_id: int | None
     cluster_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LshMatch:
+    """A stored article sharing an LSH bucket: enough to verify it, no record decoded."""
+
+    id: int
+    fingerprint: bytes
+    original_id: int | None
+    cluster_id: int | None
+    published: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -765,6 +778,67 @@ class Store:
             (*keys, exclude),
         ).fetchall()
         return [_dedupe_row(r) for r in rows]
+
+    def lsh_matches(
+        self,
+        keys: Sequence[int],
+        *,
+        exclude: int,
+        around: tuple[datetime, datetime] | None = None,
+        limit: int = 64,
+        per_key: int = 64,
+    ) -> list[LshMatch]:
+        """Stored articles sharing bucket keys with ``keys``: the ``limit`` sharing the most
+        (a true copy shares most bands; a look-alike one or two), newest first on a tie.
+        Each key contributes its ``per_key`` newest articles only, so a bucket that half the
+        archive falls in costs no more than a rare one. With ``around``, only articles
+        published in that span."""
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return []
+        per = (
+            "SELECT article_id FROM "
+            "(SELECT article_id FROM lsh WHERE key = ? ORDER BY article_id DESC LIMIT ?)"
+        )
+        shared = Counter(
+            r[0]
+            for r in self._db.execute(
+                " UNION ALL ".join([per] * len(unique)),
+                [v for key in unique for v in (key, per_key)],
+            )
+        )
+        shared.pop(exclude, None)
+        if not shared:
+            return []
+        best = sorted(shared, key=lambda i: (-shared[i], -i))[: limit * 2 if around else limit]
+        marks = ", ".join("?" * len(best))
+        span, params = "", list(best)
+        if around is not None:
+            span = f" AND {_WHEN} BETWEEN ? AND ?"
+            params += [_iso(around[0]), _iso(around[1])]
+        rows = self._db.execute(
+            "SELECT id, fingerprint, original_id, cluster_id, published FROM articles "
+            f"WHERE id IN ({marks}) AND fingerprint IS NOT NULL{span}",
+            params,
+        ).fetchall()
+        rows.sort(key=lambda r: (-shared[r[0]], -r[0]))
+        return [
+            LshMatch(
+                id=r[0], fingerprint=r[1], original_id=r[2], cluster_id=r[3], published=_dt(r[4])
+            )
+            for r in rows[:limit]
+        ]
+
+    def merge_clusters(self, cluster_ids: Sequence[int], into: int) -> None:
+        """Every article of the clusters ``cluster_ids`` joins the cluster ``into``."""
+        if not cluster_ids:
+            return
+        marks = ", ".join("?" * len(cluster_ids))
+        with self._tx():
+            self._db.execute(
+                f"UPDATE articles SET cluster_id = ? WHERE cluster_id IN ({marks})",
+                (into, *cluster_ids),
+            )
 
     def dedupe_rows(self, where: str, ids: Sequence[int]) -> list[DedupeRow]:
         """Articles whose ``where`` column (id, original_id or cluster_id) is in ``ids``."""
