@@ -29,6 +29,7 @@ import argparse
 import itertools
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -268,6 +269,8 @@ def scale_child(size: int, processes: int) -> None:
                 "size": size,
                 "seconds": seconds,
                 "peak": peak,
+                # the largest worker process (each fingerprints records in pass 1)
+                "worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                 "outcomes": dict(report.outcomes or {}),
             }
         )
@@ -291,8 +294,8 @@ def main() -> int:
         print("|---|---|---|---|---|---|---|")
         quality(args.processes)
     if args.sizes:
-        print("\n| documents | seconds | docs/s | peak RSS (MB) | outcomes |")
-        print("|---|---|---|---|---|")
+        print("\n| documents | seconds | docs/s | peak RSS (MB) | each worker (MB) | outcomes |")
+        print("|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(size), "--processes", str(args.processes)],
@@ -301,7 +304,7 @@ def main() -> int:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"| {size} | {row['seconds']:.0f} | {size / row['seconds']:.0f} | {row['peak']:.0f} "
-            f"| {row['outcomes']} |"
+            f"| {row['worker']:.0f} | {row['outcomes']} |"
         )
     return 0
 

@@ -496,27 +496,19 @@ class Store:
             "title = excluded.title, published = excluded.published, "
             "language = excluded.language, raw_page = COALESCE(excluded.raw_page, raw_page), "
             "problem = excluded.problem RETURNING id",
-            (
-                key,
-                article.url,
-                source_id,
-                article.title,
-                _iso(article.published),
-                article.language,
-                article_to_json(article),
-                zlib.compress(raw_page, 1) if raw_page is not None else None,
-                article.fetched_url,
-                _iso(now),
-                problem,
-            ),
+            (key, *_record_values(article, source_id, raw_page), _iso(now), problem),
         ).fetchone()
         article_id = int(row[0])
+        self._index_text(article_id, article)
+        return article_id
+
+    def _index_text(self, article_id: int, article: Article) -> None:
+        """(Re)index the article's title and text for full-text search."""
         self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
         self._db.execute(
             "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
             (article_id, article.title or "", article.text),
         )
-        return article_id
 
     def article(self, article_id: int) -> Article | None:
         row = self._db.execute(
@@ -545,11 +537,7 @@ class Store:
                     article_id,
                 ),
             )
-            self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
-            self._db.execute(
-                "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-                (article_id, article.title or "", article.text),
-            )
+            self._index_text(article_id, article)
 
     def articles(
         self, *, source_id: int | None = None, since: datetime | None = None, limit: int = 100
@@ -735,24 +723,9 @@ class Store:
                 "UPDATE articles SET url_key = ?, url = ?, source_id = ?, title = ?, "
                 "published = ?, language = ?, article_json = ?, "
                 "raw_page = COALESCE(?, raw_page), raw_url = ? WHERE id = ?",
-                (
-                    url_key(key_url),
-                    article.url,
-                    source_id,
-                    article.title,
-                    _iso(article.published),
-                    article.language,
-                    article_to_json(article),
-                    zlib.compress(raw_page, 1) if raw_page is not None else None,
-                    article.fetched_url,
-                    article_id,
-                ),
+                (url_key(key_url), *_record_values(article, source_id, raw_page), article_id),
             )
-            self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
-            self._db.execute(
-                "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-                (article_id, article.title or "", article.text),
-            )
+            self._index_text(article_id, article)
 
     def article_by_text_key(self, key: str) -> int | None:
         row = self._db.execute(
@@ -1010,6 +983,22 @@ def _stored(r: Sequence[Any]) -> StoredArticle:
         article=article_from_json(r[5]),
         original_id=r[6],
         cluster_id=r[7],
+    )
+
+
+def _record_values(
+    article: Article, source_id: int | None, raw_page: bytes | None
+) -> tuple[Any, ...]:
+    """url, source_id, title, published, language, article_json, raw_page, raw_url."""
+    return (
+        article.url,
+        source_id,
+        article.title,
+        _iso(article.published),
+        article.language,
+        article_to_json(article),
+        zlib.compress(raw_page, 1) if raw_page is not None else None,
+        article.fetched_url,
     )
 
 
