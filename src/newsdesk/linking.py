@@ -24,11 +24,11 @@ from newsdesk.dedupe import (
     CLUSTER_WINDOW,
     Evidence,
     Fingerprint,
-    are_copies,
     band_keys,
     choose_original,
+    copies_among,
+    events_among,
     fingerprint,
-    same_event,
     text_key,
 )
 from newsdesk.model import Article
@@ -115,18 +115,16 @@ def link_article(store: Store, article_id: int, article: Article, fp: Fingerprin
         fingerprint=fp.to_bytes(),
         keys=copy_keys + event_keys,
     )
-    copies = [
-        m
-        for m in store.lsh_matches(copy_keys, exclude=article_id)
-        if are_copies(fp, Fingerprint.from_bytes(m.fingerprint))
-    ]
+    matches = store.lsh_matches(copy_keys, exclude=article_id)
+    verdicts = copies_among(fp, [m.fingerprint for m in matches])
+    copies = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
     when = article.published
     around = (when - CLUSTER_WINDOW, when + CLUSTER_WINDOW) if when else None
-    events = [
-        m
-        for m in store.lsh_matches(event_keys, exclude=article_id, around=around)
-        if same_event(fp, Fingerprint.from_bytes(m.fingerprint), when, m.published)
-    ]
+    matches = store.lsh_matches(event_keys, exclude=article_id, around=around)
+    verdicts = events_among(
+        fp, [m.fingerprint for m in matches], when, [m.published for m in matches]
+    )
+    events = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
     me = DedupeRow(
         id=article_id, fingerprint=b"", article=article, original_id=None, cluster_id=None
     )

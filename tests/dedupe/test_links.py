@@ -132,3 +132,20 @@ def test_the_original_is_chosen_from_evidence_in_any_order() -> None:
     for members, expected in cases:
         for order in itertools.permutations(members):
             assert choose_original(list(order)).id == expected
+
+
+def test_vectorised_verdicts_match_the_pairwise_rules() -> None:
+    from newsdesk.dedupe import copies_among, events_among  # noqa: PLC0415
+
+    room = Newsroom(seed=8, articles=300)
+    stories = [s for o in room.outlets for s in room.stories(o.slug)]
+    prints = [fingerprint("\n\n".join(s.paragraphs), title=s.headline) for s in stories]
+    prints.append(fingerprint(STORY[0]))  # a lead-only copy
+    prints.append(fingerprint("tiny"))
+    times = [s.published for s in stories] + [T0, None]
+    for i in range(0, len(prints), 7):
+        serialised = [p.to_bytes() for p in prints]
+        assert copies_among(prints[i], serialised) == [are_copies(prints[i], p) for p in prints]
+        assert events_among(prints[i], serialised, times[i], times) == [
+            same_event(prints[i], p, times[i], t) for p, t in zip(prints, times, strict=True)
+        ]

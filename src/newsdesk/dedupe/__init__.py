@@ -14,6 +14,8 @@ from newsdesk.dedupe.links import (
     Evidence,
     are_copies,
     choose_original,
+    copies_among,
+    events_among,
     same_event,
 )
 from newsdesk.dedupe.sketch import Fingerprint, band_keys, fingerprint, similarity, text_key
@@ -27,6 +29,8 @@ __all__ = [
     "are_copies",
     "band_keys",
     "choose_original",
+    "copies_among",
+    "events_among",
     "fingerprint",
     "key64",
     "same_event",

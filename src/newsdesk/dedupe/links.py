@@ -26,7 +26,14 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from newsdesk.dedupe.sketch import EMPTY, Fingerprint, containment, similarity
+from newsdesk.dedupe.sketch import (
+    EMPTY,
+    LEAD_PERM,
+    TEXT_PERM,
+    Fingerprint,
+    containment,
+    similarity,
+)
 
 __all__ = [
     "CLUSTER_WINDOW",
@@ -36,6 +43,8 @@ __all__ = [
     "Evidence",
     "are_copies",
     "choose_original",
+    "copies_among",
+    "events_among",
     "same_event",
 ]
 
@@ -84,6 +93,50 @@ def same_event(
     if (a.terms == EMPTY).all() or (b.terms == EMPTY).all():
         return False  # a story that names nothing matches no event
     return similarity(a.terms, b.terms) >= TERMS_MATCH
+
+
+def _stacked(prints: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sizes, text signatures and terms signatures of serialised fingerprints, as arrays."""
+    heads = np.frombuffer(b"".join(p[:8] for p in prints), dtype=np.uint32).reshape(-1, 2)
+    body = np.frombuffer(b"".join(p[8:] for p in prints), dtype=np.uint16).reshape(len(prints), -1)
+    return heads[:, 0].astype(np.int64), body[:, :TEXT_PERM], body[:, TEXT_PERM + LEAD_PERM :]
+
+
+def copies_among(fp: Fingerprint, prints: Sequence[bytes]) -> list[bool]:
+    """``are_copies(fp, other)`` for many serialised fingerprints at once (vectorised)."""
+    if not prints:
+        return []
+    sizes, text, _ = _stacked(prints)
+    near = (text == fp.text).mean(axis=1) >= TEXT_MATCH
+    other_smaller = sizes <= fp.size
+    inside = (
+        np.where(
+            other_smaller,
+            (fp.text <= text).mean(axis=1),  # the other inside this one
+            (text <= fp.text).mean(axis=1),  # this one inside the other
+        )
+        >= CONTAINED
+    )
+    big_enough = np.minimum(sizes, fp.size) >= MIN_SHINGLES
+    tiny_same = (sizes == fp.size) & (text == fp.text).all(axis=1)
+    return [bool(x) for x in np.where(big_enough, near | inside, tiny_same)]
+
+
+def events_among(
+    fp: Fingerprint,
+    prints: Sequence[bytes],
+    when: datetime | None,
+    times: Sequence[datetime | None],
+) -> list[bool]:
+    """``same_event(fp, other, when, other's time)`` for many fingerprints at once."""
+    if not prints or (fp.terms == EMPTY).all():
+        return [False] * len(prints)
+    _, _, terms = _stacked(prints)
+    close = ((terms == fp.terms).mean(axis=1) >= TERMS_MATCH) & ~(terms == EMPTY).all(axis=1)
+    return [
+        bool(ok) and not (when and t and abs(when - t) > CLUSTER_WINDOW)
+        for ok, t in zip(close, times, strict=True)
+    ]
 
 
 def _sort_key(e: Evidence) -> tuple[object, ...]:
