@@ -21,18 +21,12 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from newsdesk.dedupe.links import (
-    CLUSTER_WINDOW,
-    CONTAINED,
-    MIN_SHINGLES,
-    TERMS_MATCH,
-    TEXT_MATCH,
-)
+from newsdesk.dedupe.links import MIN_SHINGLES, copy_verdicts, event_verdicts
 from newsdesk.dedupe.sketch import BANDS, EMPTY, LEAD_PERM, TERMS_PERM, TEXT_PERM, Fingerprint
 
 __all__ = ["BatchDeduper", "Resolution", "key64"]
@@ -304,25 +298,13 @@ def _candidate_pairs(
 _VERIFY_CHUNK = 1 << 16  # pairs compared at once: bounds the rows copied for a comparison
 
 
-def _agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """The share of equal slots for each pair (estimated Jaccard), in bounded chunks."""
-    out = np.empty(len(pairs), dtype=np.float32)
+def _verified(pairs: np.ndarray, verdict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The pairs ``verdict`` (on a chunk of pairs) accepts, judged a bounded chunk at a time."""
+    keep = np.empty(len(pairs), dtype=bool)
     for start in range(0, len(pairs), _VERIFY_CHUNK):
-        part = pairs[start : start + _VERIFY_CHUNK]
-        out[start : start + len(part)] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(
-            axis=1
-        )
-    return out
-
-
-def _inside(signatures: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """For each pair, the share of slots where ``large``'s minimum is not above ``small``'s
-    (``sketch.containment``), in bounded chunks."""
-    out = np.empty(len(small), dtype=np.float32)
-    for start in range(0, len(small), _VERIFY_CHUNK):
-        s, l_ = small[start : start + _VERIFY_CHUNK], large[start : start + _VERIFY_CHUNK]
-        out[start : start + len(s)] = (signatures[l_] <= signatures[s]).mean(axis=1)
-    return out
+        keep[start : start + _VERIFY_CHUNK] = verdict(pairs[start : start + _VERIFY_CHUNK])
+    verified: np.ndarray = pairs[keep]
+    return verified
 
 
 def _link_copies(
@@ -340,11 +322,10 @@ def _link_copies(
         for pairs in _candidate_pairs(usable, signatures, *BANDS[kind], rank):
             if not len(pairs):
                 continue
-            near = _agreement(text, pairs) >= TEXT_MATCH
-            small = np.where(size[pairs[:, 0]] <= size[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
-            large = np.where(small == pairs[:, 0], pairs[:, 1], pairs[:, 0])
-            inside = _inside(text, small, large) >= CONTAINED
-            for a, b in pairs[near | inside]:
+            for a, b in _verified(
+                pairs,
+                lambda p: copy_verdicts(size[p[:, 0]], text[p[:, 0]], size[p[:, 1]], text[p[:, 1]]),
+            ):
                 uf.union(int(a), int(b))
 
 
@@ -394,12 +375,13 @@ def _link_events(
 ) -> None:
     # no terms (every slot EMPTY; two slots tell, with odds of 2^-32 of a false call): no event
     named = originals[(terms[originals, 0] != EMPTY) | (terms[originals, 1] != EMPTY)]
-    window = CLUSTER_WINDOW.total_seconds()
     for pairs in _candidate_pairs(named, terms, *BANDS["terms"], rank):
         if not len(pairs):
             continue
-        close = _agreement(terms, pairs) >= TERMS_MATCH
-        gap = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])
-        close &= ~(gap > window)  # an unknown time (NaN) does not keep stories apart
-        for a, b in pairs[close]:
+        for a, b in _verified(
+            pairs,
+            lambda p: event_verdicts(
+                terms[p[:, 0]], terms[p[:, 1]], np.abs(times[p[:, 0]] - times[p[:, 1]])
+            ),
+        ):
             uf.union(int(a), int(b))

@@ -31,8 +31,6 @@ from newsdesk.dedupe.sketch import (
     LEAD_PERM,
     TEXT_PERM,
     Fingerprint,
-    containment,
-    similarity,
 )
 
 __all__ = [
@@ -44,12 +42,14 @@ __all__ = [
     "are_copies",
     "choose_original",
     "copies_among",
+    "copy_verdicts",
+    "event_verdicts",
     "events_among",
     "same_event",
 ]
 
 TEXT_MATCH = 0.8
-CONTAINED = 0.95  # containment() at or above: the shorter text lies inside the longer
+CONTAINED = 0.95  # containment at or above: the shorter text lies inside the longer
 MIN_SHINGLES = 12  # a text shorter than this is too little to call a copy on
 TERMS_MATCH = 0.6
 CLUSTER_WINDOW = timedelta(hours=48)
@@ -73,14 +73,49 @@ class Evidence:
         return bool(self.url and self.fetched_url and self.url != self.fetched_url)
 
 
+def copy_verdicts(
+    size_a: np.ndarray, text_a: np.ndarray, size_b: np.ndarray, text_b: np.ndarray
+) -> np.ndarray:
+    """The copy rule for rows of pairs (arrays, broadcast): near-duplicate texts, or the
+    shorter text inside the longer; texts too short to tell count only when identical.
+    The one implementation: ``are_copies``, ``copies_among`` and the batch use it.
+
+    Containment is the share of slots where the longer text's minimum is not above the
+    shorter's: 1 for a true subset; otherwise it estimates |longer| / |union|, which a text
+    that only shares part of the other rarely keeps near 1 across 64 slots."""
+    near = (text_a == text_b).mean(axis=-1) >= TEXT_MATCH
+    inside = (
+        np.where(
+            size_a <= size_b,
+            (text_b <= text_a).mean(axis=-1),  # a inside b
+            (text_a <= text_b).mean(axis=-1),  # b inside a
+        )
+        >= CONTAINED
+    )
+    tiny_same = (size_a == size_b) & (text_a == text_b).all(axis=-1)
+    verdicts: np.ndarray = np.where(
+        np.minimum(size_a, size_b) >= MIN_SHINGLES, near | inside, tiny_same
+    )
+    return verdicts
+
+
+def event_verdicts(terms_a: np.ndarray, terms_b: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """The event rule for rows of pairs: overlapping salient terms (a story that names
+    nothing matches no event) and ``gap`` seconds apart at most ``CLUSTER_WINDOW`` (NaN, a
+    time unknown, does not keep them apart)."""
+    named = ~(terms_a == EMPTY).all(axis=-1) & ~(terms_b == EMPTY).all(axis=-1)
+    close = (terms_a == terms_b).mean(axis=-1) >= TERMS_MATCH
+    verdicts: np.ndarray = named & close & ~(gap > CLUSTER_WINDOW.total_seconds())
+    return verdicts
+
+
+def _gap(a: datetime | None, b: datetime | None) -> float:
+    return abs((a - b).total_seconds()) if a is not None and b is not None else float("nan")
+
+
 def are_copies(a: Fingerprint, b: Fingerprint) -> bool:
     """Near-duplicate texts, or the shorter text inside the longer."""
-    if min(a.size, b.size) < MIN_SHINGLES:
-        return a.size == b.size and similarity(a.text, b.text) == 1.0
-    if similarity(a.text, b.text) >= TEXT_MATCH:
-        return True
-    small, large = (a, b) if a.size <= b.size else (b, a)
-    return containment(small.text, large.text) >= CONTAINED
+    return bool(copy_verdicts(np.asarray(a.size), a.text, np.asarray(b.size), b.text))
 
 
 def same_event(
@@ -88,11 +123,7 @@ def same_event(
 ) -> bool:
     """Coverage of one event: overlapping salient terms, published close together (when
     both times are known)."""
-    if a_time is not None and b_time is not None and abs(a_time - b_time) > CLUSTER_WINDOW:
-        return False
-    if (a.terms == EMPTY).all() or (b.terms == EMPTY).all():
-        return False  # a story that names nothing matches no event
-    return similarity(a.terms, b.terms) >= TERMS_MATCH
+    return bool(event_verdicts(a.terms, b.terms, np.asarray(_gap(a_time, b_time))))
 
 
 def _stacked(prints: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,19 +138,7 @@ def copies_among(fp: Fingerprint, prints: Sequence[bytes]) -> list[bool]:
     if not prints:
         return []
     sizes, text, _ = _stacked(prints)
-    near = (text == fp.text).mean(axis=1) >= TEXT_MATCH
-    other_smaller = sizes <= fp.size
-    inside = (
-        np.where(
-            other_smaller,
-            (fp.text <= text).mean(axis=1),  # the other inside this one
-            (text <= fp.text).mean(axis=1),  # this one inside the other
-        )
-        >= CONTAINED
-    )
-    big_enough = np.minimum(sizes, fp.size) >= MIN_SHINGLES
-    tiny_same = (sizes == fp.size) & (text == fp.text).all(axis=1)
-    return [bool(x) for x in np.where(big_enough, near | inside, tiny_same)]
+    return [bool(x) for x in copy_verdicts(np.asarray(fp.size), fp.text, sizes, text)]
 
 
 def events_among(
@@ -129,14 +148,11 @@ def events_among(
     times: Sequence[datetime | None],
 ) -> list[bool]:
     """``same_event(fp, other, when, other's time)`` for many fingerprints at once."""
-    if not prints or (fp.terms == EMPTY).all():
-        return [False] * len(prints)
+    if not prints:
+        return []
     _, _, terms = _stacked(prints)
-    close = ((terms == fp.terms).mean(axis=1) >= TERMS_MATCH) & ~(terms == EMPTY).all(axis=1)
-    return [
-        bool(ok) and not (when and t and abs(when - t) > CLUSTER_WINDOW)
-        for ok, t in zip(close, times, strict=True)
-    ]
+    gaps = np.array([_gap(when, t) for t in times], dtype=np.float64)
+    return [bool(x) for x in event_verdicts(fp.terms, terms, gaps)]
 
 
 def _sort_key(e: Evidence) -> tuple[object, ...]:
@@ -167,7 +183,3 @@ def choose_original(members: Sequence[Evidence]) -> Evidence:
                 pointed[own.id] = own
     pool: Iterable[Evidence] = pointed.values() if pointed else members
     return min(pool, key=_sort_key)
-
-
-def signatures_equal(a: Fingerprint, b: Fingerprint) -> bool:
-    return bool(np.array_equal(a.text, b.text) and np.array_equal(a.lead, b.lead))

@@ -15,7 +15,8 @@ Shingles never cross a line break, so reordered paragraphs and lines inserted be
 
 Signatures keep the top 16 bits of each 32-bit minimum: two different shingle sets collide on
 a slot with probability 2⁻¹⁶, which moves a Jaccard estimate by less than 0.0001 and halves
-the memory, and the order of the values survives — which is what ``containment`` reads.
+the memory, and the order of the values survives — which is what the containment test of
+``links.copy_verdicts`` reads.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ __all__ = [
     "TEXT_PERM",
     "Fingerprint",
     "band_keys",
-    "containment",
     "fingerprint",
     "normalized_words",
     "salient_terms",
@@ -215,14 +215,6 @@ def fingerprint(
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The Jaccard similarity two signatures estimate (the share of equal slots)."""
     return float(np.count_nonzero(a == b)) / len(a)
-
-
-def containment(small: np.ndarray, large: np.ndarray) -> float:
-    """How consistent the signatures are with ``small``'s set lying inside ``large``'s: the
-    share of slots where the larger set's minimum is not above the smaller's. It is 1 for a
-    true subset; otherwise it estimates |large| / |union|, which a set that only shares
-    part of the other rarely keeps near 1 across 64 slots."""
-    return float(np.count_nonzero(large <= small)) / len(small)
 
 
 # LSH bands: (signature, bands, rows). A pair is a candidate when one band agrees; with b
