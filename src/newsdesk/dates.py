@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-__all__ = ["ParsedDate", "parse_date"]
+__all__ = ["ParsedDate", "parse_date", "parse_http_date"]
 
 # Precision: a full timestamp with an offset beats a naive time (taken as UTC), which beats
 # a bare date. "The most specific signal wins" compares these.
@@ -17,6 +17,18 @@ WITH_OFFSET, NAIVE_TIME, DATE_ONLY = 3, 2, 1
 class ParsedDate(NamedTuple):
     value: datetime
     precision: int
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP header's date (Last-Modified, If-Modified-Since, Retry-After, Expires) as an
+    aware datetime (UTC when the header gives no zone); None when it is not a date."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 _MONTHS = {

@@ -25,10 +25,10 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from itertools import pairwise
 
 from newsdesk.config import Settings
+from newsdesk.dates import parse_http_date
 from newsdesk.dedupe import Fingerprint
 from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
 from newsdesk.extract import extract
@@ -87,13 +87,8 @@ def _seconds_until(header: str | None, now: datetime) -> int | None:
         return None
     if header.strip().isdigit():
         return int(header.strip())
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0, int((when - now).total_seconds()))
+    when = parse_http_date(header)
+    return max(0, int((when - now).total_seconds())) if when else None
 
 
 def next_check(

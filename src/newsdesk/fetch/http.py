@@ -28,7 +28,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -36,6 +35,7 @@ import brotli
 import httpx
 
 from newsdesk.config import Settings
+from newsdesk.dates import parse_http_date
 from newsdesk.errors import (
     BlockedError,
     FetchError,
@@ -390,11 +390,8 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, float(when.timestamp() - time.time()))
+    when = parse_http_date(value)
+    return max(0.0, float(when.timestamp() - time.time())) if when else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

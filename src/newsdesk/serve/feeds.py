@@ -11,8 +11,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from xml.etree import ElementTree as ET
+
+from newsdesk.dates import parse_http_date
 
 __all__ = ["FeedDoc", "FeedItem", "atom_feed", "etag_for", "json_feed", "not_modified"]
 
@@ -142,15 +144,8 @@ def not_modified(
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return "*" in tags or etag in tags
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return last_modified.replace(microsecond=0) <= since
-    return False
+    since = parse_http_date(if_modified_since)
+    return since is not None and last_modified.replace(microsecond=0) <= since
 
 
 def http_date(value: datetime) -> str:
