@@ -466,7 +466,7 @@ def fetch_command(
     store = _open(settings)
     try:
         with Fetcher(settings) as fetcher:
-            article_id = fetch_one(store, fetcher, url, now=_now())
+            article_id = fetch_one(store, fetcher, url, now=_now(), dedupe=settings.dedupe)
     except NewsdeskError as exc:
         raise click.ClickException(f"{url}: {exc}") from exc
     click.echo(str(article_id))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import nh3
 
+from newsdesk.urls import is_http_url
+
 __all__ = ["ALLOWED_TAGS", "safe_url", "sanitize_html"]
 
 ALLOWED_TAGS = frozenset(
@@ -42,10 +44,9 @@ def sanitize_html(html: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None (for links built outside markup)."""
-    if not url:
+    """``url`` if it is an absolute http(s) URL without whitespace or control characters
+    inside, else None (for links built outside markup)."""
+    if not url or not is_http_url(url):
         return None
-    head = url.strip().lower()
-    if head.startswith(("http://", "https://")) and not any(c in url for c in "\r\n\t\0 "):
-        return url.strip()
-    return None
+    url = url.strip()
+    return None if any(c.isspace() or ord(c) < 32 for c in url) else url

@@ -16,7 +16,6 @@ import binascii
 import json
 import logging
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -241,10 +240,6 @@ def _install_errors(app: FastAPI) -> None:
     async def store_error(request: Request, exc: StoreError) -> Response:
         log.error("store error on %s: %s", request.url.path, exc)
         return answer(request, 500, f"database error: {exc}", [])
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def app_from_environment() -> FastAPI:

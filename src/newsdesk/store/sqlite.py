@@ -542,22 +542,9 @@ class Store:
     def articles(
         self, *, source_id: int | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[tuple[int, int | None, Article]]:
-        """Newest first: (article id, source id, Article)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if source_id is not None:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        if since is not None:
-            clauses.append("COALESCE(published, fetched_at) >= ?")
-            params.append(_iso(since))
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._db.execute(
-            f"SELECT id, source_id, article_json FROM articles {where} "
-            "ORDER BY COALESCE(published, fetched_at) DESC, id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [(row[0], row[1], article_from_json(row[2])) for row in rows]
+        """Newest first: (article id, source id, Article) — ``list_articles`` in short."""
+        query = ArticleQuery(source_id=source_id, since=since, limit=limit)
+        return [(r.id, r.source_id, r.article) for r in self.list_articles(query)]
 
     def article_ids(self) -> Iterator[int]:
         for row in self._db.execute("SELECT id FROM articles ORDER BY id"):
