@@ -20,10 +20,10 @@ from newsdesk.errors import FeedParseError, FetchError
 from newsdesk.fetch import Fetcher
 from newsdesk.model import Source, article_to_dict
 from newsdesk.pipeline import add_source
-from newsdesk.serve.app import MAX_ID, ApiError, decode_cursor, encode_cursor
+from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
 
-__all__ = ["article_json", "article_summary", "reader_store", "router", "source_json"]
+__all__ = ["article_json", "article_summary", "router", "source_json"]
 
 MAX_LIMIT = 200
 
@@ -55,11 +55,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def reader_store(request: Request) -> Store:
-    store: Store = request.app.state.readers.get()
-    return store
-
-
 def _token_ok(request: Request, settings: Settings) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -85,7 +80,14 @@ async def require_write(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_read)], responses=_ERRORS)
-ReaderStore = Annotated[Store, Depends(reader_store)]
+
+
+async def _reader(request: Request) -> Store:
+    """The read connection as a dependency: a coroutine, so no worker thread is involved."""
+    return reader_store(request)
+
+
+ReaderStore = Annotated[Store, Depends(_reader)]
 
 
 def _iso(value: datetime | None) -> str | None:

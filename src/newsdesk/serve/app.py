@@ -11,11 +11,7 @@ allows no script at all: the reader works without JavaScript.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +27,13 @@ from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import StoreError
+from newsdesk.serve import api, reader
+from newsdesk.serve.common import ApiError, Readers
 from newsdesk.store import Store, open_reader, open_store
 
-__all__ = [
-    "MAX_ID",
-    "ApiError",
-    "Readers",
-    "app_from_environment",
-    "create_app",
-    "decode_cursor",
-    "encode_cursor",
-]
+__all__ = ["SecurityHeaders", "app_from_environment", "create_app"]
 
 log = logging.getLogger(__name__)
-MAX_ID = 2**63 - 1  # SQLite's largest integer: ids beyond it are rejected, not overflowed
 HERE = Path(__file__).parent
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -69,63 +58,6 @@ _CODES = {
     500: "internal_error",
     502: "upstream_error",
 }
-
-
-class ApiError(Exception):
-    """An error answered in the one error shape: {"error": {status, code, message, details}}."""
-
-    def __init__(self, status: int, message: str, *, details: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details or []
-
-
-class Readers:
-    """One read-only connection per thread, opened on first use, all closed on shutdown."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._local = threading.local()
-        self._all: list[Store] = []
-        self._lock = threading.Lock()
-
-    def get(self) -> Store:
-        store: Store | None = getattr(self._local, "store", None)
-        if store is None:
-            store = open_reader(self.path)
-            self._local.store = store
-            with self._lock:
-                self._all.append(store)
-        return store
-
-    def close(self) -> None:
-        with self._lock:
-            for store in self._all:
-                store.close()
-            self._all.clear()
-
-
-def encode_cursor(sort_at: str, article_id: int) -> str:
-    raw = json.dumps([sort_at, article_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sort_at, article_id = json.loads(raw)
-        if not isinstance(sort_at, str) or len(sort_at) > 64:
-            raise ValueError(cursor)
-        if not isinstance(article_id, int) or not 0 <= article_id <= MAX_ID:
-            raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise ApiError(
-            400,
-            "malformed cursor: pass back the next_cursor of a previous page unchanged",
-            details=[{"parameter": "cursor", "problem": "not a cursor this server made"}],
-        ) from exc
-    return sort_at, article_id
 
 
 def _error_body(status: int, message: str, details: list[dict[str, Any]]) -> dict[str, Any]:
@@ -169,8 +101,6 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     _install_errors(app)
 
     app.add_middleware(SecurityHeaders)
-    from newsdesk.serve import api, reader  # noqa: PLC0415 (routes need the app's helpers above)
-
     app.include_router(api.router)
     app.include_router(reader.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.feeds.opml import Outline, render_opml
-from newsdesk.serve.app import MAX_ID, ApiError, decode_cursor, encode_cursor
+from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
 from newsdesk.serve.feeds import (
     FeedDoc,
     FeedItem,
@@ -35,7 +35,7 @@ from newsdesk.serve.html import (
     provenance_words,
     removed_html,
 )
-from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle
+from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, StoredArticle
 
 __all__ = ["router"]
 
@@ -46,9 +46,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 router = APIRouter(include_in_schema=False)
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.readers.get()
-    return store
+_store = reader_store
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -133,7 +131,7 @@ async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX
     if stored is None:
         raise ApiError(404, f"no article {article_id}")
     a = stored.article
-    names = store.source_names() if stored.source_id else {}
+    names = store.source_names()
     source = (stored.source_id, names[stored.source_id]) if stored.source_id in names else None
     return _page(
         request,
@@ -149,7 +147,7 @@ async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX
             "copies": store.copies(article_id),
             "original": store.stored_article(stored.original_id) if stored.original_id else None,
             "sightings": store.sightings(article_id),
-            "names": names or store.source_names(),
+            "names": names,
             "cluster_size": store.cluster_sizes([stored.cluster_id]).get(stored.cluster_id, 1)
             if stored.cluster_id
             else 1,
