@@ -37,11 +37,34 @@ from newsdesk.urls import canonicalize_url
 
 __all__ = [
     "Linked",
+    "Prints",
     "article_fingerprint",
+    "article_prints",
     "find_duplicate",
     "link_article",
     "more_original",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Prints:
+    """What the live dedupe needs of a new article, computed without the store (CPU work
+    the pipeline does where extraction runs): its text key, fingerprint and bucket keys."""
+
+    text_key: str | None
+    fingerprint: Fingerprint
+    copy_keys: list[int]
+    event_keys: list[int]
+
+
+def article_prints(article: Article) -> Prints:
+    fp = article_fingerprint(article)
+    return Prints(
+        text_key=text_key(article.text),
+        fingerprint=fp,
+        copy_keys=band_keys(fp.text, "text") + band_keys(fp.lead, "lead"),
+        event_keys=band_keys(fp.terms, "terms"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +78,9 @@ def article_fingerprint(article: Article) -> Fingerprint:
     return fingerprint(article.text, title=article.title, description=article.description)
 
 
-def find_duplicate(store: Store, article: Article) -> int | None:
-    """The stored article with the same normalised text under another URL, if any."""
-    key = text_key(article.text)
+def find_duplicate(store: Store, article: Article, key: str | None) -> int | None:
+    """The stored article with the same normalised text (``key``, its ``text_key``) under
+    another URL, if any."""
     if key is None:
         return None
     found = store.article_by_text_key(key)
@@ -106,21 +129,20 @@ def _evidence(article_id: int, article: Article) -> Evidence:
     )
 
 
-def link_article(store: Store, article_id: int, article: Article, fp: Fingerprint) -> Linked:
-    copy_keys = band_keys(fp.text, "text") + band_keys(fp.lead, "lead")
-    event_keys = band_keys(fp.terms, "terms")
+def link_article(store: Store, article_id: int, article: Article, prints: Prints) -> Linked:
+    fp = prints.fingerprint
     store.save_fingerprint(
         article_id,
-        text_key=text_key(article.text),
+        text_key=prints.text_key,
         fingerprint=fp.to_bytes(),
-        keys=copy_keys + event_keys,
+        keys=prints.copy_keys + prints.event_keys,
     )
-    matches = store.lsh_matches(copy_keys, exclude=article_id)
+    matches = store.lsh_matches(prints.copy_keys, exclude=article_id)
     verdicts = copies_among(fp, [m.fingerprint for m in matches])
     copies = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
     when = article.published
     around = (when - CLUSTER_WINDOW, when + CLUSTER_WINDOW) if when else None
-    matches = store.lsh_matches(event_keys, exclude=article_id, around=around)
+    matches = store.lsh_matches(prints.event_keys, exclude=article_id, around=around)
     verdicts = events_among(
         fp, [m.fingerprint for m in matches], when, [m.published for m in matches]
     )

@@ -29,15 +29,14 @@ from itertools import pairwise
 
 from newsdesk.config import Settings
 from newsdesk.dates import parse_http_date
-from newsdesk.dedupe import Fingerprint
 from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import decode_html
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
-from newsdesk.linking import article_fingerprint, find_duplicate, link_article, more_original
+from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
 from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
-from newsdesk.store import Store
+from newsdesk.store import Record, Store, prepare_record
 
 __all__ = ["RunReport", "add_source", "fetch_one", "next_check", "process_page", "run_once"]
 
@@ -161,10 +160,9 @@ class _Page:
     entry_id: int
     source_id: int
     entry: FeedEntry
-    article: Article | None
-    raw: bytes | None
+    record: Record | None  # the Article in its stored form, with its raw page
     error: NewsdeskError | None
-    fingerprint: Fingerprint | None = None
+    prints: Prints | None = None
 
 
 def _fetch_entry(
@@ -176,61 +174,58 @@ def _fetch_entry(
 ) -> _Page:
     entry_id, source_id, entry = item
     if not entry.url:
-        return _Page(entry_id, source_id, entry, None, None, ExtractionError("entry has no URL"))
+        return _Page(entry_id, source_id, entry, None, ExtractionError("entry has no URL"))
     try:
         result = fetcher.get(entry.url)
+        work = (result.body, result.final_url, result.charset, entry, dedupe)
         if extractors is None:
-            article, fp = _extract_page(result.body, result.final_url, result.charset, dedupe)
+            record, prints = _prepare_page(*work)
         else:  # extraction is CPU work: other processes use the other cores
-            article, fp = extractors.submit(
-                _extract_page, result.body, result.final_url, result.charset, dedupe
-            ).result()
+            record, prints = extractors.submit(_prepare_page, *work).result()
     except (FetchError, ExtractionError) as exc:
-        return _Page(entry_id, source_id, entry, None, None, exc)
-    return _Page(entry_id, source_id, entry, article, result.body, None, fp)
+        return _Page(entry_id, source_id, entry, None, exc)
+    return _Page(entry_id, source_id, entry, record, None, prints)
 
 
-def _extract_page(
-    body: bytes, url: str, charset: str | None, dedupe: bool
-) -> tuple[Article, Fingerprint | None]:
-    """Extract, and fingerprint for the dedupe (both CPU work, done where extraction runs)."""
+def _prepare_page(
+    body: bytes, url: str, charset: str | None, entry: FeedEntry, dedupe: bool
+) -> tuple[Record, Prints | None]:
+    """Everything a page needs before it is written, all CPU work done where extraction
+    runs: extract (the feed entry fills a missing title or date), the stored form
+    (JSON, compressed page) and the dedupe's fingerprints. The writer only writes."""
     article = process_page(body, url, charset=charset)
-    return article, article_fingerprint(article) if dedupe else None
+    if not article.title and entry.title:
+        article = replace(article, title=entry.title)
+    if article.published is None and entry.published is not None:
+        article = replace(article, published=entry.published)
+    return prepare_record(article, body), article_prints(article) if dedupe else None
 
 
 def _store_page(
     store: Store, page: _Page, report: RunReport, now: datetime, settings: Settings
 ) -> None:
     entry = page.entry
-    if page.article is not None:
-        article = page.article
-        if not article.title and entry.title:
-            article = replace(article, title=entry.title)
-        if article.published is None and entry.published is not None:
-            article = replace(article, published=entry.published)
+    if page.record is not None:
+        record = page.record
+        article = record.article
         seen_at = article.fetched_url or entry.url or ""
-        duplicate = find_duplicate(store, article) if settings.dedupe else None
+        prints = page.prints or article_prints(article) if settings.dedupe else None
+        duplicate = find_duplicate(store, article, prints.text_key) if prints else None
         if duplicate is not None:
+            assert prints is not None
             store.link_entry(page.entry_id, duplicate)
             store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
             if more_original(store, duplicate, article):
-                store.replace_identity(
-                    duplicate, article, source_id=page.source_id, raw_page=page.raw
-                )
-                fp = page.fingerprint or article_fingerprint(article)
-                link_article(store, duplicate, article, fp)
+                store.replace_identity(duplicate, record, source_id=page.source_id)
+                link_article(store, duplicate, article, prints)
             report.duplicates += 1
             log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
             return
-        article_id = store.store_entry_article(
-            page.entry_id, page.source_id, article, raw_page=page.raw, now=now
-        )
+        article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
         store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
         report.stored += 1
-        if settings.dedupe:
-            fp = page.fingerprint or article_fingerprint(article)
-            if link_article(store, article_id, article, fp).original_id is not None:
-                report.syndicated += 1
+        if prints is not None and link_article(store, article_id, article, prints).original_id:
+            report.syndicated += 1
         log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
         return
     assert page.error is not None
@@ -253,13 +248,12 @@ def _store_page(
                 page.entry_id,
                 page.source_id,
                 fallback,
-                raw_page=None,
                 now=now,
                 problem=str(page.error),
                 error_kind=kind,
             )
             if settings.dedupe and fallback.text:
-                link_article(store, fallback_id, fallback, article_fingerprint(fallback))
+                link_article(store, fallback_id, fallback, article_prints(fallback))
             report.fallbacks += 1
             log.warning(
                 "fallback source=%s url=%s kind=%s error=%s",
@@ -284,8 +278,19 @@ class _Run:
     report: RunReport
 
 
-def _check_source(run: _Run, source: Source, now: datetime) -> None:
-    store, fetcher, settings, report = run.store, run.fetcher, run.settings, run.report
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A source's feed, fetched and parsed (in workers); recorded by the writer."""
+
+    source: Source
+    result: FetchResult | None = None
+    feed: ParsedFeed | None = None
+    error: FetchError | FeedParseError | None = None
+
+
+def _fetch_feed(fetcher: Fetcher, extractors: Executor | None, source: Source) -> _Checked:
+    """Fetch a source's feed (conditional GET) and parse it — parsing, like extraction, is
+    CPU work that runs in the extraction processes when there are some."""
     try:
         result = fetcher.get(
             source.url,
@@ -294,6 +299,25 @@ def _check_source(run: _Run, source: Source, now: datetime) -> None:
             previous_hash=source.content_hash,
         )
     except FetchError as exc:
+        return _Checked(source, error=exc)
+    if result.not_modified:
+        return _Checked(source, result)
+    try:
+        if extractors is None:
+            feed = parse_feed(result.body, result.final_url)
+        else:
+            feed = extractors.submit(parse_feed, result.body, result.final_url).result()
+    except FeedParseError as exc:
+        return _Checked(source, result, error=exc)
+    return _Checked(source, result, feed)
+
+
+def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
+    """Write what a source's check found: its state, the fetch log, its new entries."""
+    store, settings, report = run.store, run.settings, run.report
+    source, result, feed, exc = checked.source, checked.result, checked.feed, checked.error
+    if result is None:
+        assert isinstance(exc, FetchError)
         retry = getattr(exc, "retry_after", None)
         store.record_check(
             source.id,
@@ -345,9 +369,8 @@ def _check_source(run: _Run, source: Source, now: datetime) -> None:
             next_check=next_check(now, settings, result=result),
         )
         return
-    try:
-        feed = parse_feed(result.body, result.final_url)
-    except FeedParseError as exc:
+    if feed is None:
+        assert isinstance(exc, FeedParseError)
         store.record_check(
             source.id,
             now=now,
@@ -393,65 +416,76 @@ def run_once(
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> RunReport:
-    """One pass: check the sources (all, or only those due), then process every pending
-    entry (including ones a killed earlier run left behind)."""
+    """One pass: check the sources (all, or only those due) and process every pending entry
+    (including ones a killed earlier run left behind).
+
+    It streams: the feeds are fetched and parsed in the workers while the pages of the
+    feeds already recorded are fetched, extracted and written, so one slow or large feed
+    does not hold the others' pages back. Fetching and extracting overlap with writing:
+    a bounded window of pages (two batches) is in flight while the previous batch is
+    written, one transaction a batch. Memory stays flat however many entries wait."""
     report = RunReport()
+    run = _Run(store, fetcher, settings, report)
     sources = store.due_sources(clock()) if due_only else store.sources()
-    for source in sources:
-        if stop():
-            break
-        report.sources += 1
-        _check_source(_Run(store, fetcher, settings, report), source, clock())
-    pending = store.pending_entries()
-    _process_entries(
-        store, fetcher, settings, pending, report, clock=clock, progress=progress, stop=stop
-    )
-    return report
-
-
-def _process_entries(
-    store: Store,
-    fetcher: Fetcher,
-    settings: Settings,
-    pending: list[tuple[int, int, FeedEntry]],
-    report: RunReport,
-    *,
-    clock: Clock,
-    progress: Callable[[int, int], None] | None,
-    stop: Callable[[], bool],
-) -> None:
-    """Fetch and extract in workers, store in this thread, as a pipeline: a bounded window of
-    pages (two batches) is in flight while the previous batch is written, one transaction a
-    batch. Memory stays flat however many entries wait."""
-    total = len(pending)
     workers = max(1, settings.workers)
     batch = workers * 4
-    queue = iter(pending)
+    pending = deque(store.pending_entries())  # a killed earlier run's leftovers first
+    queued = {item[0] for item in pending}
     window: deque[Future[_Page]] = deque()
     done = 0
     extractors = _extractor_pool(settings)
     with ThreadPoolExecutor(max_workers=workers) as pool, extractors or nullcontext():
+        checks: deque[Future[_Checked]] = deque()
+        for source in sources:
+            if stop():
+                break
+            report.sources += 1
+            checks.append(pool.submit(_fetch_feed, fetcher, extractors, source))
+
+        def record_checks(*, wait: bool) -> None:
+            """Record the checks that are done (in order; ``wait``: the next at least)."""
+            while checks and (wait or checks[0].done()):
+                wait = False
+                checked = checks.popleft().result()
+                with store.batch():
+                    _record_check(run, checked, clock())
+                for item in store.pending_entries(checked.source.id):
+                    if item[0] not in queued:
+                        queued.add(item[0])
+                        pending.append(item)
 
         def refill() -> None:
             while len(window) < 2 * batch:
-                item = next(queue, None)
-                if item is None:
-                    return
+                if not pending:
+                    if not checks or stop():
+                        return
+                    record_checks(wait=not window)
+                    if not pending:
+                        return
+                item = pending.popleft()
                 window.append(
                     pool.submit(_fetch_entry, fetcher, extractors, item, dedupe=settings.dedupe)
                 )
 
         refill()
-        while window and not stop():
+        while (window or checks) and not stop():
+            if not window:
+                refill()
+                continue
             with store.batch():  # writes finish even when asked to stop
                 for _ in range(min(batch, len(window))):
                     _store_page(store, window.popleft().result(), report, clock(), settings)
-                    refill()
                     done += 1
                     if progress is not None:
-                        progress(done, total)
-        for future in window:  # stopped: pages not yet stored stay pending for the next run
+                        progress(done, done + len(window) + len(pending))
+                    if checks and checks[0].done():
+                        record_checks(wait=False)
+                    refill()
+        for future in window:  # stopped: what is not stored stays for the next run
             future.cancel()
+        for check in checks:
+            check.cancel()
+    return report
 
 
 def fetch_one(
@@ -461,13 +495,14 @@ def fetch_one(
     stored article it duplicates, when it repeats one's text)."""
     result = fetcher.get(url)
     article = process_page(result.body, result.final_url, charset=result.charset)
+    prints = article_prints(article) if dedupe else None
     with store.batch():
-        duplicate = find_duplicate(store, article) if dedupe else None
+        duplicate = find_duplicate(store, article, prints.text_key) if prints else None
         if duplicate is not None:
             store.record_sighting(duplicate, source_id=None, url=result.final_url, now=now)
             return duplicate
         article_id = store.store_article(article, raw_page=result.body, now=now)
         store.record_sighting(article_id, source_id=None, url=result.final_url, now=now)
-        if dedupe:
-            link_article(store, article_id, article, article_fingerprint(article))
+        if prints is not None:
+            link_article(store, article_id, article, prints)
     return article_id

@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from newsdesk.cli import main
 from newsdesk.config import Settings
-from newsdesk.linking import article_fingerprint, link_article
+from newsdesk.linking import article_prints, link_article
 from newsdesk.model import Article, Block
 from newsdesk.serve import create_app
 from newsdesk.store import open_store
@@ -48,7 +48,7 @@ def db(tmp_path: Path) -> Iterator[Path]:
     with store.batch():
         for a in stories:
             article_id = store.store_article(a, now=T0)
-            link_article(store, article_id, a, article_fingerprint(a))
+            link_article(store, article_id, a, article_prints(a))
     store.close()
     yield path
 
@@ -96,8 +96,10 @@ def test_exact_duplicates_keep_the_more_original_copy(tmp_path: Path) -> None:
     early = replace(late, url="https://early.example/s", fetched_url="https://early.example/s",
                     published=T0)  # fmt: skip
     kept = store.store_article(late, now=T0)
-    link_article(store, kept, late, article_fingerprint(late))
-    assert find_duplicate(store, early) == kept and more_original(store, kept, early)
+    link_article(store, kept, late, article_prints(late))
+    assert find_duplicate(store, early, article_prints(early).text_key) == kept and more_original(
+        store, kept, early
+    )
     store.replace_identity(kept, early, source_id=None, raw_page=None)
     assert store.stored_article(kept).article.url == "https://early.example/s"  # type: ignore[union-attr]
     assert not more_original(store, kept, late)

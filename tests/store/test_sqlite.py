@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import sqlite3
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,6 +107,69 @@ def test_a_database_from_before_a_migration_is_upgraded_on_open(tmp_path: Path) 
     assert store.migrate() == []
     store.close()
     open_reader(path).close()
+
+
+def test_the_pages_apart_migration_keeps_every_article_page_and_link(tmp_path: Path) -> None:
+    """A database written before 0004 (raw pages inside the articles table) is rebuilt with
+    its articles, raw pages, links, sightings, entries and search index intact."""
+    path = tmp_path / "0003.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    before = [(name, sql) for name, sql in MIGRATIONS if name < "0004"]
+    for name, sql in before:
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO schema_migrations VALUES (?, 'then')", (name,))
+    db.execute("INSERT INTO sources (id, url, created_at) VALUES (1, 'https://s.example/', 'x')")
+    for n in (1, 2):
+        db.execute(
+            "INSERT INTO articles (id, url_key, url, source_id, title, published, "
+            "article_json, raw_page, raw_url, fetched_at, text_key, original_id, cluster_id) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (
+                n,
+                f"k{n}",
+                f"https://s.example/{n}",
+                f"Story {n}",
+                NOW.isoformat(),
+                json.dumps({"title": f"Story {n}", "text": f"Words {n}."}),
+                zlib.compress(b"<html>%d</html>" % n) if n == 1 else None,
+                f"https://s.example/{n}?utm=x",
+                NOW.isoformat(),
+                f"t{n}",
+                None if n == 1 else 1,
+            ),
+        )
+        db.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+                   (n, f"Story {n}", f"Words {n}."))  # fmt: skip
+        db.execute(
+            "INSERT INTO sightings (article_id, source_id, url, seen_at) VALUES (?, 1, ?, ?)",
+            (n, f"https://s.example/{n}", NOW.isoformat()),
+        )
+    db.execute(
+        "INSERT INTO entries (source_id, guid, seen_at, status, article_id) "
+        "VALUES (1, 'g', 'x', 'done', 2)"
+    )
+    db.commit()
+    db.close()
+
+    store = open_store(path)
+    assert store.raw_page(1) == (b"<html>1</html>", "https://s.example/1?utm=x")
+    assert store.raw_page(2) is None
+    stored = store.stored_article(2)
+    assert stored is not None and stored.article.title == "Story 2"
+    assert (stored.original_id, stored.cluster_id) == (1, 1)
+    assert store.sightings(1)[0][1] == "https://s.example/1"
+    assert store.article_by_text_key("t2") == 2
+    assert {h.article_id for h in store.search("words")} == {1, 2}
+    assert store.counts()["articles"] == 2
+    store.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA foreign_key_check").fetchall() == []
+    columns = [r[1] for r in check.execute("PRAGMA table_info(articles)")]
+    assert "raw_page" not in columns and columns[-1] == "article_json"
+    assert check.execute("SELECT article_id FROM entries").fetchone() == (2,)
 
 
 @settings(max_examples=300, deadline=None)

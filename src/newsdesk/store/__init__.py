@@ -8,12 +8,14 @@ from newsdesk.store.sqlite import (
     Cluster,
     DedupeRow,
     LshMatch,
+    Record,
     SearchHit,
     Store,
     StoredArticle,
     match_expression,
     open_reader,
     open_store,
+    prepare_record,
 )
 
 __all__ = [
@@ -22,10 +24,12 @@ __all__ = [
     "Cluster",
     "DedupeRow",
     "LshMatch",
+    "Record",
     "SearchHit",
     "Store",
     "StoredArticle",
     "match_expression",
     "open_reader",
     "open_store",
+    "prepare_record",
 ]

@@ -12,7 +12,6 @@ import hashlib
 import re
 import sqlite3
 import zlib
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -36,12 +35,14 @@ __all__ = [
     "Cluster",
     "DedupeRow",
     "LshMatch",
+    "Record",
     "SearchHit",
     "Store",
     "StoredArticle",
     "match_expression",
     "open_reader",
     "open_store",
+    "prepare_record",
 ]
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -146,6 +147,54 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        # The raw pages move to a table of their own, and the articles table is rebuilt with
+        # its small columns first and the record last: SQLite stores a row's columns in
+        # order, so reading a column placed after a large value walks that value's overflow
+        # pages. The dedupe's lookups and every list read only the small columns.
+        "0004_pages_apart",
+        """
+        CREATE TABLE pages (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            body BLOB NOT NULL
+        );
+        INSERT INTO pages (article_id, body)
+            SELECT id, raw_page FROM articles WHERE raw_page IS NOT NULL;
+        CREATE TABLE articles_rebuilt (
+            id INTEGER PRIMARY KEY,
+            url_key TEXT NOT NULL UNIQUE,
+            url TEXT,
+            source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+            title TEXT,
+            published TEXT,
+            fetched_at TEXT NOT NULL,
+            language TEXT,
+            problem TEXT,
+            raw_url TEXT,
+            text_key TEXT,
+            original_id INTEGER,
+            cluster_id INTEGER,
+            fingerprint BLOB,
+            article_json TEXT NOT NULL
+        );
+        INSERT INTO articles_rebuilt (id, url_key, url, source_id, title, published, fetched_at,
+                language, problem, raw_url, text_key, original_id, cluster_id, fingerprint,
+                article_json)
+            SELECT id, url_key, url, source_id, title, published, fetched_at, language, problem,
+                raw_url, text_key, original_id, cluster_id, fingerprint, article_json
+            FROM articles;
+        DROP TABLE articles;
+        ALTER TABLE articles_rebuilt RENAME TO articles;
+        CREATE INDEX articles_source ON articles(source_id, published);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_when ON articles(COALESCE(published, fetched_at), id);
+        CREATE INDEX articles_source_when
+            ON articles(source_id, COALESCE(published, fetched_at), id);
+        CREATE INDEX articles_text_key ON articles(text_key);
+        CREATE INDEX articles_original ON articles(original_id);
+        CREATE INDEX articles_cluster ON articles(cluster_id);
+        """,
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -165,6 +214,27 @@ def _dt(value: str | None) -> datetime | None:
 
 def url_key(url: str) -> str:
     return hashlib.sha256(canonicalize_url(url).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """An Article in the form the store writes it: its JSON and its raw page compressed.
+    Making one is CPU work with no database (``prepare_record``): the pipeline does it
+    where extraction runs, so the one writer only writes."""
+
+    article: Article
+    article_json: str
+    page: bytes | None  # the raw page, zlib-compressed
+
+
+def prepare_record(article: Article | Record, raw_page: bytes | None = None) -> Record:
+    """The stored form of ``article`` and its raw page (a Record is returned as it is)."""
+    if isinstance(article, Record):
+        if raw_page is not None:
+            raise ValueError("a Record carries its page already")
+        return article
+    page = zlib.compress(raw_page, 1) if raw_page is not None else None
+    return Record(article, article_to_json(article), page)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,17 +330,29 @@ class Store:
         )
         done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
         applied = []
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            with self._tx():
-                for statement in _statements(sql):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?)",
-                    (name, datetime.now(UTC).isoformat()),
-                )
-            applied.append(name)
+        # A migration may rebuild a table that others refer to (SQLite's documented way:
+        # foreign keys off around the rebuild, then checked before it commits).
+        enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
+        db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                with self._tx():
+                    if not db.in_transaction:  # DDL too: all of a migration or none of it
+                        db.execute("BEGIN")
+                    for statement in _statements(sql):
+                        db.execute(statement)
+                    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"migration {name} broke foreign keys: {broken[:3]}")
+                    db.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?)",
+                        (name, datetime.now(UTC).isoformat()),
+                    )
+                applied.append(name)
+        finally:
+            db.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
         return applied
 
     def close(self) -> None:
@@ -432,9 +514,9 @@ class Store:
         self,
         entry_id: int,
         source_id: int,
-        article: Article,
+        article: Article | Record,
         *,
-        raw_page: bytes | None,
+        raw_page: bytes | None = None,
         now: datetime,
         problem: str | None = None,
         error_kind: str | None = None,
@@ -442,7 +524,9 @@ class Store:
         """Store an entry's Article (upsert by canonical URL) and mark the entry done, in one
         transaction. Returns the article id."""
         with self._tx():
-            article_id = self._upsert_article(article, source_id, raw_page, now, problem)
+            article_id = self._upsert_article(
+                prepare_record(article, raw_page), source_id, now, problem
+            )
             self._db.execute(
                 "UPDATE entries SET status = ?, article_id = ?, error_kind = ?, error = ? "
                 "WHERE id = ?",
@@ -467,40 +551,44 @@ class Store:
 
     def store_article(
         self,
-        article: Article,
+        article: Article | Record,
         *,
         source_id: int | None = None,
         raw_page: bytes | None = None,
         now: datetime,
     ) -> int:
         with self._tx():
-            return self._upsert_article(article, source_id, raw_page, now, None)
+            return self._upsert_article(prepare_record(article, raw_page), source_id, now, None)
 
     def _upsert_article(
-        self,
-        article: Article,
-        source_id: int | None,
-        raw_page: bytes | None,
-        now: datetime,
-        problem: str | None,
+        self, record: Record, source_id: int | None, now: datetime, problem: str | None
     ) -> int:
+        article = record.article
         key_url = article.url or article.fetched_url
         if not key_url:
             raise StoreError("an Article needs a url or fetched_url to be stored")
-        key = url_key(key_url)
         row = self._db.execute(
             "INSERT INTO articles (url_key, url, source_id, title, published, language, "
-            "article_json, raw_page, raw_url, fetched_at, problem) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "article_json, raw_url, fetched_at, problem) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(url_key) DO UPDATE SET article_json = excluded.article_json, "
             "title = excluded.title, published = excluded.published, "
-            "language = excluded.language, raw_page = COALESCE(excluded.raw_page, raw_page), "
-            "problem = excluded.problem RETURNING id",
-            (key, *_record_values(article, source_id, raw_page), _iso(now), problem),
+            "language = excluded.language, problem = excluded.problem RETURNING id",
+            (url_key(key_url), *_record_values(record, source_id), _iso(now), problem),
         ).fetchone()
         article_id = int(row[0])
+        self._save_page(article_id, record)
         self._index_text(article_id, article)
         return article_id
+
+    def _save_page(self, article_id: int, record: Record) -> None:
+        """Keep the record's raw page (a record without one leaves the stored page alone)."""
+        if record.page is not None:
+            self._db.execute(
+                "INSERT INTO pages (article_id, body) VALUES (?, ?) "
+                "ON CONFLICT(article_id) DO UPDATE SET body = excluded.body",
+                (article_id, record.page),
+            )
 
     def _index_text(self, article_id: int, article: Article) -> None:
         """(Re)index the article's title and text for full-text search."""
@@ -518,9 +606,11 @@ class Store:
 
     def raw_page(self, article_id: int) -> tuple[bytes, str | None] | None:
         row = self._db.execute(
-            "SELECT raw_page, raw_url FROM articles WHERE id = ?", (article_id,)
+            "SELECT p.body, a.raw_url FROM pages p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.article_id = ?",
+            (article_id,),
         ).fetchone()
-        if not row or row[0] is None:
+        if not row:
             return None
         return zlib.decompress(row[0]), row[1]
 
@@ -698,21 +788,27 @@ class Store:
     # -- dedupe ---------------------------------------------------------------------------
 
     def replace_identity(
-        self, article_id: int, article: Article, *, source_id: int | None, raw_page: bytes | None
+        self,
+        article_id: int,
+        article: Article | Record,
+        *,
+        source_id: int | None,
+        raw_page: bytes | None = None,
     ) -> None:
         """Make ``article`` (an exact duplicate found to be more original) the stored one under
         ``article_id``: its URL, record and raw page; the id, links and sightings stay."""
-        key_url = article.url or article.fetched_url
+        record = prepare_record(article, raw_page)
+        key_url = record.article.url or record.article.fetched_url
         if not key_url:
             raise StoreError("an Article needs a url or fetched_url to be stored")
         with self._tx():
             self._db.execute(
                 "UPDATE articles SET url_key = ?, url = ?, source_id = ?, title = ?, "
-                "published = ?, language = ?, article_json = ?, "
-                "raw_page = COALESCE(?, raw_page), raw_url = ? WHERE id = ?",
-                (url_key(key_url), *_record_values(article, source_id, raw_page), article_id),
+                "published = ?, language = ?, article_json = ?, raw_url = ? WHERE id = ?",
+                (url_key(key_url), *_record_values(record, source_id), article_id),
             )
-            self._index_text(article_id, article)
+            self._save_page(article_id, record)
+            self._index_text(article_id, record.article)
 
     def article_by_text_key(self, key: str) -> int | None:
         row = self._db.execute(
@@ -725,19 +821,6 @@ class Store:
             "SELECT id FROM articles WHERE url_key = ?", (url_key(url),)
         ).fetchone()
         return int(row[0]) if row else None
-
-    def dedupe_candidates(self, keys: Sequence[int], *, exclude: int) -> list[DedupeRow]:
-        """Stored articles sharing an LSH bucket key with ``keys`` (``exclude`` left out)."""
-        if not keys:
-            return []
-        marks = ", ".join("?" * len(keys))
-        rows = self._db.execute(
-            "SELECT id, fingerprint, article_json, original_id, cluster_id FROM articles "
-            f"WHERE id IN (SELECT article_id FROM lsh WHERE key IN ({marks})) AND id != ? "
-            "AND fingerprint IS NOT NULL",
-            (*keys, exclude),
-        ).fetchall()
-        return [_dedupe_row(r) for r in rows]
 
     def lsh_matches(
         self,
@@ -760,33 +843,27 @@ class Store:
             "SELECT article_id FROM "
             "(SELECT article_id FROM lsh WHERE key = ? ORDER BY article_id DESC LIMIT ?)"
         )
-        shared = Counter(
-            r[0]
-            for r in self._db.execute(
-                " UNION ALL ".join([per] * len(unique)),
-                [v for key in unique for v in (key, per_key)],
-            )
-        )
-        shared.pop(exclude, None)
-        if not shared:
-            return []
-        best = sorted(shared, key=lambda i: (-shared[i], -i))[: limit * 2 if around else limit]
-        marks = ", ".join("?" * len(best))
-        span, params = "", list(best)
+        every = " UNION ALL ".join([per] * len(unique))
+        params: list[Any] = [v for key in unique for v in (key, per_key)]
+        params.append(exclude)
+        span = ""
         if around is not None:
-            span = f" AND {_WHEN} BETWEEN ? AND ?"
+            span = f" AND {_WHEN} BETWEEN ? AND ?"  # hits has no column of these names
             params += [_iso(around[0]), _iso(around[1])]
+        # Counted, ranked and joined in SQL: only the ``limit`` best reach Python.
         rows = self._db.execute(
-            "SELECT id, fingerprint, original_id, cluster_id, published FROM articles "
-            f"WHERE id IN ({marks}) AND fingerprint IS NOT NULL{span}",
-            params,
+            "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
+            f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) "
+            "GROUP BY article_id) AS hits JOIN articles a ON a.id = hits.article_id "
+            f"WHERE a.id != ? AND a.fingerprint IS NOT NULL{span} "
+            "ORDER BY hits.shared DESC, a.id DESC LIMIT ?",
+            [*params, limit],
         ).fetchall()
-        rows.sort(key=lambda r: (-shared[r[0]], -r[0]))
         return [
             LshMatch(
                 id=r[0], fingerprint=r[1], original_id=r[2], cluster_id=r[3], published=_dt(r[4])
             )
-            for r in rows[:limit]
+            for r in rows
         ]
 
     def merge_clusters(self, cluster_ids: Sequence[int], into: int) -> None:
@@ -973,18 +1050,16 @@ def _stored(r: Sequence[Any]) -> StoredArticle:
     )
 
 
-def _record_values(
-    article: Article, source_id: int | None, raw_page: bytes | None
-) -> tuple[Any, ...]:
-    """url, source_id, title, published, language, article_json, raw_page, raw_url."""
+def _record_values(record: Record, source_id: int | None) -> tuple[Any, ...]:
+    """url, source_id, title, published, language, article_json, raw_url."""
+    article = record.article
     return (
         article.url,
         source_id,
         article.title,
         _iso(article.published),
         article.language,
-        article_to_json(article),
-        zlib.compress(raw_page, 1) if raw_page is not None else None,
+        record.article_json,
         article.fetched_url,
     )
 
