@@ -18,7 +18,7 @@ Everything runs inside the caller's transaction (the pipeline's batch).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsdesk.dedupe import (
     CLUSTER_WINDOW,
@@ -55,6 +55,7 @@ class Prints:
     fingerprint: Fingerprint
     copy_keys: list[int]
     event_keys: list[int]
+    evidence: Evidence  # its evidence for choosing originals, under id 0 until it is stored
 
 
 def article_prints(article: Article) -> Prints:
@@ -64,6 +65,7 @@ def article_prints(article: Article) -> Prints:
         fingerprint=fp,
         copy_keys=band_keys(fp.text, "text") + band_keys(fp.lead, "lead"),
         event_keys=band_keys(fp.terms, "terms"),
+        evidence=_evidence(0, article),
     )
 
 
@@ -90,7 +92,7 @@ def find_duplicate(store: Store, article: Article, key: str | None) -> int | Non
     return None if found == own else found
 
 
-def more_original(store: Store, stored_id: int, article: Article) -> bool:
+def more_original(store: Store, stored_id: int, prints: Prints) -> bool:
     """Whether ``article`` (an exact duplicate of the stored one) is by the evidence the
     better original: then it should become the stored record, so that which copy arrived
     first never decides what is kept."""
@@ -98,7 +100,7 @@ def more_original(store: Store, stored_id: int, article: Article) -> bool:
     if not rows:
         return False
     stored = _evidence(stored_id, rows[0].article)
-    new = _evidence(0, article)  # id 0: on a full tie the stored one (a real id) stays
+    new = prints.evidence  # id 0: on a full tie the stored one (a real id) stays
     return choose_original([stored, new]) is new and not _same_place(stored, new)
 
 
@@ -151,7 +153,12 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
         id=article_id, fingerprint=b"", article=article, original_id=None, cluster_id=None
     )
     group = _members(store, {c.original_id or c.id for c in copies}, me)
-    original_id = int(choose_original([_evidence(m.id, m.article) for m in group.values()]).id)
+    mine = replace(prints.evidence, id=f"{article_id:020d}")
+
+    def evidence(row: DedupeRow) -> Evidence:
+        return mine if row.id == article_id else _evidence(row.id, row.article)
+
+    original_id = int(choose_original([evidence(m) for m in group.values()]).id)
 
     # Clusters merge as a whole: their representatives (each its cluster's earliest
     # original) and this group's original compete; every member follows the winner.
@@ -159,7 +166,7 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
     roots |= {m.cluster_id for m in group.values() if m.cluster_id is not None}
     contenders = [r for r in store.dedupe_rows("id", sorted(roots)) if r.original_id is None]
     contenders = [r for r in contenders if r.id not in group] + [group[original_id]]
-    cluster_id = int(choose_original([_evidence(r.id, r.article) for r in contenders]).id)
+    cluster_id = int(choose_original([evidence(r) for r in contenders]).id)
     store.merge_clusters(sorted(roots), cluster_id)
     store.set_links(
         {member: (None if member == original_id else original_id, cluster_id) for member in group}

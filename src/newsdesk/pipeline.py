@@ -215,7 +215,7 @@ def _store_page(
             assert prints is not None
             store.link_entry(page.entry_id, duplicate)
             store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
-            if more_original(store, duplicate, article):
+            if more_original(store, duplicate, prints):
                 store.replace_identity(duplicate, record, source_id=page.source_id)
                 link_article(store, duplicate, article, prints)
             report.duplicates += 1

@@ -97,9 +97,8 @@ def test_exact_duplicates_keep_the_more_original_copy(tmp_path: Path) -> None:
                     published=T0)  # fmt: skip
     kept = store.store_article(late, now=T0)
     link_article(store, kept, late, article_prints(late))
-    assert find_duplicate(store, early, article_prints(early).text_key) == kept and more_original(
-        store, kept, early
-    )
+    assert find_duplicate(store, early, article_prints(early).text_key) == kept
+    assert more_original(store, kept, article_prints(early))
     store.replace_identity(kept, early, source_id=None, raw_page=None)
     assert store.stored_article(kept).article.url == "https://early.example/s"  # type: ignore[union-attr]
-    assert not more_original(store, kept, late)
+    assert not more_original(store, kept, article_prints(late))
