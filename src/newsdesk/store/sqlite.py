@@ -12,10 +12,12 @@ import hashlib
 import re
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +329,56 @@ def match_expression(query: str) -> str | None:
     """An FTS5 MATCH for ``query`` taken as words (all must occur), never as FTS syntax."""
     terms = [t for t in _UNSAFE.sub(" ", query).split() if t]
     return " ".join(f'"{t}"' for t in terms) if terms else None
+
+
+_WORD_RUN = re.compile(r"[^\W_]+")  # the tokenizer's words: runs of letters and digits
+SNIPPET_WORDS = 16
+
+
+def _term_pattern(match: str) -> re.Pattern[str] | None:
+    """A regular expression finding the words of a MATCH expression (whole words, any case)."""
+    words = sorted({w.casefold() for w in _WORD_RUN.findall(match)}, key=len, reverse=True)
+    if not words:
+        return None
+    either = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![^\W_])(?:{either})(?![^\W_])", re.IGNORECASE)
+
+
+def make_snippet(
+    text: str,
+    pattern: re.Pattern[str] | None,
+    marks: tuple[str, str] = ("[", "]"),
+    words: int = SNIPPET_WORDS,
+) -> str:
+    """About ``words`` words of ``text`` around the densest run of the query's words, each
+    found word between ``marks``; '…' where the text goes on. (FTS5's snippet() would read
+    every candidate's doclist again; this reads only the text.) Matching is by case only:
+    a word found through diacritic folding ("cafe" for "café") is not marked."""
+    hits = list(islice(pattern.finditer(text), 32)) if pattern is not None else []
+    anchor = 0
+    if hits:
+        span, best, j, seen = 6 * words, 0, 0, Counter[str]()
+        for hit in hits:  # a sliding window over the hits, by position
+            while j < len(hits) and hits[j].start() < hit.start() + span:
+                seen[hits[j].group().casefold()] += 1
+                j += 1
+            if len(seen) > best:
+                best, anchor = len(seen), hit.start()
+            seen[hit.group().casefold()] -= 1
+            if not seen[hit.group().casefold()]:
+                del seen[hit.group().casefold()]
+        before = [m.start() for m in _WORD_RUN.finditer(text, max(0, anchor - 60), anchor)]
+        if anchor > 60:
+            before = before[1:]  # the first may be the tail of a cut word
+        anchor = before[-2] if len(before) >= 2 else (before[0] if before else anchor)
+    ends = [m.end() for m in islice(_WORD_RUN.finditer(text, anchor), words)]
+    end = ends[-1] if ends else len(text)
+    window = " ".join(text[anchor:end].split())
+    if pattern is not None:
+        window = pattern.sub(lambda m: f"{marks[0]}{m.group()}{marks[1]}", window)
+    head = "…" if text[:anchor].strip() else ""
+    tail = "…" if text[end:].strip() else ""
+    return f"{head}{window}{tail}"
 
 
 class Store:
@@ -687,24 +739,25 @@ class Store:
             return []
         ids = [r[0] for r in ranked]
         marks_in = ", ".join("?" * len(ids))
-        details = {  # snippets only for the page of hits, not for every candidate
+        details = {  # fetched by id: a second MATCH would walk the doclists again
             r[0]: r[1:]
             for r in self._db.execute(
-                "SELECT f.rowid, snippet(articles_fts, 1, ?, ?, '…', 16), a.title, a.url, "
-                "a.source_id, a.published FROM articles_fts f JOIN articles a ON a.id = f.rowid "
-                f"WHERE articles_fts MATCH ? AND f.rowid IN ({marks_in})",
-                (marks[0], marks[1], match, *ids),
+                "SELECT a.id, f.text, a.title, a.url, a.source_id, a.published "
+                "FROM articles a JOIN articles_fts f ON f.rowid = a.id "
+                f"WHERE a.id IN ({marks_in})",
+                ids,
             )
         }
+        pattern = _term_pattern(match)
         hits = []
         for article_id, rank in ranked:
-            snippet, title, url, source, published = details[article_id]
+            text, title, url, source, published = details[article_id]
             hits.append(
                 SearchHit(
                     article_id=article_id,
                     title=title,
                     url=url,
-                    snippet=snippet,
+                    snippet=make_snippet(text, pattern, marks),
                     rank=rank,
                     source_id=source,
                     published=_dt(published),
