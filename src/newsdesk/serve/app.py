@@ -96,6 +96,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.db_path = store.path
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["safe_url"] = safe_url
+    templates.env.auto_reload = False  # the templates ship with the package: no stat a render
     app.state.templates = templates
     app.router.add_event_handler("shutdown", readers.close)
     _install_errors(app)
