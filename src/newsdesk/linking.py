@@ -19,6 +19,7 @@ Everything runs inside the caller's transaction (the pipeline's batch).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from newsdesk.dedupe import (
     CLUSTER_WINDOW,
@@ -99,7 +100,7 @@ def more_original(store: Store, stored_id: int, prints: Prints) -> bool:
     rows = store.dedupe_rows("id", [stored_id])
     if not rows:
         return False
-    stored = _evidence(stored_id, rows[0].article)
+    stored = _evidence(stored_id, rows[0])
     new = prints.evidence  # id 0: on a full tie the stored one (a real id) stays
     return choose_original([stored, new]) is new and not _same_place(stored, new)
 
@@ -117,7 +118,7 @@ def _canonical(url: str | None) -> str | None:
         return url
 
 
-def _evidence(article_id: int, article: Article) -> Evidence:
+def _evidence(article_id: int, article: Article | DedupeRow) -> Evidence:
     provenance = article.provenance
     return Evidence(
         id=f"{article_id:020d}",  # ids compare as numbers, oldest first, on a full tie
@@ -146,17 +147,24 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
     around = (when - CLUSTER_WINDOW, when + CLUSTER_WINDOW) if when else None
     matches = store.lsh_matches(prints.event_keys, exclude=article_id, around=around)
     verdicts = events_among(
-        fp, [m.fingerprint for m in matches], when, [m.published for m in matches]
+        fp, [m.fingerprint for m in matches], when, [_time(m.published) for m in matches]
     )
     events = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
     me = DedupeRow(
-        id=article_id, fingerprint=b"", article=article, original_id=None, cluster_id=None
+        id=article_id,
+        original_id=None,
+        cluster_id=None,
+        url=article.url,
+        fetched_url=article.fetched_url,
+        published=article.published,
+        site_name=article.site_name,
+        provenance=article.provenance,
     )
     group = _members(store, {c.original_id or c.id for c in copies}, me)
     mine = replace(prints.evidence, id=f"{article_id:020d}")
 
     def evidence(row: DedupeRow) -> Evidence:
-        return mine if row.id == article_id else _evidence(row.id, row.article)
+        return mine if row.id == article_id else _evidence(row.id, row)
 
     original_id = int(choose_original([evidence(m) for m in group.values()]).id)
 
@@ -176,6 +184,10 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
         cluster_id=cluster_id,
         copies=len(group) - 1,
     )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _members(store: Store, roots: set[int], me: DedupeRow) -> dict[int, DedupeRow]:

@@ -9,6 +9,7 @@ committed both or neither, and a restart finishes what was left without duplicat
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import zlib
@@ -19,12 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsdesk.errors import StoreError
 from newsdesk.model import (
     Article,
     FeedEntry,
+    Provenance,
     Source,
     article_from_json,
     article_to_json,
@@ -296,24 +298,28 @@ class StoredArticle:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeRow:
-    """What the live dedupe needs of a stored article: its fingerprint and its evidence."""
+    """What the live dedupe needs of a stored article: its links, and the fields of its
+    record an original is chosen by (read without rebuilding the whole Article)."""
 
     id: int
-    fingerprint: bytes
-    article: Article
     original_id: int | None
     cluster_id: int | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LshMatch:
-    """A stored article sharing an LSH bucket: enough to verify it, no record decoded."""
-
-    id: int
-    fingerprint: bytes
-    original_id: int | None
-    cluster_id: int | None
+    url: str | None
+    fetched_url: str | None
     published: datetime | None
+    site_name: str | None
+    provenance: Provenance | None
+
+
+class LshMatch(NamedTuple):
+    """A stored article sharing an LSH bucket: enough to verify it, no record decoded. (A
+    tuple: a lookup makes up to a hundred of these for every article stored.)"""
+
+    id: int
+    fingerprint: bytes
+    original_id: int | None
+    cluster_id: int | None
+    published: str | None  # ISO 8601, parsed only by the lookups that compare times
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -920,12 +926,7 @@ class Store:
             "ORDER BY hits.shared DESC, a.id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-        return [
-            LshMatch(
-                id=r[0], fingerprint=r[1], original_id=r[2], cluster_id=r[3], published=_dt(r[4])
-            )
-            for r in rows
-        ]
+        return [LshMatch(*r) for r in rows]
 
     def merge_clusters(self, cluster_ids: Sequence[int], into: int) -> None:
         """Every article of the clusters ``cluster_ids`` joins the cluster ``into``."""
@@ -944,7 +945,7 @@ class Store:
             return []
         marks = ", ".join("?" * len(ids))
         rows = self._db.execute(
-            "SELECT id, fingerprint, article_json, original_id, cluster_id FROM articles "
+            "SELECT id, original_id, cluster_id, article_json FROM articles "
             f"WHERE {where} IN ({marks})",
             tuple(ids),
         ).fetchall()
@@ -1126,12 +1127,25 @@ def _record_values(record: Record, source_id: int | None) -> tuple[Any, ...]:
 
 
 def _dedupe_row(r: Sequence[Any]) -> DedupeRow:
+    data = json.loads(r[3])
+    prov = data.get("provenance")
     return DedupeRow(
         id=r[0],
-        fingerprint=r[1],
-        article=article_from_json(r[2]),
-        original_id=r[3],
-        cluster_id=r[4],
+        original_id=r[1],
+        cluster_id=r[2],
+        url=data.get("url"),
+        fetched_url=data.get("fetched_url"),
+        published=_dt(data.get("published")),
+        site_name=data.get("site_name"),
+        provenance=None
+        if prov is None
+        else Provenance(
+            via=prov.get("via"),
+            source=prov.get("source"),
+            link=prov.get("link"),
+            original_url=prov.get("original_url"),
+            credits=tuple(prov.get("credits") or ()),
+        ),
     )
 
 
