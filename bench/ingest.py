@@ -114,7 +114,7 @@ def extract_rate(room: Newsroom, bases: dict[str, str]) -> float:
 def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[str, object]:
     # This machine's speed drifts over minutes: extraction alone is measured before and
     # after the ingest, and the ratio taken against the mean of the two.
-    before = extract_rate(room, bases)
+    alone_before = extract_rate(room, bases)
     gc.collect()
     reset_peak_rss()  # the peak reported is the ingest's own
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,15 +130,15 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
             after = store.fetch_outcomes()
         second = {k: after.get(k, 0) - before.get(k, 0) for k in after}
         ingest_peak = peak_rss_mb()  # before the second extraction-only pass
-    after = extract_rate(room, bases)
-    extract_per_s = (before + after) / 2
+    alone_after = extract_rate(room, bases)
+    extract_per_s = (alone_before + alone_after) / 2
     handled = report.stored + report.duplicates  # every page fetched, extracted and stored
     return {
         "articles": handled,
         "stored": report.stored,
         "ingest_per_s": handled / ingest_seconds,
         "extract_per_s": extract_per_s,
-        "extract_before_after": [round(before), round(after)],
+        "extract_before_after": [round(alone_before), round(alone_after)],
         "ratio": (handled / ingest_seconds) / extract_per_s,
         "peak_rss_mb": ingest_peak,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},

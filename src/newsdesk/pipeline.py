@@ -3,11 +3,15 @@
 1. fetch the feed with a conditional GET (``fetch``); 304 or an unchanged body: done;
 2. parse it (``feeds.parse_feed``) and record its entries (``store``): only new ones go on;
 3. fetch each new entry's page, concurrently across hosts (``fetch``);
-4. extract the Article from the page (``extract``, which runs ``clean.repair``) and
-   fingerprint it (``dedupe``);
+4. extract the Article from the page (``extract``, which runs ``clean.repair``), make its
+   stored form (``store.prepare_record``) and fingerprint it (``linking.article_prints``);
 5. an exact duplicate of a stored article (same text, another URL) is recorded as a
    sighting of it; anything else is stored with the raw page, the entry marked done in the
    same transaction (``store``), and linked to its copies and story cluster (``linking``).
+
+Steps 1–4 run in the workers (threads; parsing and step 4 in the extraction processes when
+``extract_processes`` is set), step 5 in the one writer. Sources are checked concurrently and
+their pages start as soon as their feed is recorded.
 
 When a page cannot be fetched or extracted, the feed's own content for the entry is
 extracted instead and stored with the problem recorded. Every failure ends as an error kind
