@@ -247,3 +247,14 @@ def test_duplicates_are_sightings_of_one_article(tmp_path: Path, newsroom: Runni
     assert len(many) > 0
     assert sum(len(s) for s in seen) == report.stored + report.duplicates
     assert all(len({source for source, _, _ in s}) == len(s) for s in many)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="process priority is a Unix notion")
+def test_extraction_processes_yield_the_cpu_to_the_writer() -> None:
+    from newsdesk.pipeline import WORKER_NICENESS, _extractor_pool  # noqa: PLC0415
+
+    pool = _extractor_pool(Settings(extract_processes=1))
+    assert pool is not None
+    with pool:
+        theirs = pool.submit(os.nice, 0).result(timeout=60)
+    assert theirs == min(19, os.nice(0) + WORKER_NICENESS)
