@@ -912,17 +912,19 @@ class Store:
         )
         every = " UNION ALL ".join([per] * len(unique))
         params: list[Any] = [v for key in unique for v in (key, per_key)]
-        params.append(exclude)
+        # Counted and ranked in SQL, and only the best joined with their rows (twice as
+        # many when a time span may still drop some): only the ``limit`` best reach Python.
+        params += [exclude, limit * 2 if around else limit]
         span = ""
         if around is not None:
             span = f" AND {_WHEN} BETWEEN ? AND ?"  # hits has no column of these names
             params += [_iso(around[0]), _iso(around[1])]
-        # Counted, ranked and joined in SQL: only the ``limit`` best reach Python.
         rows = self._db.execute(
             "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
-            f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) "
-            "GROUP BY article_id) AS hits JOIN articles a ON a.id = hits.article_id "
-            f"WHERE a.id != ? AND a.fingerprint IS NOT NULL{span} "
+            f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) WHERE article_id != ? "
+            "GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?) AS hits "
+            "JOIN articles a ON a.id = hits.article_id "
+            f"WHERE a.fingerprint IS NOT NULL{span} "
             "ORDER BY hits.shared DESC, a.id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
