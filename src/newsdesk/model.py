@@ -31,6 +31,7 @@ __all__ = [
     "article_from_json",
     "article_to_dict",
     "article_to_json",
+    "provenance_from_dict",
 ]
 
 BlockKind = Literal["paragraph", "heading", "list_item", "quote", "code"]
@@ -280,16 +281,21 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         embeds=tuple(Embed(**e) for e in data.get("embeds") or ()),
         quotes=tuple(Quote(**q) for q in data.get("quotes") or ()),
         links=tuple(Link(**link) for link in data.get("links") or ()),
-        provenance=None
-        if prov is None
-        else Provenance(
-            via=prov.get("via"),
-            source=prov.get("source"),
-            link=prov.get("link"),
-            original_url=prov.get("original_url"),
-            credits=tuple(prov.get("credits") or ()),
-        ),
+        provenance=provenance_from_dict(prov),
         removed=tuple(Removed(**r) for r in data.get("removed") or ()),
+    )
+
+
+def provenance_from_dict(data: dict[str, Any] | None) -> Provenance | None:
+    """Rebuild a Provenance from the ``provenance`` member of an Article's JSON form."""
+    if data is None:
+        return None
+    return Provenance(
+        via=data.get("via"),
+        source=data.get("source"),
+        link=data.get("link"),
+        original_url=data.get("original_url"),
+        credits=tuple(data.get("credits") or ()),
     )
 
 

@@ -30,6 +30,7 @@ from newsdesk.model import (
     Source,
     article_from_json,
     article_to_json,
+    provenance_from_dict,
 )
 from newsdesk.urls import canonicalize_url
 
@@ -1130,7 +1131,6 @@ def _record_values(record: Record, source_id: int | None) -> tuple[Any, ...]:
 
 def _dedupe_row(r: Sequence[Any]) -> DedupeRow:
     data = json.loads(r[3])
-    prov = data.get("provenance")
     return DedupeRow(
         id=r[0],
         original_id=r[1],
@@ -1139,15 +1139,7 @@ def _dedupe_row(r: Sequence[Any]) -> DedupeRow:
         fetched_url=data.get("fetched_url"),
         published=_dt(data.get("published")),
         site_name=data.get("site_name"),
-        provenance=None
-        if prov is None
-        else Provenance(
-            via=prov.get("via"),
-            source=prov.get("source"),
-            link=prov.get("link"),
-            original_url=prov.get("original_url"),
-            credits=tuple(prov.get("credits") or ()),
-        ),
+        provenance=provenance_from_dict(data.get("provenance")),
     )
 
 
