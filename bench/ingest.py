@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import gc
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,13 @@ def measure(size: int, processes: int, workers: int = 8, dedupe: bool = True) ->
         server.wait(timeout=30)
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """User + system CPU seconds of this process and of its reaped children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def reset_peak_rss() -> None:
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # Linux: resets VmHWM to the current RSS
@@ -122,9 +130,11 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
         for outlet in room.outlets:
             store.add_source(bases[outlet.slug] + outlet.feed_path, now=datetime.now(UTC))
         with Fetcher(settings) as fetcher:
+            own, workers = cpu_seconds()
             started = time.perf_counter()
             report = run_once(store, fetcher, settings)
             ingest_seconds = time.perf_counter() - started
+            own_after, workers_after = cpu_seconds()
             before = store.fetch_outcomes()
             again = run_once(store, fetcher, settings)
             after = store.fetch_outcomes()
@@ -143,6 +153,12 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
         "peak_rss_mb": ingest_peak,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
         "failed": report.failed_entries,
+        # CPU a page: the relay's own process, and its extraction processes (reaped when
+        # the pass ends, so counted as children; the newsroom's server is reaped later)
+        "cpu_ms_per_page": {
+            "relay": round((own_after - own) / handled * 1000, 2),
+            "extraction_processes": round((workers_after - workers) / handled * 1000, 2),
+        },
     }
 
 
@@ -168,8 +184,8 @@ def main() -> int:
     print(
         "| pages | stored | ingest pages/s | extract-only pages/s | ratio | peak RSS (MB) ", end=""
     )
-    print("| second pass |")
-    print("|---|---|---|---|---|---|---|")
+    print("| second pass | CPU ms a page |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
             [
@@ -191,7 +207,8 @@ def main() -> int:
         print(
             f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
             f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
-            f"| {row['ratio']:.0%} | {row['peak_rss_mb']:.0f} | {row['second_pass']} |"
+            f"| {row['ratio']:.0%} | {row['peak_rss_mb']:.0f} | {row['second_pass']} "
+            f"| {row['cpu_ms_per_page']} |"
         )
     return 0
 
