@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
-from newsdesk.store import open_reader, open_store
+from newsdesk.store import match_expression, open_reader, open_store
 from newsdesk.store.sqlite import MIGRATIONS
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -181,3 +181,24 @@ def test_any_search_text_is_taken_as_words_never_as_an_error(query: str) -> None
     )
     store.search(query)
     store.close()
+
+
+def test_snippets_mark_the_query_words_around_their_densest_run() -> None:
+    from newsdesk.store.sqlite import _term_pattern, make_snippet  # noqa: PLC0415
+
+    pattern = _term_pattern(match_expression("harbour council") or "")
+    text = (
+        "Opening words that say nothing at all about the subject of the story here. "
+        "A harbour is named once.\n\nLater the Harbour Council met, and the harbour council "
+        "voted on the budget after a long debate about the costs of the works."
+    )
+    snippet = make_snippet(text, pattern)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "[Harbour] [Council]" in snippet and "[harbour] [council]" in snippet
+    assert len(snippet.replace("…", "").split()) == 16
+    assert "\n" not in snippet
+    # no query word in the text (a title-only hit): the opening words, unmarked
+    assert make_snippet("Short text about ports.", pattern) == "Short text about ports."
+    assert make_snippet("", pattern) == ""
+    # whole words only: "harbours" and "councillor" are not the query's words
+    assert "[" not in make_snippet("The harbours and a councillor.", pattern)

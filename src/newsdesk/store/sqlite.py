@@ -380,11 +380,13 @@ def make_snippet(
         anchor = before[-2] if len(before) >= 2 else (before[0] if before else anchor)
     ends = [m.end() for m in islice(_WORD_RUN.finditer(text, anchor), words)]
     end = ends[-1] if ends else len(text)
+    while end < len(text) and not text[end].isspace():  # the last word's punctuation
+        end += 1
     window = " ".join(text[anchor:end].split())
     if pattern is not None:
         window = pattern.sub(lambda m: f"{marks[0]}{m.group()}{marks[1]}", window)
-    head = "…" if text[:anchor].strip() else ""
-    tail = "…" if text[end:].strip() else ""
+    head = "…" if _WORD_RUN.search(text, 0, anchor) else ""
+    tail = "…" if _WORD_RUN.search(text, end) else ""
     return f"{head}{window}{tail}"
 
 
