@@ -66,8 +66,8 @@ def _struct_time(value: Any) -> datetime | None:
 def _xml_feed(body: bytes, url: str) -> ParsedFeed:
     # feedparser's own HTML sanitising and URI rewriting are off: an entry's content is
     # only ever input to ``extract`` (which resolves links against the entry's URL), and
-    # nh3 sanitises whatever is shown (clean.sanitize). They cost ~90 % of the parse time
-    # of a full-content feed.
+    # nh3 sanitises whatever is shown (clean.sanitize). They cost ~60 % of the parse time
+    # of a full-content feed (the demo relay's 2,000 items: 3.7 s → 1.5 s).
     parsed = feedparser.parse(
         body,
         response_headers={"content-location": url, "content-type": "application/xml"},

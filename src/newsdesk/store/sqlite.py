@@ -359,8 +359,8 @@ def make_snippet(
 ) -> str:
     """About ``words`` words of ``text`` around the densest run of the query's words, each
     found word between ``marks``; '…' where the text goes on. (FTS5's snippet() would read
-    every candidate's doclist again; this reads only the text.) Matching is by case only:
-    a word found through diacritic folding ("cafe" for "café") is not marked."""
+    every candidate's doclist again; this reads only the text.) Matching ignores case but
+    not diacritics: a word FTS5 found by folding them ("cafe" for "café") is not marked."""
     hits = list(islice(pattern.finditer(text), 32)) if pattern is not None else []
     anchor = 0
     if hits:
