@@ -217,6 +217,17 @@ _WHEN = "COALESCE(published, fetched_at)"
 MAX_QUERY_CHARS = 500
 READER_CACHE_KIB = 65536  # each read connection's page cache (SQLite's default: 2 MiB)
 READER_MMAP_BYTES = 1 << 30  # how much of the file a read connection maps
+# The writer's page cache. Its lookups (LSH buckets, text and URL keys, the dedupe's rows)
+# and each commit's pages stay in memory instead of being read back from the OS: on 10,000
+# demo pages the writer's CPU a page fell ~15 % against the default 2 MiB. Bounded, so the
+# writer's memory stays flat as the archive grows.
+WRITER_CACHE_KIB = 32768
+# Each LSH bucket key contributes its newest members only: templated text (the demo's
+# stock sentences, a site's boilerplate) puts thousands of articles in one bucket. A true
+# copy shares many bands and is found through its rarer ones. Measured on 10,000 demo
+# pages against the generator's truth: copy links of pairwise precision 0.987 at 64 and
+# 0.988 at 16, recall 1.0 at both; the writer's CPU a page ~15 % less at 16.
+LSH_PER_KEY = 16
 SEARCH_WINDOW = 2000  # matches ranked by bm25 per search: the most recently stored
 _UNSAFE = re.compile(r'["\x00-\x1f\x7f]')  # quotes and control characters end FTS5 strings
 
@@ -899,7 +910,7 @@ class Store:
         exclude: int,
         around: tuple[datetime, datetime] | None = None,
         limit: int = 64,
-        per_key: int = 64,
+        per_key: int = LSH_PER_KEY,
     ) -> list[LshMatch]:
         """Stored articles sharing bucket keys with ``keys``: the ``limit`` sharing the most
         (a true copy shares most bands; a look-alike one or two), newest first on a tie.
@@ -1210,6 +1221,7 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=30000")
+        connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         store = Store(connection, location)
         store.migrate()
     except sqlite3.DatabaseError as exc:
