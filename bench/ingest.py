@@ -10,7 +10,9 @@ For each size, in a fresh child process (so peak RSS is that run's own):
    after the ingest (the machine's speed drifts; the ratio is against their mean).
 
 Reported: articles/s end to end, articles/s of extraction alone, their ratio (target ≥ 60 %),
-peak RSS (target ≤ 300 MB, flat as N grows), and the second pass's outcomes (all 304).
+peak RSS (target ≤ 300 MB, flat as N grows: the relay's process, and with ``--processes``
+the largest extraction process, counted once for each), the second pass's outcomes (all
+304), and the CPU a page of the relay, its extraction processes and the newsroom's server.
 
     .venv/bin/python bench/ingest.py                 # 1,000 and 10,000 articles
     .venv/bin/python bench/ingest.py --sizes 1000
@@ -22,6 +24,7 @@ import argparse
 import contextlib
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -85,7 +89,7 @@ def measure(size: int, processes: int, workers: int = 8, dedupe: bool = True) ->
     assert server.stdout is not None and server.stdin is not None
     bases: dict[str, str] = json.loads(server.stdout.readline())
     try:
-        return _measure(room, settings, bases)
+        return _measure(room, settings, bases, server.pid)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -96,6 +100,15 @@ def cpu_seconds() -> tuple[float, float]:
     me = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of another running process (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_peak_rss() -> None:
@@ -119,7 +132,9 @@ def extract_rate(room: Newsroom, bases: dict[str, str]) -> float:
     return pages / seconds
 
 
-def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[str, object]:
+def _measure(
+    room: Newsroom, settings: Settings, bases: dict[str, str], server_pid: int
+) -> dict[str, object]:
     # This machine's speed drifts over minutes: extraction alone is measured before and
     # after the ingest, and the ratio taken against the mean of the two.
     alone_before = extract_rate(room, bases)
@@ -131,10 +146,14 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
             store.add_source(bases[outlet.slug] + outlet.feed_path, now=datetime.now(UTC))
         with Fetcher(settings) as fetcher:
             own, workers = cpu_seconds()
+            served = process_cpu_seconds(server_pid)
             started = time.perf_counter()
             report = run_once(store, fetcher, settings)
             ingest_seconds = time.perf_counter() - started
             own_after, workers_after = cpu_seconds()
+            served_after = process_cpu_seconds(server_pid)
+            # the largest of the extraction processes (reaped when the pass ended)
+            worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             before = store.fetch_outcomes()
             again = run_once(store, fetcher, settings)
             after = store.fetch_outcomes()
@@ -151,6 +170,7 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
         "extract_before_after": [round(alone_before), round(alone_after)],
         "ratio": (handled / ingest_seconds) / extract_per_s,
         "peak_rss_mb": ingest_peak,
+        "extraction_process_peak_mb": worker_peak if settings.extract_processes else 0.0,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
         "failed": report.failed_entries,
         # CPU a page: the relay's own process, and its extraction processes (reaped when
@@ -158,8 +178,18 @@ def _measure(room: Newsroom, settings: Settings, bases: dict[str, str]) -> dict[
         "cpu_ms_per_page": {
             "relay": round((own_after - own) / handled * 1000, 2),
             "extraction_processes": round((workers_after - workers) / handled * 1000, 2),
+            # the newsroom's server shares the machine's cores (a real site would not)
+            "newsroom_server": round((served_after - served) / handled * 1000, 2),
         },
     }
+
+
+def _rss(row: dict[str, Any], processes: int) -> str:
+    relay = row["peak_rss_mb"]
+    if not processes:
+        return f"{relay:.0f}"
+    each = row["extraction_process_peak_mb"]
+    return f"{relay:.0f} + {processes} × ≤{each:.0f} = ≤{relay + processes * each:.0f}"
 
 
 def main() -> int:
@@ -182,7 +212,9 @@ def main() -> int:
         print(json.dumps(measure(args.child, args.processes, args.workers, not args.no_dedupe)))
         return 0
     print(
-        "| pages | stored | ingest pages/s | extract-only pages/s | ratio | peak RSS (MB) ", end=""
+        "| pages | stored | ingest pages/s | extract-only pages/s | ratio "
+        "| peak RSS (MB): relay + extraction processes ",
+        end="",
     )
     print("| second pass | CPU ms a page |")
     print("|---|---|---|---|---|---|---|---|")
@@ -207,7 +239,7 @@ def main() -> int:
         print(
             f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
             f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
-            f"| {row['ratio']:.0%} | {row['peak_rss_mb']:.0f} | {row['second_pass']} "
+            f"| {row['ratio']:.0%} | {_rss(row, args.processes)} | {row['second_pass']} "
             f"| {row['cpu_ms_per_page']} |"
         )
     return 0

@@ -911,12 +911,13 @@ class Store:
         around: tuple[datetime, datetime] | None = None,
         limit: int = 64,
         per_key: int = LSH_PER_KEY,
+        min_shared: int = 1,
     ) -> list[LshMatch]:
         """Stored articles sharing bucket keys with ``keys``: the ``limit`` sharing the most
         (a true copy shares most bands; a look-alike one or two), newest first on a tie.
         Each key contributes its ``per_key`` newest articles only, so a bucket that half the
         archive falls in costs no more than a rare one. With ``around``, only articles
-        published in that span."""
+        published in that span; with ``min_shared``, only those sharing that many keys."""
         unique = list(dict.fromkeys(keys))
         if not unique:
             return []
@@ -928,7 +929,7 @@ class Store:
         params: list[Any] = [v for key in unique for v in (key, per_key)]
         # Counted and ranked in SQL, and only the best joined with their rows (twice as
         # many when a time span may still drop some): only the ``limit`` best reach Python.
-        params += [exclude, limit * 2 if around else limit]
+        params += [exclude, min_shared, limit * 2 if around else limit]
         span = ""
         if around is not None:
             span = f" AND {_WHEN} BETWEEN ? AND ?"  # hits has no column of these names
@@ -936,7 +937,8 @@ class Store:
         rows = self._db.execute(
             "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
             f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) WHERE article_id != ? "
-            "GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?) AS hits "
+            "GROUP BY article_id HAVING shared >= ? ORDER BY shared DESC, article_id DESC LIMIT ?) "
+            "AS hits "
             "JOIN articles a ON a.id = hits.article_id "
             f"WHERE a.fingerprint IS NOT NULL{span} "
             "ORDER BY hits.shared DESC, a.id DESC LIMIT ?",
