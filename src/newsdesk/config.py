@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Bearer token the API's write endpoints require (empty: writing through the API is off).",
     ),
     Setting(
+        "serve_cache_mb",
+        64,
+        int,
+        "MiB of rendered answers each `newsdesk serve` process keeps until the database "
+        "changes (0: no cache).",
+    ),
+    Setting(
         "api_public_read",
         True,
         bool,
@@ -108,6 +115,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     api_token: str = ""
+    serve_cache_mb: int = 64
     api_public_read: bool = True
 
 

@@ -28,6 +28,7 @@ from newsdesk.clean.sanitize import safe_url
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import StoreError
 from newsdesk.serve import api, reader
+from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers
 from newsdesk.store import Store, open_reader, open_store
 
@@ -102,6 +103,12 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     _install_errors(app)
 
     app.add_middleware(SecurityHeaders)
+    # Outermost (added last), so what it keeps carries the security headers too.
+    app.add_middleware(
+        ResponseCache,
+        version=lambda: readers.get().data_version(),
+        max_bytes=max(0, settings.serve_cache_mb) << 20,
+    )
     app.include_router(api.router)
     app.include_router(reader.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -447,6 +447,11 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection commits (a
+        cache of what this connection read is stale then)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     @contextmanager
     def _tx(self) -> Iterator[None]:
         """A transaction; inside ``batch()`` it joins the batch's transaction."""
