@@ -111,6 +111,26 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> list[int]:
+    """The machine's CPU time by state since boot (Linux /proc/stat: user, nice, system,
+    idle, iowait, irq, softirq, steal, ...), in clock ticks; empty elsewhere."""
+    try:
+        with open("/proc/stat") as fh:
+            return [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def machine_shares(before: list[int], after: list[int]) -> dict[str, float]:
+    """The shares of the machine's CPU time that were idle and stolen (by the hypervisor,
+    for other guests) between two readings: what makes this machine's figures drift."""
+    if not before or not after:
+        return {}
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(spent[:8]) or 1
+    return {"idle": round(spent[3] / total, 3), "steal": round(spent[7] / total, 3)}
+
+
 def reset_peak_rss() -> None:
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # Linux: resets VmHWM to the current RSS
@@ -147,11 +167,13 @@ def _measure(
         with Fetcher(settings) as fetcher:
             own, workers = cpu_seconds()
             served = process_cpu_seconds(server_pid)
+            ticks = machine_ticks()
             started = time.perf_counter()
             report = run_once(store, fetcher, settings)
             ingest_seconds = time.perf_counter() - started
             own_after, workers_after = cpu_seconds()
             served_after = process_cpu_seconds(server_pid)
+            shares = machine_shares(ticks, machine_ticks())
             # the largest of the extraction processes (reaped when the pass ended)
             worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             before = store.fetch_outcomes()
@@ -173,6 +195,7 @@ def _measure(
         "extraction_process_peak_mb": worker_peak if settings.extract_processes else 0.0,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
         "failed": report.failed_entries,
+        "machine": shares,  # during the ingest: idle and stolen shares of all cores
         # CPU a page: the relay's own process, and its extraction processes (reaped when
         # the pass ends, so counted as children; the newsroom's server is reaped later)
         "cpu_ms_per_page": {
@@ -216,8 +239,8 @@ def main() -> int:
         "| peak RSS (MB): relay + extraction processes ",
         end="",
     )
-    print("| second pass | CPU ms a page |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| second pass | CPU ms a page | machine idle, stolen |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
             [
@@ -240,7 +263,7 @@ def main() -> int:
             f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
             f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
             f"| {row['ratio']:.0%} | {_rss(row, args.processes)} | {row['second_pass']} "
-            f"| {row['cpu_ms_per_page']} |"
+            f"| {row['cpu_ms_per_page']} | {row['machine']} |"
         )
     return 0
 
