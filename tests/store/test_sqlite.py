@@ -202,3 +202,27 @@ def test_snippets_mark_the_query_words_around_their_densest_run() -> None:
     assert make_snippet("", pattern) == ""
     # whole words only: "harbours" and "councillor" are not the query's words
     assert "[" not in make_snippet("The harbours and a councillor.", pattern)
+
+
+def test_lsh_candidates_rank_by_shared_keys_bounded_per_key(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "lsh.db")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = [
+        store.store_article(
+            Article(url=f"https://x.example/{n}", title=f"t{n}", text=f"text {n}"), now=now
+        )
+        for n in range(30)
+    ]
+    hot, rare_a, rare_b = 1, 2, 3
+    for article_id in ids:  # every article shares one hot bucket
+        keys = [hot]
+        if article_id == ids[3]:
+            keys += [rare_a, rare_b]  # and one shares two rare ones as well
+        store.save_fingerprint(article_id, text_key=None, fingerprint=b"\0" * 8, keys=keys)
+    query = [hot, rare_a, rare_b]
+    found = store.lsh_matches(query, exclude=0)
+    assert found[0].id == ids[3]  # the most keys first
+    # the hot bucket gives only its newest members; the rare ones find the old article
+    assert len(found) == 1 + 16 and {m.id for m in found[1:]} == set(ids[-16:])
+    assert [m.id for m in store.lsh_matches(query, exclude=0, min_shared=2)] == [ids[3]]
+    assert store.lsh_matches(query, exclude=ids[3], min_shared=2) == []
