@@ -21,12 +21,11 @@ on the source or the entry; nothing stored is lost and the loop goes on.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import statistics
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from newsdesk.fetch import Fetcher
 from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
 from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
 from newsdesk.store import Record, Store, prepare_record
+from newsdesk.workers import ProcessPool
 
 __all__ = ["RunReport", "add_source", "fetch_one", "next_check", "process_page", "run_once"]
 
@@ -172,7 +172,7 @@ class _Page:
 
 def _fetch_entry(
     fetcher: Fetcher,
-    extractors: Executor | None,
+    extractors: ProcessPool | None,
     item: tuple[int, int, FeedEntry],
     *,
     dedupe: bool = True,
@@ -186,7 +186,7 @@ def _fetch_entry(
         if extractors is None:
             record, prints = _prepare_page(*work)
         else:  # extraction is CPU work: other processes use the other cores
-            record, prints = extractors.submit(_prepare_page, *work).result()
+            record, prints = extractors.call(_prepare_page, *work)
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, exc)
     return _Page(entry_id, source_id, entry, record, None, prints)
@@ -293,7 +293,7 @@ class _Checked:
     error: FetchError | FeedParseError | None = None
 
 
-def _fetch_feed(fetcher: Fetcher, extractors: Executor | None, source: Source) -> _Checked:
+def _fetch_feed(fetcher: Fetcher, extractors: ProcessPool | None, source: Source) -> _Checked:
     """Fetch a source's feed (conditional GET) and parse it — parsing, like extraction, is
     CPU work that runs in the extraction processes when there are some."""
     try:
@@ -311,7 +311,7 @@ def _fetch_feed(fetcher: Fetcher, extractors: Executor | None, source: Source) -
         if extractors is None:
             feed = parse_feed(result.body, result.final_url)
         else:
-            feed = extractors.submit(parse_feed, result.body, result.final_url).result()
+            feed = extractors.call(parse_feed, result.body, result.final_url)
     except FeedParseError as exc:
         return _Checked(source, result, error=exc)
     return _Checked(source, result, feed)
@@ -402,15 +402,10 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
     )
 
 
-def _extractor_pool(settings: Settings) -> ProcessPoolExecutor | None:
+def _extractor_pool(settings: Settings) -> ProcessPool | None:
     if settings.extract_processes <= 0:
         return None
-    # "spawn": forking a process that runs threads (HTTP clients, servers) is unsafe.
-    return ProcessPoolExecutor(
-        max_workers=settings.extract_processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_lower_priority,
-    )
+    return ProcessPool(settings.extract_processes, initializer=_lower_priority)
 
 
 WORKER_NICENESS = 5
@@ -453,7 +448,8 @@ def run_once(
     window: deque[Future[_Page]] = deque()
     done = 0
     extractors = _extractor_pool(settings)
-    with ThreadPoolExecutor(max_workers=workers) as pool, extractors or nullcontext():
+    # The threads finish (and stop calling the extraction processes) before those shut down.
+    with extractors or nullcontext(), ThreadPoolExecutor(max_workers=workers) as pool:
         checks: deque[Future[_Checked]] = deque()
         for source in sources:
             if stop():
