@@ -123,7 +123,6 @@ def _line_words(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(normalized_words(line)) for line in text.split("\n"))
 
 
-SCHEME = "affine32"  # datasketch's name for the permutation scheme reproduced below
 EMPTY = 0xFFFF  # every slot of the signature of an empty set
 
 
