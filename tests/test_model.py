@@ -73,3 +73,19 @@ def test_round_trip_property(
 ) -> None:
     article = Article(title=title, text=text, authors=tuple(authors), published=stamp)
     assert article_from_json(article_to_json(article)) == article
+
+
+def test_records_pickle_by_their_fields() -> None:
+    """Records cross to the extraction processes and back as pickles: every field survives,
+    nested records included, and frozen records stay frozen."""
+    import dataclasses
+    import pickle
+
+    from newsdesk.model import FeedEntry, ParsedFeed
+
+    back = pickle.loads(pickle.dumps(FULL, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == FULL and type(back.blocks[0]) is Block
+    feed = ParsedFeed(kind="rss", url="https://e.com/f", entries=(FeedEntry(guid="g", url="u"),))
+    assert pickle.loads(pickle.dumps(feed)) == feed
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.title = "changed"  # type: ignore[misc]

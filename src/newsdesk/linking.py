@@ -32,7 +32,7 @@ from newsdesk.dedupe import (
     fingerprint,
     text_key,
 )
-from newsdesk.model import Article
+from newsdesk.model import Article, pickled_by_fields
 from newsdesk.store import DedupeRow, Store
 from newsdesk.urls import canonicalize_url
 
@@ -56,6 +56,7 @@ __all__ = [
 COPY_MIN_BANDS = 2
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Prints:
     """What the live dedupe needs of a new article, computed without the store (CPU work

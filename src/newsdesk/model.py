@@ -9,9 +9,10 @@ turns an Article into JSON-ready values and back (DESIGN §3); each field is doc
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 __all__ = [
     "Article",
@@ -31,13 +32,43 @@ __all__ = [
     "article_from_json",
     "article_to_dict",
     "article_to_json",
+    "pickled_by_fields",
     "provenance_from_dict",
 ]
+
+_T = TypeVar("_T")
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+
+
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickle a frozen, slotted dataclass as its field values in order. What ``dataclasses``
+    gives such a class pickles through a generic loop that looks the fields up again for
+    every object; records cross a process boundary for every relayed page (the page to
+    its extraction process, the Record and its prints back). Measured on demo pages' Record
+    and Prints: dumps 0.16 → 0.12 ms, loads 0.25 → 0.13 ms. Both ends run the same code,
+    so the field order is the same."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    _SETTERS[cls] = tuple(getattr(cls, name).__set__ for name in names)
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return (_from_fields, (type(self), tuple([getattr(self, n) for n in names])))
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010 (assigning a dunder to a class)
+    return cls
+
+
+def _from_fields(cls: type[_T], values: tuple[Any, ...]) -> _T:
+    obj = object.__new__(cls)
+    for setter, value in zip(_SETTERS[cls], values, strict=True):
+        setter(obj, value)
+    return obj
+
 
 BlockKind = Literal["paragraph", "heading", "list_item", "quote", "code"]
 BLOCK_KINDS: frozenset[str] = frozenset({"paragraph", "heading", "list_item", "quote", "code"})
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """One structural unit of the body. ``level`` is set for headings (1-6) only."""
@@ -47,6 +78,7 @@ class Block:
     level: int | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Embed:
     """An embedded post or media item (``platform`` is twitter, instagram, youtube, ...)."""
@@ -58,6 +90,7 @@ class Embed:
     text: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Quote:
     """A direct quotation and, when known, who said it."""
@@ -66,6 +99,7 @@ class Quote:
     speaker: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
     """A link inside the body: absolute URL and anchor text."""
@@ -74,6 +108,7 @@ class Link:
     text: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Provenance:
     """How the story reached us: relay, outlet, short link, original URL, wire credits."""
@@ -85,6 +120,7 @@ class Provenance:
     credits: tuple[str, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Removed:
     """A piece of the body that cleaning dropped, and why."""
@@ -93,6 +129,7 @@ class Removed:
     reason: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Article:
     """One clean, structured news story (DESIGN §3)."""
@@ -124,6 +161,7 @@ class Article:
                 raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedEntry:
     """One item of a feed or sitemap. ``guid`` is its stable identity within the source."""
@@ -137,6 +175,7 @@ class FeedEntry:
     content: str | None = None  # the feed's own HTML for the entry, when it carries one
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedFeed:
     """A parsed feed. Malformed-but-usable feeds keep their entries and list ``problems``."""

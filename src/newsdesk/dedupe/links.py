@@ -32,6 +32,7 @@ from newsdesk.dedupe.sketch import (
     TEXT_PERM,
     Fingerprint,
 )
+from newsdesk.model import pickled_by_fields
 
 __all__ = [
     "CLUSTER_WINDOW",
@@ -55,6 +56,7 @@ TERMS_MATCH = 0.6
 CLUSTER_WINDOW = timedelta(hours=48)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """What a story says about where it came from."""

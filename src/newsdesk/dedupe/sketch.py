@@ -37,6 +37,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from newsdesk.model import pickled_by_fields
+
 __all__ = [
     "EMPTY",
     "LEAD_PERM",
@@ -192,6 +194,7 @@ def _minhash(values: np.ndarray, num_perm: int) -> np.ndarray:
     return signature
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
     """The MinHash signatures of one story, and the sizes of the sets they summarise."""

@@ -30,6 +30,7 @@ from newsdesk.model import (
     Source,
     article_from_json,
     article_to_json,
+    pickled_by_fields,
     provenance_from_dict,
 )
 from newsdesk.urls import canonicalize_url
@@ -244,6 +245,7 @@ def url_key(url: str) -> str:
     return hashlib.sha256(canonicalize_url(url).encode()).hexdigest()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Record:
     """An Article in the form the store writes it: its JSON and its raw page compressed.
