@@ -1,3 +1,5 @@
+import dataclasses
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -8,7 +10,9 @@ from newsdesk.model import (
     Article,
     Block,
     Embed,
+    FeedEntry,
     Link,
+    ParsedFeed,
     Provenance,
     Quote,
     Removed,
@@ -78,11 +82,6 @@ def test_round_trip_property(
 def test_records_pickle_by_their_fields() -> None:
     """Records cross to the extraction processes and back as pickles: every field survives,
     nested records included, and frozen records stay frozen."""
-    import dataclasses
-    import pickle
-
-    from newsdesk.model import FeedEntry, ParsedFeed
-
     back = pickle.loads(pickle.dumps(FULL, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == FULL and type(back.blocks[0]) is Block
     feed = ParsedFeed(kind="rss", url="https://e.com/f", entries=(FeedEntry(guid="g", url="u"),))
