@@ -217,6 +217,9 @@ class FetchResult:
     final_url: str
     status: int
     body: bytes = b""
+    # the body as the server sent it, when asked for (``Fetcher.get(page=True)``) and it
+    # was one complete gzip or zlib stream: ``zlib.decompress(compressed, wbits=47) == body``
+    compressed: bytes | None = None
     content_type: str | None = None
     charset: str | None = None
     etag: str | None = None

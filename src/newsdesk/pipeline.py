@@ -181,29 +181,35 @@ def _fetch_entry(
     if not entry.url:
         return _Page(entry_id, source_id, entry, None, ExtractionError("entry has no URL"))
     try:
-        result = fetcher.get(entry.url)
-        work = (result.body, result.final_url, result.charset, entry, dedupe)
+        result = fetcher.get(entry.url, page=True)
+        # A page the server sent gzipped is stored as it came: nothing to compress again.
+        compress = result.compressed is None
+        work = (result.body, result.final_url, result.charset, entry, dedupe, compress)
         if extractors is None:
             record, prints = _prepare_page(*work)
         else:  # extraction is CPU work: other processes use the other cores
             record, prints = extractors.call(_prepare_page, *work)
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, exc)
+    if not compress:
+        record = replace(record, page=result.compressed)
     return _Page(entry_id, source_id, entry, record, None, prints)
 
 
-def _prepare_page(
-    body: bytes, url: str, charset: str | None, entry: FeedEntry, dedupe: bool
+def _prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)
+    body: bytes, url: str, charset: str | None, entry: FeedEntry, dedupe: bool, compress: bool
 ) -> tuple[Record, Prints | None]:
     """Everything a page needs before it is written, all CPU work done where extraction
     runs: extract (the feed entry fills a missing title or date), the stored form
-    (JSON, compressed page) and the dedupe's fingerprints. The writer only writes."""
+    (JSON, and the page compressed unless ``compress`` is false: then the caller has it
+    compressed already) and the dedupe's fingerprints. The writer only writes."""
     article = process_page(body, url, charset=charset)
     if not article.title and entry.title:
         article = replace(article, title=entry.title)
     if article.published is None and entry.published is not None:
         article = replace(article, published=entry.published)
-    return prepare_record(article, body), article_prints(article) if dedupe else None
+    record = prepare_record(article, body if compress else None)
+    return record, article_prints(article) if dedupe else None
 
 
 def _store_page(

@@ -8,6 +8,7 @@ import http.server
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 
 import brotli
@@ -87,6 +88,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif path == "/bomb":
             self.send_body(gzip.compress(b"\0" * 50_000_000), Content_Encoding="gzip")
+        elif path == "/gzipped":
+            self.send_body(gzip.compress(FEED), Content_Encoding="gzip")
+        elif path == "/gzip-trailing":  # a complete stream, then bytes that belong to none
+            self.send_body(gzip.compress(FEED) + b"junk", Content_Encoding="gzip")
         elif path == "/brotli":
             self.send_body(brotli.compress(FEED), Content_Encoding="br")
         elif path == "/lying-charset":
@@ -191,6 +196,22 @@ def test_gzip_bomb_is_capped(server: str, fetcher: Fetcher) -> None:
 
 def test_brotli_is_decoded(server: str, fetcher: Fetcher) -> None:
     assert fetcher.get(server + "/brotli").body == FEED
+
+
+def test_a_page_keeps_its_gzip_body_as_sent(server: str, fetcher: Fetcher) -> None:
+    page = fetcher.get(server + "/gzipped", page=True)
+    assert page.body == FEED and page.compressed is not None
+    assert zlib.decompress(page.compressed, wbits=47) == FEED
+    assert page.content_hash is None  # nothing compares a page with an earlier fetch
+    feed = fetcher.get(server + "/gzipped")  # a feed: hashed, nothing kept
+    assert feed.compressed is None and feed.content_hash is not None
+
+
+def test_only_a_clean_gzip_stream_is_kept(server: str, fetcher: Fetcher) -> None:
+    trailing = fetcher.get(server + "/gzip-trailing", page=True)
+    assert trailing.body == FEED and trailing.compressed is None
+    assert fetcher.get(server + "/brotli", page=True).compressed is None
+    assert fetcher.get(server + "/plain", page=True).compressed is None
 
 
 def test_lying_charset_does_not_garble(server: str, fetcher: Fetcher) -> None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
-from newsdesk.store import match_expression, open_reader, open_store
+from newsdesk.store import match_expression, open_reader, open_store, prepare_record
 from newsdesk.store.sqlite import MIGRATIONS
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -89,6 +91,14 @@ def test_article_survives_the_store_round_trip(title: str, text: str, tags: list
     article_id = store.store_article(article, raw_page=b"<html>raw</html>", now=NOW)
     assert store.article(article_id) == article
     assert store.raw_page(article_id) == (b"<html>raw</html>", None)
+
+
+def test_a_page_stored_as_the_server_gzipped_it_reads_back() -> None:
+    store = open_store(":memory:")
+    page = b"<html>" + b"sent gzipped " * 100 + b"</html>"
+    record = replace(prepare_record(Article(url="https://a.example/g")), page=gzip.compress(page))
+    article_id = store.store_article(record, now=NOW)
+    assert store.raw_page(article_id) == (page, None)
 
 
 def test_a_database_from_before_a_migration_is_upgraded_on_open(tmp_path: Path) -> None:

@@ -82,9 +82,10 @@ def _is_public(address: str) -> bool:
 class _Decoder:
     """Content-Encoding decoder with a cap on what it may produce."""
 
-    def __init__(self, encoding: str, limit: int) -> None:
+    def __init__(self, encoding: str, limit: int, *, keep: bool = False) -> None:
         self.limit = limit
         self.size = 0
+        self._kept: list[bytes] | None = [] if keep else None
         codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if len(codings) > 1:
@@ -99,6 +100,8 @@ class _Decoder:
             self._brotli = brotli.Decompressor()
         elif self.coding is not None:
             raise NetworkError(f"unsupported content-encoding {encoding!r}")
+        if self.coding not in ("gzip", "x-gzip", "deflate"):
+            self._kept = None  # only a gzip or zlib stream is kept as it came
 
     def _count(self, out: bytes) -> bytes:
         self.size += len(out)
@@ -110,6 +113,8 @@ class _Decoder:
         if self.coding is None:
             return self._count(data)
         room = self.limit - self.size + 1
+        if self._kept is not None:
+            self._kept.append(data)
         try:
             if self.coding == "br":
                 return self._count(self._brotli.process(data, output_buffer_limit=room))
@@ -119,6 +124,7 @@ class _Decoder:
                     return self._count(self._zlib.decompress(data, room))
                 except zlib.error:
                     self._zlib = zlib.decompressobj(wbits=-15)  # raw deflate, no header
+                    self._kept = None
             return self._count(self._zlib.decompress(data, room))
         except (zlib.error, brotli.error) as exc:
             raise NetworkError(f"corrupt {self.coding} body: {exc}") from exc
@@ -136,6 +142,13 @@ class _Decoder:
                 chunks.append(self._count(self._brotli.process(b"", output_buffer_limit=65536)))
             return b"".join(chunks)
         return b""
+
+    def compressed(self) -> bytes | None:
+        """After ``drain``: the body as it came, when it was kept and is one complete gzip
+        or zlib stream (``zlib.decompress(it, wbits=47)`` gives the decoded body back)."""
+        if self._kept is None or not self._zlib.eof or self._zlib.unused_data:
+            return None
+        return b"".join(self._kept)
 
 
 @dataclass(slots=True)
@@ -197,12 +210,20 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         previous_hash: str | None = None,
+        page: bool = False,
     ) -> FetchResult:
-        """GET ``url`` politely, with retries. Raises a ``FetchError`` subclass on failure."""
+        """GET ``url`` politely, with retries. Raises a ``FetchError`` subclass on failure.
+
+        ``page``: an article page, not a feed. Nothing compares a page with an earlier
+        fetch, so it gets no content hash (unless ``previous_hash`` is given); and a body
+        the server sent as one gzip or zlib stream is kept as it came as well
+        (``FetchResult.compressed``), so that storing the raw page needs no compressing."""
         attempt = 0
         while True:
             try:
-                return self._get_once(url, etag, last_modified, previous_hash, robots=True)
+                return self._get_once(
+                    url, etag, last_modified, previous_hash, robots=True, page=page
+                )
             except (HTTPStatusError, NetworkError, FetchTimeout) as exc:
                 retryable = not isinstance(exc, HTTPStatusError) or (
                     exc.status == 429 or exc.status >= 500
@@ -285,6 +306,7 @@ class Fetcher:
         previous_hash: str | None,
         *,
         robots: bool,
+        page: bool = False,
     ) -> FetchResult:
         started = self._clock()
         current = url
@@ -299,7 +321,7 @@ class Fetcher:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             with self._host_slot(host):
-                result = self._exchange(url, current, headers, previous_hash, started)
+                result = self._exchange(url, current, headers, previous_hash, started, page=page)
             if isinstance(result, FetchResult):
                 return result
             current = result
@@ -312,6 +334,8 @@ class Fetcher:
         headers: dict[str, str],
         previous_hash: str | None,
         started: float,
+        *,
+        page: bool = False,
     ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL of a redirect."""
         try:
@@ -345,15 +369,16 @@ class Fetcher:
                         status,
                         _retry_after(response.headers.get("retry-after")),
                     )
-                body = self._read(response, started)
+                body, compressed = self._read(response, started, keep=page)
         except httpx.TimeoutException as exc:
             raise FetchTimeout(f"{current}: timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise NetworkError(f"{current}: {type(exc).__name__}: {exc}") from exc
-        digest = hashlib.sha256(body).hexdigest()
+        digest = hashlib.sha256(body).hexdigest() if previous_hash or not page else None
         return FetchResult(
             **common,
             body=body,
+            compressed=compressed,
             content_type=response.headers.get("content-type"),
             charset=response.charset_encoding,
             content_hash=digest,
@@ -361,12 +386,16 @@ class Fetcher:
             elapsed=self._clock() - started,
         )
 
-    def _read(self, response: httpx.Response, started: float) -> bytes:
+    def _read(
+        self, response: httpx.Response, started: float, *, keep: bool = False
+    ) -> tuple[bytes, bytes | None]:
+        """The decoded body, and with ``keep`` the body as it came when that is one
+        complete gzip or zlib stream."""
         limit = self.settings.max_body_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise TooLargeError(f"{response.url}: Content-Length {declared} over {limit} bytes")
-        decoder = _Decoder(response.headers.get("content-encoding", ""), limit)
+        decoder = _Decoder(response.headers.get("content-encoding", ""), limit, keep=keep)
         chunks: list[bytes] = []
         received = 0
         for raw in response.iter_raw():
@@ -379,7 +408,7 @@ class Fetcher:
                 )
             chunks.append(decoder.feed(raw))
         chunks.append(decoder.drain())
-        return b"".join(chunks)
+        return b"".join(chunks), decoder.compressed()
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -254,7 +254,9 @@ class Record:
 
     article: Article
     article_json: str
-    page: bytes | None  # the raw page, zlib-compressed
+    # the raw page compressed: by zlib here, or as the server sent it when that was one
+    # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
+    page: bytes | None
     url_key: str  # the natural key: a hash of the canonical URL
 
 
@@ -704,7 +706,7 @@ class Store:
         ).fetchone()
         if not row:
             return None
-        return zlib.decompress(row[0]), row[1]
+        return zlib.decompress(row[0], wbits=47), row[1]  # zlib or gzip
 
     def replace_article(self, article_id: int, article: Article) -> None:
         with self._tx():
