@@ -1,13 +1,15 @@
 """End-to-end ingest throughput and memory on the demo newsroom, against extraction alone.
 
-For each size, in a fresh child process (so peak RSS is that run's own):
+For each size, each step in a fresh child process (so a peak RSS is that process's own):
 
-1. serve a demo newsroom of N articles on 127.0.0.1 (from a separate process, as a real
-   site would be) and ingest it into a new SQLite database
-   (`run_once`: fetch feeds, fetch pages concurrently, extract, clean, store);
-2. run a second pass with nothing changed and count how its requests were answered;
-3. extract the same N pages alone (rendered in memory, no HTTP, no store), before and
-   after the ingest (the machine's speed drifts; the ratio is against their mean).
+1. extract the N pages of a demo newsroom alone (rendered in memory, no HTTP, no store);
+2. serve the newsroom on 127.0.0.1 (from a process of its own, as a real site would be)
+   and ingest it into a new SQLite database (`run_once`: fetch feeds, fetch pages
+   concurrently, extract, clean, store); then run a second pass with nothing changed and
+   count how its requests were answered. This process holds nothing but the relay: the
+   newsroom and the extraction-alone pass live in the other processes;
+3. extract the pages alone again (the machine's speed drifts; the ratio is against the
+   mean of steps 1 and 3).
 
 Reported: articles/s end to end, articles/s of extraction alone, their ratio (target ≥ 60 %),
 peak RSS (target ≤ 300 MB, flat as N grows: the relay's process, and with ``--processes``
@@ -66,12 +68,12 @@ def serve(size: int) -> None:
                 client.get(base + outlet.feed_path)
                 for story in room.stories(outlet.slug):
                     client.get(base + story.path)
-        print(json.dumps(running.bases), flush=True)
+        print(json.dumps(running.feed_urls()), flush=True)
         sys.stdin.read()
 
 
 def measure(size: int, processes: int, workers: int = 8, dedupe: bool = True) -> dict[str, object]:
-    room = Newsroom(seed=11, articles=size)
+    """The ingest's figures (in a process that holds only the relay)."""
     settings = Settings(
         allow_private_networks=True,
         per_host_delay=0.0,
@@ -87,9 +89,9 @@ def measure(size: int, processes: int, workers: int = 8, dedupe: bool = True) ->
         text=True,
     )
     assert server.stdout is not None and server.stdin is not None
-    bases: dict[str, str] = json.loads(server.stdout.readline())
+    feeds: list[str] = json.loads(server.stdout.readline())
     try:
-        return _measure(room, settings, bases, server.pid)
+        return _measure(settings, feeds, server.pid)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -136,13 +138,14 @@ def reset_peak_rss() -> None:
         fh.write("5")  # Linux: resets VmHWM to the current RSS
 
 
-def extract_rate(room: Newsroom, bases: dict[str, str]) -> float:
+def extract_rate(size: int) -> float:
     """Pages a second that ``extract`` alone manages on the newsroom's pages, rendered in
     memory one at a time (only ``extract`` is timed)."""
+    room = Newsroom(seed=11, articles=size)
     seconds = 0.0
     pages = 0
-    for outlet in room.outlets:
-        base = bases[outlet.slug]
+    for port, outlet in enumerate(room.outlets, start=8001):
+        base = f"http://127.0.0.1:{port}"  # as served: only the port differs
         for story in room.stories(outlet.slug):
             body = render_story(room, outlet, story, base)
             started = time.perf_counter()
@@ -152,18 +155,13 @@ def extract_rate(room: Newsroom, bases: dict[str, str]) -> float:
     return pages / seconds
 
 
-def _measure(
-    room: Newsroom, settings: Settings, bases: dict[str, str], server_pid: int
-) -> dict[str, object]:
-    # This machine's speed drifts over minutes: extraction alone is measured before and
-    # after the ingest, and the ratio taken against the mean of the two.
-    alone_before = extract_rate(room, bases)
+def _measure(settings: Settings, feeds: list[str], server_pid: int) -> dict[str, object]:
     gc.collect()
     reset_peak_rss()  # the peak reported is the ingest's own
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
-        for outlet in room.outlets:
-            store.add_source(bases[outlet.slug] + outlet.feed_path, now=datetime.now(UTC))
+        for feed in feeds:
+            store.add_source(feed, now=datetime.now(UTC))
         with Fetcher(settings) as fetcher:
             own, workers = cpu_seconds()
             served = process_cpu_seconds(server_pid)
@@ -180,17 +178,12 @@ def _measure(
             again = run_once(store, fetcher, settings)
             after = store.fetch_outcomes()
         second = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-        ingest_peak = peak_rss_mb()  # before the second extraction-only pass
-    alone_after = extract_rate(room, bases)
-    extract_per_s = (alone_before + alone_after) / 2
+        ingest_peak = peak_rss_mb()
     handled = report.stored + report.duplicates  # every page fetched, extracted and stored
     return {
         "articles": handled,
         "stored": report.stored,
         "ingest_per_s": handled / ingest_seconds,
-        "extract_per_s": extract_per_s,
-        "extract_before_after": [round(alone_before), round(alone_after)],
-        "ratio": (handled / ingest_seconds) / extract_per_s,
         "peak_rss_mb": ingest_peak,
         "extraction_process_peak_mb": worker_peak if settings.extract_processes else 0.0,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
@@ -215,6 +208,15 @@ def _rss(row: dict[str, Any], processes: int) -> str:
     return f"{relay:.0f} + {processes} × ≤{each:.0f} = ≤{relay + processes * each:.0f}"
 
 
+def _alone(size: int) -> float:
+    """Extraction alone, in a fresh process of its own."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--alone", str(size)], check=True, capture_output=True, text=True
+    )
+    rate: float = json.loads(out.stdout)
+    return rate
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
@@ -227,9 +229,13 @@ def main() -> int:
     )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--alone", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
+        return 0
+    if args.alone:
+        print(json.dumps(extract_rate(args.alone)))
         return 0
     if args.child:
         print(json.dumps(measure(args.child, args.processes, args.workers, not args.no_dedupe)))
@@ -242,6 +248,9 @@ def main() -> int:
     print("| second pass | CPU ms a page | machine idle, stolen |")
     print("|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
+        # This machine's speed drifts over minutes: extraction alone is measured before and
+        # after the ingest, and the ratio taken against the mean of the two.
+        alone_before = _alone(size)
         out = subprocess.run(
             [
                 sys.executable,
@@ -259,6 +268,10 @@ def main() -> int:
             text=True,
         )
         row = json.loads(out.stdout)
+        alone_after = _alone(size)
+        row["extract_per_s"] = (alone_before + alone_after) / 2
+        row["extract_before_after"] = [round(alone_before), round(alone_after)]
+        row["ratio"] = row["ingest_per_s"] / row["extract_per_s"]
         print(
             f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
             f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "

@@ -54,6 +54,22 @@ def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> 
     assert store.fetch_outcomes() == {"ok": 5, "not_modified": 5}
 
 
+def test_entries_are_read_from_the_store_a_few_batches_at_a_time(
+    tmp_path: Path, newsroom: RunningNewsroom
+) -> None:
+    """One fetch thread: batches of 4, entries read 16 at a time; all 50 are processed once,
+    and the progress total counts every one."""
+    settings = Settings(allow_private_networks=True, per_host_delay=0.0, workers=1)
+    store = open_store(tmp_path / "n.db")
+    seen: list[tuple[int, int]] = []
+    with Fetcher(settings) as fetcher:
+        for url in newsroom.feed_urls():
+            store.add_source(url, now=datetime.now(UTC))
+        report = run_once(store, fetcher, settings, progress=lambda d, t: seen.append((d, t)))
+    assert report.stored + report.duplicates == 50 and store.pending_count() == 0
+    assert seen[-1] == (50, 50) and all(done <= total for done, total in seen)
+
+
 def test_add_discovers_the_feed_from_a_site(tmp_path: Path, newsroom: RunningNewsroom) -> None:
     store = open_store(tmp_path / "n.db")
     with Fetcher(SETTINGS) as fetcher:

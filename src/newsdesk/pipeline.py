@@ -443,14 +443,19 @@ def run_once(
     feeds already recorded are fetched, extracted and written, so one slow or large feed
     does not hold the others' pages back. Fetching and extracting overlap with writing:
     a bounded window of pages (two batches) is in flight while the previous batch is
-    written, one transaction a batch. Memory stays flat however many entries wait."""
+    written, one transaction a batch. The entries wait in the store and are read from it a
+    few batches at a time, so memory stays flat however many entries wait."""
     report = RunReport()
     run = _Run(store, fetcher, settings, report)
     sources = store.due_sources(clock()) if due_only else store.sources()
     workers = max(1, settings.workers)
     batch = workers * 4
-    pending = deque(store.pending_entries())  # a killed earlier run's leftovers first
-    queued = {item[0] for item in pending}
+    # Entries wait in the store, and are read from it a few batches at a time: entry ids
+    # grow as feeds are recorded, so the entries past the last one queued are the ones
+    # not queued yet (a killed earlier run's leftovers first, then each feed's new ones).
+    pending: deque[tuple[int, int, FeedEntry]] = deque()
+    queued_up_to = 0
+    leftovers = store.pending_count()
     window: deque[Future[_Page]] = deque()
     done = 0
     extractors = _extractor_pool(settings)
@@ -470,17 +475,23 @@ def run_once(
                 checked = checks.popleft().result()
                 with store.batch():
                     _record_check(run, checked, clock())
-                for item in store.pending_entries(checked.source.id):
-                    if item[0] not in queued:
-                        queued.add(item[0])
-                        pending.append(item)
+
+        def read_pending() -> None:
+            nonlocal queued_up_to
+            more = store.pending_entries(after=queued_up_to, limit=4 * batch)
+            if more:
+                queued_up_to = more[-1][0]
+                pending.extend(more)
 
         def refill() -> None:
             while len(window) < 2 * batch:
                 if not pending:
+                    read_pending()
+                if not pending:
                     if not checks or stop():
                         return
                     record_checks(wait=not window)
+                    read_pending()
                     if not pending:
                         return
                 item = pending.popleft()
@@ -498,7 +509,7 @@ def run_once(
                     _store_page(store, window.popleft().result(), report, clock(), settings)
                     done += 1
                     if progress is not None:
-                        progress(done, done + len(window) + len(pending))
+                        progress(done, max(leftovers + report.new_entries, done + len(window)))
                     if checks and checks[0].done():
                         record_checks(wait=False)
                     refill()

@@ -47,6 +47,10 @@ def test_entries_are_recorded_once(tmp_path: Path) -> None:
     assert store.record_entries(source.id, entries, now=NOW) == 3
     assert store.record_entries(source.id, entries, now=NOW) == 0
     assert len(store.pending_entries()) == 3
+    first = store.pending_entries(limit=2)
+    assert [e.guid for _, _, e in first] == ["0", "1"]
+    assert [e.guid for _, _, e in store.pending_entries(after=first[-1][0])] == ["2"]
+    assert store.pending_count() == 3
 
 
 def test_articles_upsert_by_canonical_url(tmp_path: Path) -> None:

@@ -589,13 +589,23 @@ class Store:
             )
             return self._db.total_changes - before
 
-    def pending_entries(self, source_id: int | None = None) -> list[tuple[int, int, FeedEntry]]:
-        """Entries not processed yet: (entry id, source id, entry), oldest first."""
-        where = "WHERE status = 'new'" + (" AND source_id = ?" if source_id is not None else "")
+    def pending_entries(
+        self, source_id: int | None = None, *, after: int = 0, limit: int | None = None
+    ) -> list[tuple[int, int, FeedEntry]]:
+        """Entries not processed yet: (entry id, source id, entry), oldest first; with
+        ``after``, only those with a greater id, and at most ``limit`` of them. Entry ids
+        grow as entries are recorded, so a caller can page through them as they come."""
+        where = "WHERE status = 'new' AND id > ?"
+        params: list[Any] = [after]
+        if source_id is not None:
+            where += " AND source_id = ?"
+            params.append(source_id)
+        if limit is not None:
+            params.append(limit)
         rows = self._db.execute(
             f"SELECT id, source_id, guid, url, title, published, content FROM entries {where} "
-            "ORDER BY id",
-            (source_id,) if source_id is not None else (),
+            "ORDER BY id" + (" LIMIT ?" if limit is not None else ""),
+            params,
         ).fetchall()
         return [
             (
@@ -607,6 +617,11 @@ class Store:
             )
             for row in rows
         ]
+
+    def pending_count(self) -> int:
+        """How many entries are not processed yet."""
+        row = self._db.execute("SELECT COUNT(*) FROM entries WHERE status = 'new'").fetchone()
+        return int(row[0])
 
     def store_entry_article(
         self,
