@@ -65,7 +65,9 @@ def serve(size: int) -> None:
         with httpx.Client(headers={"Accept-Encoding": "gzip"}) as client:
             for outlet in room.outlets:
                 base = running.bases[outlet.slug]
-                client.get(base + outlet.feed_path)
+                for page in range(1, room.per_outlet + 2):  # every page of a paged feed
+                    if client.get(f"{base}{outlet.feed_path}?page={page}").status_code != 200:
+                        break
                 for story in room.stories(outlet.slug):
                     client.get(base + story.path)
         print(json.dumps(running.feed_urls()), flush=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +69,34 @@ def test_entries_are_read_from_the_store_a_few_batches_at_a_time(
         report = run_once(store, fetcher, settings, progress=lambda d, t: seen.append((d, t)))
     assert report.stored + report.duplicates == 50 and store.pending_count() == 0
     assert seen[-1] == (50, 50) and all(done <= total for done, total in seen)
+
+
+def test_a_paged_feed_is_read_page_by_page(tmp_path: Path) -> None:
+    """Feeds of 4 stories a page (the news sitemap lists all): the first pass reads the
+    older pages while every entry is new; the second only asks for the first pages, each
+    answered 304. ``feed_pages=1`` reads first pages only."""
+    with serve_newsroom(Newsroom(seed=3, articles=50), feed_page=4) as room:
+        store = open_store(tmp_path / "n.db")
+        with Fetcher(SETTINGS) as fetcher:
+            for url in room.feed_urls():
+                store.add_source(url, now=datetime.now(UTC))
+            report = run_once(store, fetcher, SETTINGS)
+            assert report.new_entries == 50 and report.stored + report.duplicates == 50
+            assert report.sources == 5 and report.errors == {}
+            first = store.fetch_outcomes()
+            assert first["ok"] > 5
+            again = run_once(store, fetcher, SETTINGS)
+            assert (again.not_modified, again.new_entries) == (5, 0)
+            assert store.fetch_outcomes() == {"ok": first["ok"], "not_modified": 5}
+        one_page = replace(SETTINGS, feed_pages=1)
+        store = open_store(tmp_path / "one.db")
+        with Fetcher(one_page) as fetcher:
+            for url in room.feed_urls():
+                store.add_source(url, now=datetime.now(UTC))
+            report = run_once(store, fetcher, one_page)
+        sitemap = sum(1 for o in room.room.outlets if o.feed == "sitemap")
+        assert store.fetch_outcomes() == {"ok": 5}
+        assert report.new_entries < 50 and report.new_entries >= 4 * (5 - sitemap)
 
 
 def test_add_discovers_the_feed_from_a_site(tmp_path: Path, newsroom: RunningNewsroom) -> None:

@@ -62,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
+    Setting(
+        "feed_pages",
+        100,
+        int,
+        "Pages of a paged feed (RFC 5005, JSON Feed next_url) read in one check: the next, "
+        "older page is read while every entry of a page is new (1: the first page only).",
+    ),
     Setting("respect_robots", True, bool, "Honour robots.txt."),
     Setting(
         "dedupe",
@@ -110,6 +117,7 @@ class Settings:
     extract_processes: int = 0
     min_interval: int = 300
     max_interval: int = 86_400
+    feed_pages: int = 100
     respect_robots: bool = True
     dedupe: bool = True
     host: str = "127.0.0.1"

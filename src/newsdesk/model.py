@@ -187,6 +187,9 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...] = ()
     ttl_seconds: int | None = None
     problems: tuple[str, ...] = ()
+    # a paged feed's next, older page: RFC 5005 ``next`` (or ``prev-archive``), JSON Feed
+    # ``next_url``
+    next_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -297,34 +297,91 @@ class _Checked:
     result: FetchResult | None = None
     feed: ParsedFeed | None = None
     error: FetchError | FeedParseError | None = None
+    page: int = 1  # a paged feed's later pages: 2, 3, ...
+    url: str | None = None  # the later page's URL
 
 
-def _fetch_feed(fetcher: Fetcher, extractors: ProcessPool | None, source: Source) -> _Checked:
+def _fetch_feed(
+    fetcher: Fetcher,
+    extractors: ProcessPool | None,
+    source: Source,
+    page_url: str | None = None,
+    page: int = 1,
+) -> _Checked:
     """Fetch a source's feed (conditional GET) and parse it — parsing, like extraction, is
-    CPU work that runs in the extraction processes when there are some."""
+    CPU work that runs in the extraction processes when there are some. With ``page_url``,
+    a paged feed's later page ``page`` (fetched whole: the validators are the first's)."""
     try:
-        result = fetcher.get(
-            source.url,
-            etag=source.etag,
-            last_modified=source.last_modified,
-            previous_hash=source.content_hash,
-        )
+        if page_url is None:
+            result = fetcher.get(
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                previous_hash=source.content_hash,
+            )
+        else:
+            result = fetcher.get(page_url)
     except FetchError as exc:
-        return _Checked(source, error=exc)
+        return _Checked(source, error=exc, page=page, url=page_url)
     if result.not_modified:
-        return _Checked(source, result)
+        return _Checked(source, result, page=page, url=page_url)
     try:
         if extractors is None:
             feed = parse_feed(result.body, result.final_url)
         else:
             feed = extractors.call(parse_feed, result.body, result.final_url)
     except FeedParseError as exc:
-        return _Checked(source, result, error=exc)
-    return _Checked(source, result, feed)
+        return _Checked(source, result, error=exc, page=page, url=page_url)
+    return _Checked(source, result, feed, page=page, url=page_url)
 
 
-def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
-    """Write what a source's check found: its state, the fetch log, its new entries."""
+def _record_page(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | None:
+    """Write what a paged feed's later page gave: the fetch log and its new entries (a
+    page that fails is logged and counted; the source's state is its first page's). The
+    page when all its entries were new: its next page is worth reading too."""
+    store, report, source = run.store, run.report, checked.source
+    url = checked.url or source.url
+    result, feed, exc = checked.result, checked.feed, checked.error
+    if feed is None:
+        kind = exc.kind if exc is not None else "parse"
+        store.log_fetch(
+            url=url,
+            now=now,
+            source_id=source.id,
+            status=result.status if result else None,
+            outcome="error",
+            error_kind=kind,
+        )
+        report.count_error(kind)
+        log.warning(
+            "fetch source=%s url=%s page=%d kind=%s error=%s",
+            source.id,
+            url,
+            checked.page,
+            kind,
+            exc,
+        )
+        return None
+    assert result is not None
+    store.log_fetch(
+        url=url,
+        now=now,
+        source_id=source.id,
+        status=result.status,
+        outcome="ok",
+        elapsed=result.elapsed,
+        size=len(result.body),
+    )
+    new = store.record_entries(source.id, feed.entries, now=now)
+    report.new_entries += new
+    return feed if feed.entries and new == len(feed.entries) else None
+
+
+def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | None:
+    """Write what a source's check found: its state, the fetch log, its new entries. The
+    feed when every entry in it was new: a paged feed's next page is worth reading too."""
+    if checked.page > 1:
+        return _record_page(run, checked, now)
     store, settings, report = run.store, run.settings, run.report
     source, result, feed, exc = checked.source, checked.result, checked.feed, checked.error
     if result is None:
@@ -351,7 +408,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
             exc.kind,
             exc,
         )
-        return
+        return None
     log.info(
         "fetch source=%s url=%s status=%s outcome=%s ms=%d bytes=%d",
         source.id,
@@ -379,7 +436,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
             last_modified=result.last_modified,
             next_check=next_check(now, settings, result=result),
         )
-        return
+        return None
     if feed is None:
         assert isinstance(exc, FeedParseError)
         store.record_check(
@@ -391,8 +448,9 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
         )
         report.failed_sources += 1
         report.count_error(exc.kind)
-        return
-    report.new_entries += store.record_entries(source.id, feed.entries, now=now)
+        return None
+    new = store.record_entries(source.id, feed.entries, now=now)
+    report.new_entries += new
     store.record_check(
         source.id,
         now=now,
@@ -406,6 +464,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> None:
         error_kind="parse" if feed.problems and not feed.entries else None,
         error="; ".join(feed.problems) or None,
     )
+    return feed if feed.entries and new == len(feed.entries) else None
 
 
 def _extractor_pool(settings: Settings) -> ProcessPool | None:
@@ -474,7 +533,11 @@ def run_once(
                 wait = False
                 checked = checks.popleft().result()
                 with store.batch():
-                    _record_check(run, checked, clock())
+                    fresh = _record_check(run, checked, clock())
+                # A paged feed whose page was all new: its next, older page too.
+                if fresh and fresh.next_url and checked.page < settings.feed_pages and not stop():
+                    more = (checked.source, fresh.next_url, checked.page + 1)
+                    checks.append(pool.submit(_fetch_feed, fetcher, extractors, *more))
 
         def read_pending() -> None:
             nonlocal queued_up_to

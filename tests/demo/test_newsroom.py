@@ -27,7 +27,9 @@ def test_every_format_and_template_extracts() -> None:
     room = Newsroom(seed=4, articles=25)
     kinds = set()
     for outlet in OUTLETS:
-        feed = parse_feed(render_feed(room, outlet, "http://h"), "http://h" + outlet.feed_path)
+        body = render_feed(room, outlet, "http://h")
+        assert body is not None
+        feed = parse_feed(body, "http://h" + outlet.feed_path)
         kinds.add(feed.kind)
         assert len(feed.entries) == room.per_outlet and not feed.problems
         story = room.story(outlet.slug, 1)
@@ -47,3 +49,24 @@ def test_wire_stories_are_carried_by_several_outlets_and_relayed_with_footers() 
     assert relayed.origin is not None
     lines = relay_lines(room, relayed)
     assert lines[-2:] == ["via IFTTT", "0 Comments"] and lines[1].startswith("READ MORE:")
+
+
+def test_paged_feeds_link_each_page_to_the_next_in_every_format() -> None:
+    """RSS (atom:link), Atom (link rel=next) and JSON Feed (next_url) pages, as the relay
+    parses them: every story once over the pages, the last page without a next one."""
+    room = Newsroom(seed=4, articles=25)
+    for outlet in OUTLETS:
+        if outlet.feed == "sitemap":
+            continue
+        url, guids, pages = "http://h" + outlet.feed_path, [], 0
+        while url:
+            page = int(url.rpartition("page=")[2]) if "page=" in url else 1
+            body = render_feed(room, outlet, "http://h", page=page, per_page=2)
+            assert body is not None
+            feed = parse_feed(body, url)
+            guids += [e.guid for e in feed.entries]
+            pages += 1
+            url = feed.next_url or ""
+        assert len(guids) == len(set(guids)) == room.per_outlet
+        assert pages == -(-room.per_outlet // 2)
+        assert render_feed(room, outlet, "http://h", page=pages + 1, per_page=2) is None

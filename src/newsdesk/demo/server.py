@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import format_datetime
+from urllib.parse import parse_qs
 
 from newsdesk.demo.generator import Newsroom, Outlet
 from newsdesk.demo.site import render_feed, render_home, render_robots, render_story
+
+FEED_PAGE = 50  # stories a feed page (a real site's feed lists its latest 10 to 100)
 
 __all__ = ["RunningNewsroom", "serve_newsroom"]
 
@@ -29,7 +32,7 @@ class RunningNewsroom:
 
 
 def _handler(
-    room: Newsroom, outlet: Outlet, base_ref: list[str], cache_limit: int
+    room: Newsroom, outlet: Outlet, base_ref: list[str], cache_limit: int, feed_page: int | None
 ) -> type[http.server.BaseHTTPRequestHandler]:
     index: dict[str, int] = {}
     lock = threading.Lock()
@@ -55,11 +58,11 @@ def _handler(
             pass
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             wants_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
-            hit = cache.get(path) if wants_gzip else None
+            hit = cache.get(self.path) if wants_gzip else None
             if hit is None:
-                resource = render(path)
+                resource = render(path, query)
                 if resource is None:
                     self.send_error(404)
                     return
@@ -69,7 +72,7 @@ def _handler(
                     hit = (etag, gzip.compress(body, 1), kind, modified)
                     with lock:
                         if cached_bytes[0] + len(hit[1]) <= cache_limit:
-                            cache[path] = hit
+                            cache[self.path] = hit
                             cached_bytes[0] += len(hit[1])
             if hit is not None:
                 etag, body, kind, modified = hit
@@ -101,7 +104,7 @@ def _handler(
             self.end_headers()
             self.wfile.write(body)
 
-    def render(path: str) -> tuple[bytes, str, str | None] | None:
+    def render(path: str, query: str = "") -> tuple[bytes, str, str | None] | None:
         base = base_ref[0]
         if path == "/robots.txt":
             return render_robots(), "text/plain", None
@@ -112,7 +115,10 @@ def _handler(
                 "jsonfeed": "application/feed+json",
                 "sitemap": "application/xml",
             }
-            return render_feed(room, outlet, base), kind[outlet.feed] + "; charset=utf-8", None
+            asked = parse_qs(query).get("page", ["1"])[0]
+            page = int(asked) if asked.isdigit() else 0
+            feed = render_feed(room, outlet, base, page=page, per_page=feed_page)
+            return None if feed is None else (feed, kind[outlet.feed] + "; charset=utf-8", None)
         if path == "/":
             return render_home(outlet, base), "text/html; charset=utf-8", None
         number = story_number(path)
@@ -139,18 +145,23 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_newsroom(room: Newsroom, *, cache_bytes: int = 64 << 20) -> Iterator[RunningNewsroom]:
+def serve_newsroom(
+    room: Newsroom, *, cache_bytes: int = 64 << 20, feed_page: int | None = FEED_PAGE
+) -> Iterator[RunningNewsroom]:
     """Start every outlet's server on 127.0.0.1 (free ports); stop them on exit.
 
     Each server keeps up to `cache_bytes` of rendered, gzipped answers, as a real site's
-    cache would: the relay, not the newsroom, should be what a benchmark measures."""
+    cache would: the relay, not the newsroom, should be what a benchmark measures. Feeds
+    are paged as real sites' are: ``feed_page`` stories a page, each page linking to the
+    next, older one (None: one feed of every story; the news sitemap always lists all)."""
     servers = []
     bases: dict[str, str] = {}
     try:
         for outlet in room.outlets:
             base_ref = [""]
             server = _Server(
-                ("127.0.0.1", 0), _handler(room, outlet, base_ref, cache_bytes // len(room.outlets))
+                ("127.0.0.1", 0),
+                _handler(room, outlet, base_ref, cache_bytes // len(room.outlets), feed_page),
             )
             base_ref[0] = f"http://127.0.0.1:{server.server_address[1]}"
             bases[outlet.slug] = base_ref[0]

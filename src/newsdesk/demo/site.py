@@ -252,8 +252,28 @@ def render_robots() -> bytes:
     return b"User-agent: *\nDisallow: /private/\n"
 
 
-def render_feed(room: Newsroom, outlet: Outlet, base: str) -> bytes:
+def feed_page_url(outlet: Outlet, base: str, page: int) -> str:
+    return f"{base}{outlet.feed_path}" + (f"?page={page}" if page > 1 else "")
+
+
+def render_feed(
+    room: Newsroom, outlet: Outlet, base: str, *, page: int = 1, per_page: int | None = None
+) -> bytes | None:
+    """An outlet's feed, newest first. With ``per_page``, a paged feed (RFC 5005; JSON
+    Feed's ``next_url``) as a real site's is: its page ``page`` (None past the last), which
+    links to the next, older one. The news sitemap always lists every story."""
     stories = sorted(room.stories(outlet.slug), key=lambda s: s.published, reverse=True)
+    following = None
+    if per_page and outlet.feed != "sitemap":
+        start = (page - 1) * per_page
+        if page < 1 or (start >= len(stories) and page > 1):
+            return None
+        if start + per_page < len(stories):
+            following = feed_page_url(outlet, base, page + 1)
+        stories = stories[start : start + per_page]
+    elif page != 1:
+        return None
+    next_link = f'<link rel="next" href="{_e(following)}"/>' if following else ""
     if outlet.feed == "atom":
         entries = "".join(
             f'<entry><title>{_e(s.headline)}</title><link href="{base}{s.path}"/>'
@@ -264,7 +284,7 @@ def render_feed(room: Newsroom, outlet: Outlet, base: str) -> bytes:
         updated = stories[0].published.isoformat() if stories else "2026-01-01T00:00:00+00:00"
         return (
             f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f'<title>{_e(outlet.name)}</title><id>{base}/</id><link href="{base}/"/>'
+            f'<title>{_e(outlet.name)}</title><id>{base}/</id><link href="{base}/"/>{next_link}'
             f"<updated>{updated}</updated>{entries}</feed>"
         ).encode()
     if outlet.feed == "jsonfeed":
@@ -274,6 +294,7 @@ def render_feed(room: Newsroom, outlet: Outlet, base: str) -> bytes:
                 "title": outlet.name,
                 "home_page_url": base + "/",
                 "feed_url": base + outlet.feed_path,
+                **({"next_url": following} if following else {}),
                 "items": [
                     {
                         "id": base + s.path,
@@ -316,7 +337,9 @@ def render_feed(room: Newsroom, outlet: Outlet, base: str) -> bytes:
             f"{content}</item>"
         )
     return (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:atom="http://www.w3.org/2005/Atom">'
         f"<channel><title>{_e(outlet.name)}</title><link>{base}/</link><ttl>15</ttl>"
+        f"{next_link.replace('<link', '<atom:link')}"
         f"<description>{_e(outlet.name)} — {WIRE} and local news</description>{''.join(items)}</channel></rss>"
     ).encode()

@@ -105,6 +105,11 @@ def _xml_feed(body: bytes, url: str) -> ParsedFeed:
         )
     ttl = parsed.feed.get("ttl")
     ttl_seconds = int(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
+    pages = {
+        link.get("rel"): link.get("href")
+        for link in parsed.feed.get("links", [])
+        if link.get("href")
+    }
     return ParsedFeed(
         kind="atom" if version.startswith("atom") else "rss",
         url=url,
@@ -113,6 +118,7 @@ def _xml_feed(body: bytes, url: str) -> ParsedFeed:
         entries=tuple(entries),
         ttl_seconds=ttl_seconds,
         problems=tuple(problems),
+        next_url=absolute_url(pages.get("next") or pages.get("prev-archive"), url),
     )
 
 
@@ -154,6 +160,7 @@ def _json_feed(body: bytes, url: str) -> ParsedFeed:
                 content=html if isinstance(html, str) else text if isinstance(text, str) else None,
             )
         )
+    next_url = data.get("next_url")
     return ParsedFeed(
         kind="jsonfeed",
         url=url,
@@ -161,6 +168,7 @@ def _json_feed(body: bytes, url: str) -> ParsedFeed:
         site_url=absolute_url(data.get("home_page_url"), url),
         entries=tuple(entries),
         problems=tuple(problems),
+        next_url=absolute_url(next_url, url) if isinstance(next_url, str) else None,
     )
 
 
