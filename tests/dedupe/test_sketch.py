@@ -3,11 +3,14 @@ values bit for bit, so fingerprints stored before the switch still compare."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsdesk.dedupe import sketch
 from newsdesk.dedupe.sketch import (
     EMPTY,
     LEAD_PERM,
@@ -44,3 +47,15 @@ def test_empty_set_and_whole_fingerprint() -> None:
     fp = fingerprint(text, title="Harbour plan approved")
     assert fp.text.shape == (TEXT_PERM,) and fp.lead.shape == (LEAD_PERM,)
     assert fp.terms.shape == (TERMS_PERM,) and fp.size > 0
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", "B", "é", "e\u0301", "ﬁ", "①", " ", ". ", "\n", "Z" * 30, "12,5"]),
+        max_size=400,
+    ).map("".join),
+    st.integers(min_value=1, max_value=40),
+)
+def test_the_first_tokens_read_from_a_prefix_are_the_texts_own(text: str, wanted: int) -> None:
+    whole = sketch._TOKEN.findall(unicodedata.normalize("NFKC", text))[:wanted]
+    assert sketch._first_tokens(text, wanted) == whole

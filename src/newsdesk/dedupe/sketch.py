@@ -88,11 +88,7 @@ def salient_terms(
     out: list[str] = []
     for part in (title or "", description or "", text):
         sentence_start = True
-        tokens = _TOKEN.finditer(unicodedata.normalize("NFKC", part))
-        for count, match in enumerate(tokens):
-            if count > SALIENT_WORDS:
-                break
-            token = match.group()
+        for token in _first_tokens(part, SALIENT_WORDS + 1):
             if token in ".!?:;…\n":
                 sentence_start = True
                 continue
@@ -107,6 +103,22 @@ def salient_terms(
     if len(set(out)) < 3 and title:
         out += [w for w in normalized_words(title) if len(w) > 2 and w not in _STOP]
     return out
+
+
+_PREFIX_CHARS = 16  # characters read a token wanted, before the whole text is read
+
+
+def _first_tokens(part: str, wanted: int) -> list[str]:
+    """The first ``wanted`` tokens of ``part`` (NFKC-normalised). Read from a prefix of the
+    text when that has more than enough: every token but the prefix's last ends before its
+    cut, so those are the text's own; otherwise from the whole text."""
+    cut = wanted * _PREFIX_CHARS
+    if len(part) > cut:
+        tokens = _TOKEN.findall(unicodedata.normalize("NFKC", part[:cut]))
+        if len(tokens) > wanted:
+            return tokens[:wanted]
+    tokens = _TOKEN.findall(unicodedata.normalize("NFKC", part))
+    return tokens[:wanted]
 
 
 def text_key(text: str) -> str | None:
