@@ -43,3 +43,20 @@ def test_calls_answer_raise_and_survive_a_dead_process() -> None:
         assert 1 <= len(pids) <= 2 and os.getpid() not in pids
     with pytest.raises(RuntimeError, match="shut down"):
         pool.call(_echo, 1)
+
+
+def _loaded(names: list[str]) -> tuple[str, list[str]]:
+    import sys  # noqa: PLC0415 (what the process has loaded, read in the process)
+
+    main = sys.modules["__main__"].__spec__
+    return (main.name if main else ""), [name for name in names if name in sys.modules]
+
+
+def test_a_process_imports_only_what_its_calls_need() -> None:
+    """Not the parent's main module (multiprocessing's children import it again), not the
+    HTTP client, not the CLI: a process starts as ``python -m newsdesk.workers`` and
+    imports the modules of what it is sent (here this test module)."""
+    with ProcessPool(1) as pool:
+        unwanted = ["httpx", "newsdesk.cli", "newsdesk.pipeline"]
+        main, loaded = pool.call(_loaded, [*unwanted, "tests.test_workers"])
+        assert (main, loaded) == ("newsdesk.workers", ["tests.test_workers"])

@@ -21,7 +21,6 @@ on the source or the entry; nothing stored is lost and the loop goes on.
 from __future__ import annotations
 
 import logging
-import os
 import statistics
 from collections import deque
 from collections.abc import Callable
@@ -35,15 +34,23 @@ from newsdesk.config import Settings
 from newsdesk.dates import parse_http_date
 from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
 from newsdesk.extract import extract
-from newsdesk.extract.decode import decode_html
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
-from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
-from newsdesk.store import Record, Store, prepare_record
+from newsdesk.model import FeedEntry, FetchResult, ParsedFeed, Source
+from newsdesk.pages import WORKER_NICENESS, lower_priority, prepare_page, process_page
+from newsdesk.store import Record, Store
 from newsdesk.workers import ProcessPool
 
-__all__ = ["RunReport", "add_source", "fetch_one", "next_check", "process_page", "run_once"]
+__all__ = [
+    "WORKER_NICENESS",
+    "RunReport",
+    "add_source",
+    "fetch_one",
+    "next_check",
+    "process_page",
+    "run_once",
+]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -69,13 +76,6 @@ class RunReport:
 
     def count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
-    """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
-    return replace(
-        extract(decode_html(body, charset) if charset else body, url=url), fetched_url=url
-    )
 
 
 def _max_age(cache_control: str | None) -> int | None:
@@ -186,30 +186,14 @@ def _fetch_entry(
         compress = result.compressed is None
         work = (result.body, result.final_url, result.charset, entry, dedupe, compress)
         if extractors is None:
-            record, prints = _prepare_page(*work)
+            record, prints = prepare_page(*work)
         else:  # extraction is CPU work: other processes use the other cores
-            record, prints = extractors.call(_prepare_page, *work)
+            record, prints = extractors.call(prepare_page, *work)
     except (FetchError, ExtractionError) as exc:
         return _Page(entry_id, source_id, entry, None, exc)
     if not compress:
         record = replace(record, page=result.compressed)
     return _Page(entry_id, source_id, entry, record, None, prints)
-
-
-def _prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)
-    body: bytes, url: str, charset: str | None, entry: FeedEntry, dedupe: bool, compress: bool
-) -> tuple[Record, Prints | None]:
-    """Everything a page needs before it is written, all CPU work done where extraction
-    runs: extract (the feed entry fills a missing title or date), the stored form
-    (JSON, and the page compressed unless ``compress`` is false: then the caller has it
-    compressed already) and the dedupe's fingerprints. The writer only writes."""
-    article = process_page(body, url, charset=charset)
-    if not article.title and entry.title:
-        article = replace(article, title=entry.title)
-    if article.published is None and entry.published is not None:
-        article = replace(article, published=entry.published)
-    record = prepare_record(article, body if compress else None)
-    return record, article_prints(article) if dedupe else None
 
 
 def _store_page(
@@ -470,19 +454,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | N
 def _extractor_pool(settings: Settings) -> ProcessPool | None:
     if settings.extract_processes <= 0:
         return None
-    return ProcessPool(settings.extract_processes, initializer=_lower_priority)
-
-
-WORKER_NICENESS = 5
-
-
-def _lower_priority() -> None:
-    """An extraction process yields the CPU to the relay's own process: its one writer is
-    the pipeline's serial stage, and on a busy machine a writer waiting for a core holds
-    every page behind it (measured on 3,000 demo pages: the writer's wall time a page fell
-    from ~6 to ~4 ms; at 10,000 the throughput did not move measurably)."""
-    if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
+    return ProcessPool(settings.extract_processes, initializer=lower_priority)
 
 
 def run_once(

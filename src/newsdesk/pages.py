@@ -1,0 +1,54 @@
+"""A fetched page made ready to store: the CPU work of the relay, with no I/O.
+
+This is what the relay's extraction processes run (``newsdesk.workers``): extract and clean
+the page, make its stored form and its dedupe fingerprints. It imports only what that work
+needs (not the HTTP client, not the CLI), so an extraction process stays small: each is a
+fresh ``python -m newsdesk.workers`` that imports this module when the first page arrives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from newsdesk.extract import extract
+from newsdesk.extract.decode import decode_html
+from newsdesk.linking import Prints, article_prints
+from newsdesk.model import Article, FeedEntry
+from newsdesk.store import Record, prepare_record
+
+__all__ = ["WORKER_NICENESS", "lower_priority", "prepare_page", "process_page"]
+
+WORKER_NICENESS = 5
+
+
+def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
+    """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
+    return replace(
+        extract(decode_html(body, charset) if charset else body, url=url), fetched_url=url
+    )
+
+
+def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)
+    body: bytes, url: str, charset: str | None, entry: FeedEntry, dedupe: bool, compress: bool
+) -> tuple[Record, Prints | None]:
+    """Everything a page needs before it is written, all CPU work done where extraction
+    runs: extract (the feed entry fills a missing title or date), the stored form
+    (JSON, and the page compressed unless ``compress`` is false: then the caller has it
+    compressed already) and the dedupe's fingerprints. The writer only writes."""
+    article = process_page(body, url, charset=charset)
+    if not article.title and entry.title:
+        article = replace(article, title=entry.title)
+    if article.published is None and entry.published is not None:
+        article = replace(article, published=entry.published)
+    record = prepare_record(article, body if compress else None)
+    return record, article_prints(article) if dedupe else None
+
+
+def lower_priority() -> None:
+    """An extraction process yields the CPU to the relay's own process: its one writer is
+    the pipeline's serial stage, and on a busy machine a writer waiting for a core holds
+    every page behind it (measured on 3,000 demo pages: the writer's wall time a page fell
+    from ~6 to ~4 ms; at 10,000 the throughput did not move measurably)."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
