@@ -44,7 +44,7 @@ from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.demo.site import render_story
 from newsdesk.fetch import Fetcher
-from newsdesk.pipeline import run_once
+from newsdesk.pipeline import extraction_processes, run_once
 from newsdesk.store import open_store
 
 
@@ -187,7 +187,8 @@ def _measure(settings: Settings, feeds: list[str], server_pid: int) -> dict[str,
         "stored": report.stored,
         "ingest_per_s": handled / ingest_seconds,
         "peak_rss_mb": ingest_peak,
-        "extraction_process_peak_mb": worker_peak if settings.extract_processes else 0.0,
+        "processes": extraction_processes(settings),
+        "extraction_process_peak_mb": worker_peak if extraction_processes(settings) else 0.0,
         "second_pass": {"sources": again.sources, "new_entries": again.new_entries, **second},
         "failed": report.failed_entries,
         "machine": shares,  # during the ingest: idle and stolen shares of all cores
@@ -202,7 +203,8 @@ def _measure(settings: Settings, feeds: list[str], server_pid: int) -> dict[str,
     }
 
 
-def _rss(row: dict[str, Any], processes: int) -> str:
+def _rss(row: dict[str, Any]) -> str:
+    processes = row["processes"]
     relay = row["peak_rss_mb"]
     if not processes:
         return f"{relay:.0f}"
@@ -223,7 +225,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument(
-        "--processes", type=int, default=0, help="extract_processes for the relay (default 0)"
+        "--processes",
+        type=int,
+        default=-1,
+        help="extract_processes for the relay (default -1, the relay's: one more than the cores; "
+        "0: extraction in the fetch threads)",
     )
     parser.add_argument("--workers", type=int, default=8, help="fetch threads (default 8)")
     parser.add_argument(
@@ -277,7 +283,7 @@ def main() -> int:
         print(
             f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
             f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
-            f"| {row['ratio']:.0%} | {_rss(row, args.processes)} | {row['second_pass']} "
+            f"| {row['ratio']:.0%} | {_rss(row)} | {row['second_pass']} "
             f"| {row['cpu_ms_per_page']} | {row['machine']} |"
         )
     return 0

@@ -56,9 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 8, int, "Pages fetched at once across hosts."),
     Setting(
         "extract_processes",
-        0,
+        -1,
         int,
-        "Processes that extract pages in parallel (0: extract in the fetch threads).",
+        "Processes that extract pages in parallel (-1: one more than the machine's cores; "
+        "0: extract in the fetch threads).",
     ),
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
@@ -114,7 +115,7 @@ class Settings:
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
     workers: int = 8
-    extract_processes: int = 0
+    extract_processes: int = -1
     min_interval: int = 300
     max_interval: int = 86_400
     feed_pages: int = 100
