@@ -359,6 +359,12 @@ def _record_page(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | No
     )
     new = store.record_entries(source.id, feed.entries, now=now)
     report.new_entries += new
+    return _if_all_new(feed, new)
+
+
+def _if_all_new(feed: ParsedFeed, new: int) -> ParsedFeed | None:
+    """The feed when all its entries were new (``new`` of them): its next page may hold
+    more that are new; one already seen means the pages from there on are known."""
     return feed if feed.entries and new == len(feed.entries) else None
 
 
@@ -449,7 +455,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | N
         error_kind="parse" if feed.problems and not feed.entries else None,
         error="; ".join(feed.problems) or None,
     )
-    return feed if feed.entries and new == len(feed.entries) else None
+    return _if_all_new(feed, new)
 
 
 def _extractor_pool(settings: Settings) -> ProcessPool | None:

@@ -85,7 +85,6 @@ class _Decoder:
     def __init__(self, encoding: str, limit: int, *, keep: bool = False) -> None:
         self.limit = limit
         self.size = 0
-        self._kept: list[bytes] | None = [] if keep else None
         codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if len(codings) > 1:
@@ -100,8 +99,9 @@ class _Decoder:
             self._brotli = brotli.Decompressor()
         elif self.coding is not None:
             raise NetworkError(f"unsupported content-encoding {encoding!r}")
-        if self.coding not in ("gzip", "x-gzip", "deflate"):
-            self._kept = None  # only a gzip or zlib stream is kept as it came
+        # only a gzip or zlib stream is kept as it came
+        zlib_family = self.coding in ("gzip", "x-gzip", "deflate")
+        self._kept: list[bytes] | None = [] if keep and zlib_family else None
 
     def _count(self, out: bytes) -> bytes:
         self.size += len(out)

@@ -590,22 +590,15 @@ class Store:
             return self._db.total_changes - before
 
     def pending_entries(
-        self, source_id: int | None = None, *, after: int = 0, limit: int | None = None
+        self, *, after: int = 0, limit: int = -1
     ) -> list[tuple[int, int, FeedEntry]]:
         """Entries not processed yet: (entry id, source id, entry), oldest first; with
-        ``after``, only those with a greater id, and at most ``limit`` of them. Entry ids
-        grow as entries are recorded, so a caller can page through them as they come."""
-        where = "WHERE status = 'new' AND id > ?"
-        params: list[Any] = [after]
-        if source_id is not None:
-            where += " AND source_id = ?"
-            params.append(source_id)
-        if limit is not None:
-            params.append(limit)
+        ``after``, only those with a greater id, and at most ``limit`` of them (-1: all).
+        Entry ids grow as entries are recorded, so a caller can page through them."""
         rows = self._db.execute(
-            f"SELECT id, source_id, guid, url, title, published, content FROM entries {where} "
-            "ORDER BY id" + (" LIMIT ?" if limit is not None else ""),
-            params,
+            "SELECT id, source_id, guid, url, title, published, content FROM entries "
+            "WHERE status = 'new' AND id > ? ORDER BY id LIMIT ?",
+            (after, limit),
         ).fetchall()
         return [
             (
