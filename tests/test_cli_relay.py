@@ -88,6 +88,13 @@ def test_bad_settings_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("NEWSDESK_WORKERS", "many")
     code, _, err = run("sources", "--db", str(tmp_path / "n.db"))
     assert code == 2 and "NEWSDESK_WORKERS: workers must be a whole number" in err
+    monkeypatch.setenv("NEWSDESK_WORKERS", "-1")
+    code, _, err = run("sources", "--db", str(tmp_path / "n.db"))
+    assert code == 2 and "workers must not be negative" in err
+    monkeypatch.setenv("NEWSDESK_WORKERS", "8")
+    monkeypatch.setenv("NEWSDESK_EXTRACT_PROCESSES", "-2")
+    code, _, err = run("sources", "--db", str(tmp_path / "n.db"))
+    assert code == 2 and "extract_processes must not be below -1" in err
 
 
 def test_demo_command(tmp_path: Path) -> None:

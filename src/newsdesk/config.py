@@ -25,6 +25,7 @@ class Setting:
     default: Any
     kind: type
     help: str
+    minimum: int = 0  # numbers below it are refused (-1 is a meaningful default for some)
 
     @property
     def env(self) -> str:
@@ -60,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Processes that extract pages in parallel (-1: one more than the machine's cores; "
         "0: extract in the fetch threads).",
+        minimum=-1,
     ),
     Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
     Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
@@ -147,8 +149,9 @@ def _convert(setting: Setting, raw: Any, origin: str) -> Any:
         raise ConfigError(
             f"{origin}: {setting.name} must be {_KIND_NAMES[setting.kind]}, got {raw!r}"
         ) from exc
-    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-        raise ConfigError(f"{origin}: {setting.name} must not be negative, got {raw!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < setting.minimum:
+        least = "negative" if setting.minimum == 0 else f"below {setting.minimum}"
+        raise ConfigError(f"{origin}: {setting.name} must not be {least}, got {raw!r}")
     return value
 
 

@@ -1,0 +1,71 @@
+"""`newsdesk serve` itself, as a process on 127.0.0.1: one worker and several."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsdesk.config import SETTINGS, Settings, load_settings
+from newsdesk.store import open_store
+from tests.serve.conftest import story
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_every_default_setting_loads_back_from_the_environment() -> None:
+    """What `serve --workers N` writes to the environment for its workers must load."""
+    env = {}
+    for setting in SETTINGS:
+        value = getattr(Settings(), setting.name)
+        env[setting.env] = str(value).lower() if isinstance(value, bool) else str(value)
+    assert load_settings(env=env) == Settings()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_on_loopback(tmp_path: Path, workers: int) -> None:
+    db = tmp_path / "s.db"
+    store = open_store(db)
+    now = datetime.now(UTC)
+    source = store.add_source("https://news.example/feed", now=now)
+    article_id = store.store_article(story(1), source_id=source.id, now=now)
+    store.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", "serve", "--db", str(db), "--port", str(port),
+         "--workers", str(workers)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    ) as server:  # fmt: skip
+        try:
+            _wait_for_page(server, f"http://127.0.0.1:{port}/articles/{article_id}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_for_page(server: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200
+                assert b"Harbour council story 1" in response.read()
+            return
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"the server stopped: {server.communicate()[0]}")
+            assert time.monotonic() < deadline, "the server did not answer in 60 s"
+            time.sleep(0.2)
