@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -24,7 +23,7 @@ from rich.table import Table
 from newsdesk import __version__
 from newsdesk.clean import clean_text
 from newsdesk.clean.text import decode_text
-from newsdesk.config import SETTINGS, Settings, load_settings
+from newsdesk.config import Settings, load_settings
 from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
@@ -698,11 +697,19 @@ def dedupe_command(
     show_default=True,
     help="Server processes (each reads the database; more use more cores).",
 )
+@click.option(
+    "--server",
+    type=click.Choice(["uvicorn", "granian"]),
+    default="uvicorn",
+    show_default=True,
+    help="The ASGI server: uvicorn, or granian (Rust; faster under load, docs/serving.md).",
+)
 @_settings_options
 def serve_command(
     host: str | None,
     port: int | None,
     workers: int,
+    server: str,
     db: str | None,
     config_path: Path | None,
     allow_private: bool | None,
@@ -712,9 +719,8 @@ def serve_command(
 
     The database must exist (`newsdesk run` or `newsdesk demo` makes one). Writing through
     the API (adding and deleting sources) needs the api_token setting."""
-    import uvicorn  # noqa: PLC0415 (the server loads only for this command)
-
-    from newsdesk.serve import create_app  # noqa: PLC0415
+    from newsdesk.serve import create_app  # noqa: PLC0415 (the server loads only here)
+    from newsdesk.serve.server import run_server  # noqa: PLC0415
 
     try:
         settings = load_settings(
@@ -730,26 +736,13 @@ def serve_command(
         raise click.UsageError(str(exc)) from exc
     store = _open(settings, create=False)
     try:
-        app = create_app(settings, store)
+        create_app(settings, store)  # fails here, with a clear message, if it cannot serve
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
     click.echo(f"newsdesk reader: http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    if workers == 1:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-        return
-    for setting in SETTINGS:  # each worker process loads the same settings from these
-        value = getattr(settings, setting.name)
-        os.environ[setting.env] = str(value).lower() if isinstance(value, bool) else str(value)
-    uvicorn.run(
-        "newsdesk.serve.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level="warning",
-    )
+    run_server(settings, workers=workers, server="granian" if server == "granian" else "uvicorn")
 
 
 @main.command("demo")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from tests.serve.conftest import Served
@@ -87,3 +88,52 @@ def test_xss_payloads_are_inert_in_every_page(served: Served) -> None:
         _no_live_markup(response.text)
     text = served.client.get(f"/articles/{served.hostile_id}").text
     assert "&lt;script&gt;" in text  # shown as text, not dropped silently
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "problem"),
+    [
+        ("/articles/abc", "article_id", "should be a whole number"),
+        ("/articles/0", "article_id", "should be at least 1"),
+        ("/articles/99999999999999999999999", "article_id", "should be at most"),
+        ("/sources/x1", "source_id", "should be a whole number"),
+        ("/?collapse=maybe", "collapse", "should be true or false"),
+        ("/?cursor=" + "a" * 201, "cursor", "at most 200 characters"),
+        ("/?cursor=notacursor", "cursor", "not a cursor this server made"),
+        ("/search?q=harbour&page=0", "page", "should be at least 1"),
+        ("/search?q=harbour&page=501", "page", "should be at most 500"),
+        ("/search?q=harbour&page=two", "page", "should be a whole number"),
+        ("/search?q=" + "x" * 501, "q", "at most 500 characters"),
+    ],
+)
+def test_malformed_parameters_are_a_400_page_naming_them(
+    served: Served, path: str, parameter: str, problem: str
+) -> None:
+    tree = page(served, path, status=400)
+    text = tree.body.text()  # type: ignore[union-attr]
+    assert parameter in text and problem in text, text
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/feeds/all.xml", "kind"),
+        ("/feeds/search.atom", "q"),
+        ("/feeds/search.json?q=" + "x" * 501, "q"),
+        ("/feeds/sources/abc.atom", "source_id"),
+    ],
+)
+def test_malformed_feed_parameters_are_a_400_in_the_error_shape(
+    served: Served, path: str, parameter: str
+) -> None:
+    response = served.client.get(path)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request" and error["details"][0]["parameter"] == parameter
+
+
+def test_unknown_paths_and_methods(served: Served) -> None:
+    assert "nothing at /nowhere" in page(served, "/nowhere", status=404).body.text()  # type: ignore[union-attr]
+    assert served.client.get("/feeds/sources/424242.atom").status_code == 404
+    assert served.client.post("/articles/1").status_code == 405
+    assert served.client.head(f"/articles/{served.relayed_id}").status_code == 200

@@ -34,8 +34,10 @@ def test_every_default_setting_loads_back_from_the_environment() -> None:
     assert load_settings(env=env) == Settings()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_answers_on_loopback(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(
+    ("server", "workers"), [("uvicorn", 1), ("uvicorn", 2), ("granian", 1), ("granian", 2)]
+)
+def test_serve_answers_on_loopback(tmp_path: Path, server: str, workers: int) -> None:
     db = tmp_path / "s.db"
     store = open_store(db)
     now = datetime.now(UTC)
@@ -46,14 +48,14 @@ def test_serve_answers_on_loopback(tmp_path: Path, workers: int) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     with subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", "serve", "--db", str(db), "--port", str(port),
-         "--workers", str(workers)],
+         "--workers", str(workers), "--server", server],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    ) as server:  # fmt: skip
+    ) as process:  # fmt: skip
         try:
-            _wait_for_page(server, f"http://127.0.0.1:{port}/articles/{article_id}")
+            _wait_for_page(process, f"http://127.0.0.1:{port}/articles/{article_id}")
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def _wait_for_page(server: subprocess.Popen[str], url: str) -> None:

@@ -7,6 +7,8 @@ mailto. Pure.
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 from newsdesk.urls import is_http_url
@@ -30,17 +32,22 @@ _ATTRIBUTES = {
 _SCHEMES = {"http", "https", "mailto"}
 
 
+# One cleaner, built once: `nh3.clean` with options builds its sanitiser again on every call,
+# which costs as much as the cleaning (28 against 59 µs for an article's body).
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+    url_schemes=set(_SCHEMES),
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+
 def sanitize_html(html: str) -> str:
     """``html`` with only the allowed tags, attributes and URL schemes left. Links get
     ``rel="noopener noreferrer nofollow"``; comments are dropped."""
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
-        url_schemes=set(_SCHEMES),
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    return _CLEANER.clean(html)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -49,4 +56,4 @@ def safe_url(url: str | None) -> str | None:
     if not url or not is_http_url(url):
         return None
     url = url.strip()
-    return None if any(c.isspace() or ord(c) < 32 for c in url) else url
+    return None if _SPACE_OR_CONTROL.search(url) else url

@@ -1,5 +1,11 @@
 """The web application: ``create_app(settings, store)``. No side effects at import time.
 
+Two applications behind one dispatcher, under the response cache and the security headers:
+the JSON API (FastAPI, paths under ``/api``: its OpenAPI document comes from the routes'
+signatures) and the reader with the feeds out and the static files (plain Starlette: every
+other path). The reader's pages are not in the OpenAPI document, and going through FastAPI
+cost them more than their own work did (docs/serving.md).
+
 Reading goes through a read-only SQLite connection per thread (WAL lets readers read while
 the relay writes). The read routes are coroutines that query on the event loop's thread:
 their queries take well under a millisecond to a few (search), less than handing each
@@ -12,15 +18,16 @@ allows no script at all: the reader works without JavaScript.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdesk import __version__
@@ -29,10 +36,16 @@ from newsdesk.config import Settings, load_settings
 from newsdesk.errors import StoreError
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
-from newsdesk.serve.common import ApiError, Readers
+from newsdesk.serve.common import ApiError, Readers, error_response
 from newsdesk.store import Store, open_reader, open_store
 
-__all__ = ["SecurityHeaders", "app_from_environment", "create_app"]
+__all__ = [
+    "NewsdeskApp",
+    "SecurityHeaders",
+    "app_from_environment",
+    "app_from_settings",
+    "create_app",
+]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -47,44 +60,58 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 _RAW_HEADERS = [(k.lower().encode(), v.encode()) for k, v in _SECURITY_HEADERS.items()]
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    422: "bad_request",
-    500: "internal_error",
-    502: "upstream_error",
-}
 
 
-def _error_body(status: int, message: str, details: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "error": {
-            "status": status,
-            "code": _CODES.get(status, "error"),
-            "message": message,
-            "details": details,
-        }
-    }
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        auto_reload=False,  # the templates ship with the package: no stat a render
+    )
+    env.filters["safe_url"] = safe_url
+    return env
 
 
-def _wants_html(request: Request) -> bool:
-    path = request.url.path
-    return not (path.startswith(("/api", "/feeds")))
+class NewsdeskApp:
+    """The ASGI application: the response cache, then the security headers, then ``/api``
+    to ``api`` (FastAPI) and every other path to ``reader`` (Starlette). The lifespan
+    (which closes the read connections) is the API's."""
+
+    def __init__(
+        self,
+        api_app: FastAPI,
+        reader_app: Starlette,
+        *,
+        version: Callable[[], int],
+        cache_bytes: int,
+    ) -> None:
+        self.api = api_app
+        self.reader = reader_app
+        # Outermost, so what it keeps carries the security headers too.
+        self.cache = ResponseCache(
+            SecurityHeaders(self.dispatch), version=version, max_bytes=cache_bytes
+        )
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and not (path == "/api" or path.startswith("/api/")):
+            await self.reader(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.cache(scope, receive, send)
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(settings: Settings, store: Store) -> NewsdeskApp:
     """The reader, the JSON API under /api and the feeds under /feeds, over ``store``'s
     database. The database must exist and be migrated (``open_store`` does both)."""
     if store.path == ":memory:":
         raise StoreError("the server needs a database file, not :memory:")
     open_reader(store.path).close()  # fails now, with a clear message, if it cannot be read
     readers = Readers(store.path)
-    app = FastAPI(
+    templates = _templates()
+    api_app = FastAPI(
         title="newsdesk",
         version=__version__,
         description="Clean, structured news relayed by newsdesk: articles, sources, search.",
@@ -92,27 +119,21 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from elsewhere; the CSP forbids it
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.readers = readers
-    app.state.db_path = store.path
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.filters["safe_url"] = safe_url
-    templates.env.auto_reload = False  # the templates ship with the package: no stat a render
-    app.state.templates = templates
-    app.router.add_event_handler("shutdown", readers.close)
-    _install_errors(app)
-
-    app.add_middleware(SecurityHeaders)
-    # Outermost (added last), so what it keeps carries the security headers too.
-    app.add_middleware(
-        ResponseCache,
+    api_app.include_router(api.router)
+    api_app.router.add_event_handler("shutdown", readers.close)
+    reader_app = Starlette(routes=reader.routes(str(HERE / "static")))
+    for app in (api_app, reader_app):
+        app.state.settings = settings
+        app.state.readers = readers
+        app.state.db_path = store.path
+        app.state.templates = templates
+        _install_errors(app)
+    return NewsdeskApp(
+        api_app,
+        reader_app,
         version=lambda: readers.get().data_version(),
-        max_bytes=max(0, settings.serve_cache_mb) << 20,
+        cache_bytes=max(0, settings.serve_cache_mb) << 20,
     )
-    app.include_router(api.router)
-    app.include_router(reader.router)
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    return app
 
 
 class SecurityHeaders:
@@ -138,26 +159,15 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _install_errors(app: FastAPI) -> None:
-    def answer(
-        request: Request, status: int, message: str, details: list[dict[str, Any]]
-    ) -> Response:
-        if _wants_html(request):
-            templates: Jinja2Templates = request.app.state.templates
-            return templates.TemplateResponse(
-                request,
-                "error.html",
-                {"status": status, "message": message, "details": details},
-                status_code=status,
-            )
-        return JSONResponse(_error_body(status, message, details), status_code=status)
+def _install_errors(app: Starlette) -> None:
+    """Every error in the one shape (``common.error_response``)."""
 
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
-        return answer(request, exc.status, exc.message, exc.details)
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(request, exc.status, exc.message, exc.details)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
         details = []
         for error in exc.errors():
             where = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
@@ -165,27 +175,36 @@ def _install_errors(app: FastAPI) -> None:
                 {"parameter": ".".join(where) or "request", "problem": str(error.get("msg"))}
             )
         summary = "; ".join(f"{d['parameter']}: {d['problem']}" for d in details)
-        return answer(request, 400, f"invalid request: {summary}", details)
+        return error_response(request, 400, f"invalid request: {summary}", details)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
         message = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
-        return answer(request, exc.status_code, message, [])
+        return error_response(request, exc.status_code, message, [])
 
-    @app.exception_handler(StoreError)
-    async def store_error(request: Request, exc: StoreError) -> Response:
+    async def store_error(request: Request, exc: Exception) -> Response:
         log.error("store error on %s: %s", request.url.path, exc)
-        return answer(request, 500, f"database error: {exc}", [])
+        return error_response(request, 500, f"database error: {exc}", [])
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(StoreError, store_error)
 
 
-def app_from_environment() -> FastAPI:
-    """The app for settings taken from ``NEWSDESK_*`` variables: what each uvicorn worker
-    process builds when `newsdesk serve --workers N` runs more than one."""
-    settings = load_settings()
+def app_from_settings(settings: Settings) -> NewsdeskApp:
+    """The app over ``settings.db``, which must exist (it is opened, migrated if needed,
+    and closed again: the app reads through connections of its own)."""
     store = open_store(settings.db, create=False)
     try:
         return create_app(settings, store)
     finally:
         store.close()
+
+
+def app_from_environment() -> NewsdeskApp:
+    """The app for settings taken from ``NEWSDESK_*`` variables: what each server process
+    builds when `newsdesk serve --workers N` runs more than one."""
+    return app_from_settings(load_settings())

@@ -1,5 +1,5 @@
 """What the app, the API and the reader share: the error that answers in the one error
-shape, the per-thread read connections, and the list cursors."""
+shape, the per-thread read connections, the list cursors, and the reader's parameters."""
 
 from __future__ import annotations
 
@@ -9,11 +9,25 @@ import json
 import threading
 from typing import Any
 
-from fastapi import Request
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk.store import Store, open_reader
 
-__all__ = ["MAX_ID", "ApiError", "Readers", "decode_cursor", "encode_cursor", "reader_store"]
+__all__ = [
+    "MAX_ID",
+    "ApiError",
+    "Readers",
+    "decode_cursor",
+    "encode_cursor",
+    "error_response",
+    "path_id",
+    "query_bool",
+    "query_int",
+    "query_str",
+    "reader_store",
+]
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: ids beyond it are rejected, not overflowed
 
@@ -26,6 +40,49 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.details = details or []
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "bad_request",
+    500: "internal_error",
+    502: "upstream_error",
+}
+
+
+def error_body(status: int, message: str, details: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "error": {
+            "status": status,
+            "code": _CODES.get(status, "error"),
+            "message": message,
+            "details": details,
+        }
+    }
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api", "/feeds"))
+
+
+def error_response(
+    request: Request, status: int, message: str, details: list[dict[str, Any]]
+) -> Response:
+    """An error in the one shape: JSON for the API and the feeds, an HTML page (with the
+    same status and message) for the reader's pages."""
+    if _wants_html(request):
+        templates: Environment = request.app.state.templates
+        page = templates.get_template("error.html").render(
+            {"status": status, "message": message, "details": details}
+        )
+        return HTMLResponse(page, status_code=status)
+    return JSONResponse(error_body(status, message, details), status_code=status)
 
 
 class Readers:
@@ -79,3 +136,78 @@ def reader_store(request: Request) -> Store:
     """This thread's read-only connection to the app's database."""
     store: Store = request.app.state.readers.get()
     return store
+
+
+# -- the reader's parameters ---------------------------------------------------------------
+# The API's parameters are declared in its routes' signatures (FastAPI validates them and
+# the OpenAPI document describes them). The reader's pages are plain Starlette routes, for
+# their speed (docs/serving.md); these read their few parameters with the same checks, and
+# fail the same way: a 400 in the one error shape, naming the parameter.
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def bad_parameter(name: str, problem: str) -> ApiError:
+    return ApiError(
+        400,
+        f"invalid request: {name}: {problem}",
+        details=[{"parameter": name, "problem": problem}],
+    )
+
+
+def _whole(name: str, raw: str, *, ge: int, le: int) -> int:
+    text = raw.strip()
+    if not text or not (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+        raise bad_parameter(name, "should be a whole number")
+    value = int(text)
+    if value < ge:
+        raise bad_parameter(name, f"should be at least {ge}")
+    if value > le:
+        raise bad_parameter(name, f"should be at most {le}")
+    return value
+
+
+def path_id(request: Request, name: str) -> int:
+    """A path's id: a whole number from 1 to SQLite's largest integer."""
+    raw: str = request.path_params[name]
+    if len(raw) > 20:
+        raise bad_parameter(name, f"should be at most {MAX_ID}")
+    return _whole(name, raw, ge=1, le=MAX_ID)
+
+
+def query_int(request: Request, name: str, default: int, *, ge: int, le: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if len(raw) > 20:
+        raise bad_parameter(name, f"should be at most {le}")
+    return _whole(name, raw, ge=ge, le=le)
+
+
+def query_bool(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise bad_parameter(name, "should be true or false (1 or 0)")
+
+
+def query_str(
+    request: Request, name: str, default: str | None = None, *, max_length: int, min_length: int = 0
+) -> str | None:
+    """The parameter's text; a missing one is ``default`` (None: it is required)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        if default is None and min_length:
+            raise bad_parameter(name, "is required")
+        return default
+    if len(raw) > max_length:
+        raise bad_parameter(name, f"should be at most {max_length} characters")
+    if len(raw) < min_length:
+        raise bad_parameter(name, f"should be at least {min_length} character(s)")
+    return raw

@@ -4,21 +4,38 @@ Pages: the river (``/``), a source's river (``/sources/{id}``), an article
 (``/articles/{id}``), search (``/search?q=``) and the sources' health (``/sources``).
 Feeds: ``/feeds/all.atom|json``, ``/feeds/sources/{id}.atom|json``,
 ``/feeds/search.atom|json?q=``, ``/feeds/sources.opml``.
+
+Plain Starlette routes, not FastAPI's: none of them is in the OpenAPI document, and FastAPI's
+per-request machinery (its route matching, dependency solving and validation) cost more than
+a page's queries and template together (docs/serving.md). Their few parameters are read by
+``common.query_*``, which fail as FastAPI's validation did: a 400 naming the parameter.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.feeds.opml import Outline, render_opml
-from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
+from newsdesk.serve.common import (
+    ApiError,
+    bad_parameter,
+    decode_cursor,
+    encode_cursor,
+    path_id,
+    query_bool,
+    query_int,
+    query_str,
+    reader_store,
+)
 from newsdesk.serve.feeds import (
     FeedDoc,
     FeedItem,
@@ -37,21 +54,26 @@ from newsdesk.serve.html import (
 )
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, StoredArticle
 
-__all__ = ["router"]
+__all__ = ["render_page", "routes"]
 
 PAGE = 30
 FEED_ITEMS = 50
 FEED_FORMAT = "1"  # part of every feed's ETag: bump it when the feeds' rendering changes
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-router = APIRouter(include_in_schema=False)
-
+MAX_CURSOR = 200
 
 _store = reader_store
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, context, status_code=status)
+def render_page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    """The page ``name`` rendered with ``context`` (the app's Jinja2 environment)."""
+    templates: Environment = request.app.state.templates
+    return HTMLResponse(templates.get_template(name).render(context), status_code=status)
+
+
+_page = render_page
 
 
 def _river(request: Request, query: ArticleQuery) -> tuple[list[StoredArticle], str | None]:
@@ -65,7 +87,9 @@ def _names(request: Request) -> dict[int, str]:
     return _store(request).source_names()
 
 
-Cursor = Annotated[str | None, Query(max_length=200)]
+def _cursor(request: Request) -> tuple[str, int] | None:
+    cursor = query_str(request, "cursor", max_length=MAX_CURSOR)
+    return decode_cursor(cursor) if cursor else None
 
 
 def _more_copies(request: Request, rows: list[StoredArticle], collapse: bool) -> dict[int, int]:
@@ -76,12 +100,9 @@ def _more_copies(request: Request, rows: list[StoredArticle], collapse: bool) ->
     return {r.id: sizes.get(r.cluster_id or 0, 1) - 1 for r in rows}
 
 
-Collapse = Annotated[bool, Query(description="one story per cluster")]
-
-
-@router.get("/", response_class=HTMLResponse)
-async def river(request: Request, cursor: Cursor = None, collapse: Collapse = False) -> Response:
-    after = decode_cursor(cursor) if cursor else None
+async def river(request: Request) -> Response:
+    after = _cursor(request)
+    collapse = query_bool(request, "collapse")
     rows, next_cursor = _river(
         request, ArticleQuery(after=after, limit=PAGE + 1, collapse=collapse)
     )
@@ -94,24 +115,19 @@ async def river(request: Request, cursor: Cursor = None, collapse: Collapse = Fa
     )  # fmt: skip
 
 
-@router.get("/sources", response_class=HTMLResponse)
 async def sources(request: Request) -> Response:
     return _page(
         request, "sources.html", {"title": "Sources", "sources": _store(request).sources()}
     )
 
 
-@router.get("/sources/{source_id}", response_class=HTMLResponse)
-async def source_river(
-    request: Request,
-    source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    cursor: Cursor = None,
-    collapse: Collapse = False,
-) -> Response:
+async def source_river(request: Request) -> Response:
+    source_id = path_id(request, "source_id")
+    after = _cursor(request)
+    collapse = query_bool(request, "collapse")
     source = _store(request).source(source_id)
     if source is None:
         raise ApiError(404, f"no source {source_id}")
-    after = decode_cursor(cursor) if cursor else None
     rows, next_cursor = _river(
         request, ArticleQuery(source_id=source_id, after=after, limit=PAGE + 1, collapse=collapse)
     )
@@ -124,15 +140,24 @@ async def source_river(
     )  # fmt: skip
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse)
-async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+async def article(request: Request) -> Response:
+    article_id = path_id(request, "article_id")
     store = _store(request)
     stored = store.stored_article(article_id)
     if stored is None:
         raise ApiError(404, f"no article {article_id}")
     a = stored.article
-    names = store.source_names()
+    sightings = store.sightings(article_id)
+    wanted = {stored.source_id} | {source for source, _, _ in sightings}
+    names = store.source_names(i for i in wanted if i is not None)
     source = (stored.source_id, names[stored.source_id]) if stored.source_id in names else None
+    copies = store.copies(article_id, group_id=stored.original_id or article_id)
+    original = next((c for c in copies if c.id == stored.original_id), None)
+    cluster_size = (
+        store.cluster_sizes([stored.cluster_id]).get(stored.cluster_id, 1)
+        if stored.cluster_id
+        else 1
+    )
     return _page(
         request,
         "article.html",
@@ -140,27 +165,23 @@ async def article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX
             "title": a.title or "(untitled)",
             "stored": stored,
             "a": a,
+            "original_url": safe_url(a.url),
             "source": source,
             "body": article_body_html(a),
             "provenance": provenance_words(a.provenance, a.site_name),
             "removed": removed_html(a),
-            "copies": store.copies(article_id),
-            "original": store.stored_article(stored.original_id) if stored.original_id else None,
-            "sightings": store.sightings(article_id),
+            "copies": copies,
+            "original": original,
+            "sightings": sightings,
             "names": names,
-            "cluster_size": store.cluster_sizes([stored.cluster_id]).get(stored.cluster_id, 1)
-            if stored.cluster_id
-            else 1,
+            "cluster_size": cluster_size,
         },
     )
 
 
-@router.get("/search", response_class=HTMLResponse)
-async def search(
-    request: Request,
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
-    page: Annotated[int, Query(ge=1, le=500)] = 1,
-) -> Response:
+async def search(request: Request) -> Response:
+    q = query_str(request, "q", "", max_length=MAX_QUERY_CHARS) or ""
+    page = query_int(request, "page", 1, ge=1, le=500)
     hits = []
     if q.strip():
         found = _store(request).search(
@@ -248,18 +269,26 @@ def _feed(
 Kind = Literal["atom", "json"]
 
 
-@router.get("/feeds/all.{kind}")
-async def feed_all(request: Request, kind: Kind) -> Response:
+def _kind(request: Request) -> Kind:
+    kind = request.path_params["kind"]
+    if kind == "atom":
+        return "atom"
+    if kind == "json":
+        return "json"
+    raise bad_parameter("kind", "should be 'atom' or 'json'")
+
+
+async def feed_all(request: Request) -> Response:
+    kind = _kind(request)
     query = ArticleQuery(limit=FEED_ITEMS)
     return _feed(
         request, query, kind, title="newsdesk: all stories", home="/", feed_id="/feeds/all"
     )
 
 
-@router.get("/feeds/sources/{source_id}.{kind}")
-async def feed_source(
-    request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)], kind: Kind
-) -> Response:
+async def feed_source(request: Request) -> Response:
+    source_id = path_id(request, "source_id")
+    kind = _kind(request)
     store = _store(request)
     source = store.source(source_id)
     if source is None:
@@ -274,12 +303,9 @@ async def feed_source(
     )
 
 
-@router.get("/feeds/search.{kind}")
-async def feed_search(
-    request: Request,
-    kind: Kind,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
-) -> Response:
+async def feed_search(request: Request) -> Response:
+    kind = _kind(request)
+    q = query_str(request, "q", max_length=MAX_QUERY_CHARS, min_length=1) or ""
     return _feed(
         request,
         ArticleQuery(q=q, limit=FEED_ITEMS),
@@ -290,10 +316,25 @@ async def feed_search(
     )
 
 
-@router.get("/feeds/sources.opml")
 async def feed_opml(request: Request) -> Response:
     outlines = [
         Outline(xml_url=s.url, title=s.title, html_url=s.site_url)
         for s in _store(request).sources()
     ]
     return Response(render_opml(outlines), media_type="text/x-opml; charset=utf-8")
+
+
+def routes(static_dir: str) -> list[BaseRoute]:
+    """The reader's and the feeds' routes, and the static files."""
+    return [
+        Route("/", river, methods=["GET"]),
+        Route("/sources", sources, methods=["GET"]),
+        Route("/sources/{source_id}", source_river, methods=["GET"]),
+        Route("/articles/{article_id}", article, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
+        Route("/feeds/sources.opml", feed_opml, methods=["GET"]),
+        Route("/feeds/all.{kind}", feed_all, methods=["GET"]),
+        Route("/feeds/sources/{source_id}.{kind}", feed_source, methods=["GET"]),
+        Route("/feeds/search.{kind}", feed_search, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+    ]

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -521,9 +521,19 @@ class Store:
         found = self._sources("WHERE s.id = ?", (source_id,))
         return found[0] if found else None
 
-    def source_names(self) -> dict[int, str]:
-        """Each source's title (else its URL), by id: cheap, without article counts."""
-        rows = self._db.execute("SELECT id, COALESCE(title, url) FROM sources")
+    def source_names(self, ids: Iterable[int] | None = None) -> dict[int, str]:
+        """Each source's title (else its URL), by id: cheap, without article counts. With
+        ``ids``, only those sources'."""
+        if ids is None:
+            rows = self._db.execute("SELECT id, COALESCE(title, url) FROM sources")
+        else:
+            wanted = tuple(ids)
+            if not wanted:
+                return {}
+            marks = ", ".join("?" * len(wanted))
+            rows = self._db.execute(
+                f"SELECT id, COALESCE(title, url) FROM sources WHERE id IN ({marks})", wanted
+            )
         return {int(r[0]): str(r[1]) for r in rows}
 
     def due_sources(self, now: datetime) -> list[Source]:
@@ -1035,17 +1045,20 @@ class Store:
         ).fetchall()
         return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
 
-    def copies(self, article_id: int) -> list[StoredArticle]:
-        """The other members of the article's copy group (its original and copies)."""
-        row = self._db.execute(
-            "SELECT COALESCE(original_id, id) FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        if row is None:
-            return []
+    def copies(self, article_id: int, *, group_id: int | None = None) -> list[StoredArticle]:
+        """The other members of the article's copy group (its original and copies).
+        ``group_id``, when the caller has the article: its original's id, else its own."""
+        if group_id is None:
+            row = self._db.execute(
+                "SELECT COALESCE(original_id, id) FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            if row is None:
+                return []
+            group_id = int(row[0])
         rows = self._db.execute(
             f"SELECT {_STORED} FROM articles WHERE (id = ? OR original_id = ?) AND id != ? "
             f"ORDER BY {_WHEN}, id",
-            (row[0], row[0], article_id),
+            (group_id, group_id, article_id),
         ).fetchall()
         return [_stored(r) for r in rows]
 
