@@ -174,6 +174,8 @@ def test_the_pages_apart_migration_keeps_every_article_page_and_link(tmp_path: P
     stored = store.stored_article(2)
     assert stored is not None and stored.article.title == "Story 2"
     assert (stored.original_id, stored.cluster_id) == (1, 1)
+    # stored before bodies were kept: rendered when asked for (0005_body_html)
+    assert stored.body_html is None and stored.body() == "<p>Words 2.</p>"
     assert store.sightings(1)[0][1] == "https://s.example/1"
     assert store.article_by_text_key("t2") == 2
     assert {h.article_id for h in store.search("words")} == {1, 2}
@@ -182,7 +184,7 @@ def test_the_pages_apart_migration_keeps_every_article_page_and_link(tmp_path: P
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA foreign_key_check").fetchall() == []
     columns = [r[1] for r in check.execute("PRAGMA table_info(articles)")]
-    assert "raw_page" not in columns and columns[-1] == "article_json"
+    assert "raw_page" not in columns and columns[-2:] == ["article_json", "body_html"]
     assert check.execute("SELECT article_id FROM entries").fetchone() == (2,)
 
 
@@ -240,3 +242,43 @@ def test_lsh_candidates_rank_by_shared_keys_bounded_per_key(tmp_path: Path) -> N
     assert len(found) == 1 + 16 and {m.id for m in found[1:]} == set(ids[-16:])
     assert [m.id for m in store.lsh_matches(query, exclude=0, min_shared=2)] == [ids[3]]
     assert store.lsh_matches(query, exclude=ids[3], min_shared=2) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="abcxyzABCXYZ éÉüß’'_-.\n0123ΣσςçΩſK", max_size=120),
+    st.lists(
+        st.sampled_from(["abc", "xyz", "ab", "éa", "ü", "0", "σ", "xσ", "aς", "c1", "sk"]),
+        min_size=1,
+    ),
+)
+def test_snippet_hits_by_find_are_the_regular_expressions(text: str, words: list[str]) -> None:
+    from newsdesk.store.sqlite import _hits, _term_pattern  # noqa: PLC0415
+
+    terms = _term_pattern(" ".join(f'"{w}"' for w in words))
+    assert terms is not None
+    expected = [(m.start(), m.end()) for m in terms.pattern.finditer(text)][:32]
+    assert _hits(text, terms) == expected
+
+
+def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
+    from newsdesk.clean.sanitize import article_body_html  # noqa: PLC0415
+
+    store = open_store(tmp_path / "b.db")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    first = Article(url="https://b.example/1", title="T", text="One <b>bold</b> claim.")
+    article_id = store.store_article(first, now=now)
+    stored = store.stored_article(article_id)
+    assert stored is not None and stored.body_html == article_body_html(first)
+    assert stored.body_html == "<p>One &lt;b&gt;bold&lt;/b&gt; claim.</p>"
+    second = replace(first, text="Two paragraphs.\n\nThe second.")
+    store.replace_article(article_id, second)
+    assert store.stored_article(article_id).body() == article_body_html(second)  # type: ignore[union-attr]
+    third = replace(first, text="Fetched again.")
+    assert store.store_article(third, now=now) == article_id  # the same URL: an update
+    assert store.stored_article(article_id).body_html == "<p>Fetched again.</p>"  # type: ignore[union-attr]
+    from newsdesk.store import ArticleQuery  # noqa: PLC0415
+
+    assert store.list_articles(ArticleQuery())[0].body_html is None  # lists skip it
+    assert store.list_articles(ArticleQuery(bodies=True))[0].body_html == "<p>Fetched again.</p>"
+    store.close()

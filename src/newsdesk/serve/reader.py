@@ -47,7 +47,6 @@ from newsdesk.serve.feeds import (
 )
 from newsdesk.serve.html import (
     SNIPPET_MARKS,
-    article_body_html,
     highlight_snippet,
     provenance_words,
     removed_html,
@@ -167,7 +166,7 @@ async def article(request: Request) -> Response:
             "a": a,
             "original_url": safe_url(a.url),
             "source": source,
-            "body": article_body_html(a),
+            "body": stored.body(),
             "provenance": provenance_words(a.provenance, a.site_name),
             "removed": removed_html(a),
             "copies": copies,
@@ -213,7 +212,7 @@ def _item(base: str, stored: StoredArticle) -> FeedItem:
         url=f"{base}/articles/{stored.id}",
         external_url=safe_url(a.url),
         title=a.title or "(untitled)",
-        content_html=article_body_html(a),
+        content_html=stored.body(),
         content_text=a.text,
         summary=a.description,
         published=a.published,
@@ -280,7 +279,7 @@ def _kind(request: Request) -> Kind:
 
 async def feed_all(request: Request) -> Response:
     kind = _kind(request)
-    query = ArticleQuery(limit=FEED_ITEMS)
+    query = ArticleQuery(limit=FEED_ITEMS, bodies=True)
     return _feed(
         request, query, kind, title="newsdesk: all stories", home="/", feed_id="/feeds/all"
     )
@@ -295,7 +294,7 @@ async def feed_source(request: Request) -> Response:
         raise ApiError(404, f"no source {source_id}")
     return _feed(
         request,
-        ArticleQuery(source_id=source_id, limit=FEED_ITEMS),
+        ArticleQuery(source_id=source_id, limit=FEED_ITEMS, bodies=True),
         kind,
         title=f"newsdesk: {source.title or source.url}",
         home=f"/sources/{source_id}",
@@ -308,7 +307,7 @@ async def feed_search(request: Request) -> Response:
     q = query_str(request, "q", max_length=MAX_QUERY_CHARS, min_length=1) or ""
     return _feed(
         request,
-        ArticleQuery(q=q, limit=FEED_ITEMS),
+        ArticleQuery(q=q, limit=FEED_ITEMS, bodies=True),
         kind,
         title=f"newsdesk: search for {q}",
         home=f"/search?q={quote_plus(q)}",
