@@ -1,7 +1,14 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsdesk.urls import absolute_url, canonicalize_url, classify_post_url, domain_of
+from newsdesk.urls import (
+    absolute_url,
+    canonicalize_url,
+    classify_post_url,
+    domain_of,
+    is_http_url,
+)
 
 
 def test_tracking_parameters_and_fragment_are_removed() -> None:
@@ -67,3 +74,25 @@ def test_post_urls_are_recognised() -> None:
     toot = classify_post_url("https://mastodon.social/@Gargron/109321765432100000")
     assert toot is not None and toot.platform == "mastodon"
     assert classify_post_url("https://example.com/news/1") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://news.example/a/b", True),
+        ("http://news.example", True),
+        ("  https://news.example/x  ", True),
+        ("HTTPS://News.Example/x?q=1#f", True),
+        ("https://user@news.example:8443/x", True),
+        ("ftp://news.example/x", False),
+        ("javascript:alert(1)", False),
+        ("https:///path-only", False),
+        ("//news.example/x", False),
+        ("/relative", False),
+        ("", False),
+        (None, False),
+        ("http://[::1", False),  # urlsplit raises: not a URL
+    ],
+)
+def test_is_http_url(value: str | None, expected: bool) -> None:
+    assert is_http_url(value) is expected

@@ -63,6 +63,8 @@ def is_http_url(value: str | None) -> bool:
     """True when ``value`` is an absolute http(s) URL with a host."""
     if not value:
         return False
+    if _SIMPLE_URL.match(value):  # the common case, without parsing
+        return True
     try:
         parts = urlsplit(value.strip())
     except ValueError:

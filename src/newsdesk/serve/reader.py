@@ -165,6 +165,11 @@ async def article(request: Request) -> Response:
             "stored": stored,
             "a": a,
             "original_url": safe_url(a.url),
+            "authors": ", ".join(a.authors),
+            "published": (a.published.isoformat(), a.published.strftime("%d %B %Y, %H:%M %Z"))
+            if a.published
+            else None,
+            "seen_elsewhere": len(sightings) > 1,
             "source": source,
             "body": stored.body(),
             "provenance": provenance_words(a.provenance, a.site_name),
