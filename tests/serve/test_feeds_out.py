@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,18 @@ def test_opml_lists_the_sources(served: Served) -> None:
     root = SafeET.fromstring(response.content)
     outlines = root.findall(".//outline")
     assert [o.get("xmlUrl") for o in outlines] == ["https://news.example/feed.xml"]
+
+
+def test_a_rewritten_record_changes_the_feeds_etag(served: Served) -> None:
+    """The ETag follows each article's record, not only which articles the feed lists."""
+    first = served.client.get("/feeds/all.atom")
+    etag = first.headers["etag"]
+    assert served.client.get("/feeds/all.atom", headers={"If-None-Match": etag}).status_code == 304
+    stored = served.store.stored_article(served.relayed_id)
+    assert stored is not None
+    served.store.replace_article(
+        served.relayed_id, replace(stored.article, text="A corrected text.", blocks=())
+    )
+    again = served.client.get("/feeds/all.atom", headers={"If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["etag"] != etag
+    assert b"A corrected text." in again.content

@@ -221,6 +221,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE articles ADD COLUMN body_html TEXT;
         """,
     ),
+    (
+        # A counter bumped whenever an article's record is written again, in a table of its
+        # own (a small column appended to articles would sit after the record). A feed's
+        # ETag digests its articles' ids and revisions: a conditional GET reads no record.
+        # No row: revision 0 (never rewritten since this migration).
+        "0006_article_revisions",
+        """
+        CREATE TABLE article_revisions (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            revision INTEGER NOT NULL
+        );
+        """,
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -766,7 +779,16 @@ class Store:
         article_id = int(row[0])
         self._save_page(article_id, record)
         self._index_text(article_id, record.article)
+        self._revised(article_id)  # an upsert may have rewritten an existing record
         return article_id
+
+    def _revised(self, article_id: int) -> None:
+        """Count a rewrite of the article's record (what feed_digest sees)."""
+        self._db.execute(
+            "INSERT INTO article_revisions (article_id, revision) VALUES (?, 1) "
+            "ON CONFLICT(article_id) DO UPDATE SET revision = revision + 1",
+            (article_id,),
+        )
 
     def _save_page(self, article_id: int, record: Record) -> None:
         """Keep the record's raw page (a record without one leaves the stored page alone)."""
@@ -816,6 +838,7 @@ class Store:
                 ),
             )
             self._index_text(article_id, article)
+            self._revised(article_id)
 
     def articles(
         self, *, source_id: int | None = None, since: datetime | None = None, limit: int = 100
@@ -889,22 +912,21 @@ class Store:
         return hits
 
     def feed_digest(self, query: ArticleQuery) -> tuple[str, str | None]:
-        """A digest of exactly what ``list_articles(query)`` would return (ids and stored
-        records), without decoding them, and the newest fetch time among them: the
-        validators a feed can answer a conditional GET with before building anything."""
+        """A digest of exactly what ``list_articles(query)`` would return (its articles' ids
+        and the revisions of their records), without reading a record, and the newest fetch
+        time among them: the validators a feed can answer a conditional GET with before
+        building anything."""
         where, params = self._article_filters(query)
         if where is None:
             return hashlib.sha256(b"none").hexdigest(), None
-        digest = hashlib.sha256()
-        newest: str | None = None
-        for row in self._db.execute(
-            f"SELECT id, fetched_at, article_json FROM articles {where} "
+        rows = self._db.execute(
+            "SELECT id, fetched_at, COALESCE((SELECT revision FROM article_revisions "
+            f"WHERE article_id = id), 0) FROM articles {where} "
             f"ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
             (*params, query.limit),
-        ):
-            digest.update(f"{row[0]}\0{row[1]}\0".encode())
-            digest.update(row[2].encode())
-            newest = max(newest or row[1], row[1])
+        ).fetchall()
+        digest = hashlib.sha256(repr(rows).encode())
+        newest = max((r[1] for r in rows), default=None)
         return digest.hexdigest(), newest
 
     def _article_filters(self, query: ArticleQuery) -> tuple[str | None, list[Any]]:
@@ -996,6 +1018,7 @@ class Store:
             )
             self._save_page(article_id, record)
             self._index_text(article_id, record.article)
+            self._revised(article_id)
 
     def article_by_text_key(self, key: str) -> int | None:
         row = self._db.execute(
