@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from tests.serve.conftest import Served
@@ -137,3 +140,18 @@ def test_unknown_paths_and_methods(served: Served) -> None:
     assert served.client.get("/feeds/sources/424242.atom").status_code == 404
     assert served.client.post("/articles/1").status_code == 405
     assert served.client.head(f"/articles/{served.relayed_id}").status_code == 200
+
+
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.sampled_from([UTC, None])),
+)
+def test_times_read_as_strftime_writes_them(when: datetime) -> None:
+    from newsdesk.serve.html import format_when  # noqa: PLC0415
+
+    for style, spec in [
+        ("long", "%d %B %Y, %H:%M %Z"),
+        ("card", "%d %b %Y, %H:%M"),
+        ("short", "%d %b %H:%M"),
+        ("date", "%d %b %Y"),
+    ]:
+        assert format_when(when, style) == when.strftime(spec).rstrip()

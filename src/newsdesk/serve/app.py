@@ -37,6 +37,7 @@ from newsdesk.errors import StoreError
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers, error_response
+from newsdesk.serve.html import format_when
 from newsdesk.store import Store, open_reader, open_store
 
 __all__ = [
@@ -69,6 +70,7 @@ def _templates() -> Environment:
         auto_reload=False,  # the templates ship with the package: no stat a render
     )
     env.filters["safe_url"] = safe_url
+    env.filters["when"] = format_when
     return env
 
 

@@ -7,12 +7,19 @@ and what is markup passes through the sanitiser as a second line of defence.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from newsdesk.clean.sanitize import article_body_html, sanitize_html
 from newsdesk.model import Article, Provenance
 
-__all__ = ["article_body_html", "highlight_snippet", "provenance_words", "removed_html"]
+__all__ = [
+    "article_body_html",
+    "format_when",
+    "highlight_snippet",
+    "provenance_words",
+    "removed_html",
+]
 
 # Marks FTS5 puts around matched words in a snippet: control characters no text contains
 # after cleaning, so escaping the snippet cannot touch them.
@@ -51,3 +58,26 @@ def highlight_snippet(snippet: str) -> str:
     """An FTS snippet made with ``SNIPPET_MARKS``: escaped, the matches in <mark>."""
     text = escape(snippet)
     return text.replace(SNIPPET_MARKS[0], "<mark>").replace(SNIPPET_MARKS[1], "</mark>")
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def format_when(when: datetime, style: str = "card") -> str:
+    """A time as the pages show it, in English whatever the locale: "long" is
+    ``%d %B %Y, %H:%M %Z``, "card" ``%d %b %Y, %H:%M``, "short" ``%d %b %H:%M`` and "date"
+    ``%d %b %Y``. Written out because ``strftime`` cost ~5 % of an article page."""
+    month = _MONTHS[when.month - 1]
+    day = f"{when.day:02d}"
+    clock = f"{when.hour:02d}:{when.minute:02d}"
+    if style == "long":
+        zone = when.tzname() or ""
+        return f"{day} {month} {when.year:04d}, {clock} {zone}".rstrip()
+    if style == "short":
+        return f"{day} {month[:3]} {clock}"
+    if style == "date":
+        return f"{day} {month[:3]} {when.year:04d}"
+    return f"{day} {month[:3]} {when.year:04d}, {clock}"

@@ -47,6 +47,7 @@ from newsdesk.serve.feeds import (
 )
 from newsdesk.serve.html import (
     SNIPPET_MARKS,
+    format_when,
     highlight_snippet,
     provenance_words,
     removed_html,
@@ -166,7 +167,7 @@ async def article(request: Request) -> Response:
             "a": a,
             "original_url": safe_url(a.url),
             "authors": ", ".join(a.authors),
-            "published": (a.published.isoformat(), a.published.strftime("%d %B %Y, %H:%M %Z"))
+            "published": (a.published.isoformat(), format_when(a.published, "long"))
             if a.published
             else None,
             "seen_elsewhere": len(sightings) > 1,
