@@ -121,7 +121,7 @@ def article_json(stored: StoredArticle, store: Store) -> dict[str, Any]:
         "problem": stored.problem,
         "original_id": stored.original_id,
         "cluster_id": stored.cluster_id,
-        "copies": [c.id for c in store.copies(stored.id)],
+        "copies": [c.id for c in store.copies(stored.id, group_id=stored.original_id or stored.id)],
         "sightings": [
             {"source_id": source, "url": url, "seen_at": _iso(when)}
             for source, url, when in store.sightings(stored.id)
