@@ -56,7 +56,8 @@ from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, StoredArticle
 
 __all__ = ["render_page", "routes"]
 
-PAGE = 30
+PAGE = 30  # stories a river page
+SEARCH_PAGE = 20  # hits a search page, as the API's default: each costs a snippet
 FEED_ITEMS = 50
 FEED_FORMAT = "1"  # part of every feed's ETag: bump it when the feeds' rendering changes
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -190,10 +191,10 @@ async def search(request: Request) -> Response:
     hits = []
     if q.strip():
         found = _store(request).search(
-            q, limit=PAGE + 1, offset=(page - 1) * PAGE, marks=SNIPPET_MARKS
+            q, limit=SEARCH_PAGE + 1, offset=(page - 1) * SEARCH_PAGE, marks=SNIPPET_MARKS
         )
-        hits = [(h, highlight_snippet(h.snippet)) for h in found[:PAGE]]
-        more = len(found) > PAGE
+        hits = [(h, highlight_snippet(h.snippet)) for h in found[:SEARCH_PAGE]]
+        more = len(found) > SEARCH_PAGE
     else:
         more = False
     return _page(
