@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from rich.console import Console
@@ -721,7 +721,7 @@ def serve_command(
     The database must exist (`newsdesk run` or `newsdesk demo` makes one). Writing through
     the API (adding and deleting sources) needs the api_token setting."""
     from newsdesk.serve import create_app  # noqa: PLC0415 (the server loads only here)
-    from newsdesk.serve.server import run_server  # noqa: PLC0415
+    from newsdesk.serve.server import Server, run_server  # noqa: PLC0415
 
     try:
         settings = load_settings(
@@ -737,13 +737,13 @@ def serve_command(
         raise click.UsageError(str(exc)) from exc
     store = _open(settings, create=False)
     try:
-        create_app(settings, store)  # fails here, with a clear message, if it cannot serve
+        app = create_app(settings, store)  # fails here, with a clear message, if it cannot
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
     click.echo(f"newsdesk reader: http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    run_server(settings, workers=workers, server="granian" if server == "granian" else "uvicorn")
+    run_server(settings, app, workers=workers, server=cast(Server, server))
 
 
 @main.command("demo")

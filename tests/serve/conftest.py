@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,14 @@ XSS = [
     '"><svg onload=alert(1)>',
     "<a href='javascript:alert(2)'>click</a>",
 ]
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 def story(n: int, **over: object) -> Article:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import uvicorn
 from newsdesk.config import Settings
 from newsdesk.serve import create_app
 from tests.conftest import REPO
-from tests.serve.conftest import Served
+from tests.serve.conftest import Served, free_port
 
 
 def chromium() -> str | None:
@@ -35,9 +34,7 @@ def chromium() -> str | None:
 
 @pytest.fixture
 def live_url(served: Served) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     app = create_app(Settings(db=served.store.path), served.store)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,25 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.config import SETTINGS, Settings, load_settings
+from newsdesk.config import Settings, load_settings
+from newsdesk.serve.server import settings_environment
 from newsdesk.store import open_store
-from tests.serve.conftest import story
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+from tests.serve.conftest import free_port, story
 
 
 def test_every_default_setting_loads_back_from_the_environment() -> None:
     """What `serve --workers N` writes to the environment for its workers must load."""
-    env = {}
-    for setting in SETTINGS:
-        value = getattr(Settings(), setting.name)
-        env[setting.env] = str(value).lower() if isinstance(value, bool) else str(value)
-    assert load_settings(env=env) == Settings()
+    assert load_settings(env=settings_environment(Settings())) == Settings()
+    odd = Settings(dedupe=False, serve_cache_mb=0, per_host_delay=0.25, api_token="t k")
+    assert load_settings(env=settings_environment(odd)) == odd
 
 
 @pytest.mark.parametrize(
@@ -44,7 +35,7 @@ def test_serve_answers_on_loopback(tmp_path: Path, server: str, workers: int) ->
     source = store.add_source("https://news.example/feed", now=now)
     article_id = store.store_article(story(1), source_id=source.id, now=now)
     store.close()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     with subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", "serve", "--db", str(db), "--port", str(port),

@@ -27,6 +27,7 @@ __all__ = [
     "query_int",
     "query_str",
     "reader_store",
+    "render_page",
 ]
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: ids beyond it are rejected, not overflowed
@@ -67,6 +68,14 @@ def error_body(status: int, message: str, details: list[dict[str, Any]]) -> dict
     }
 
 
+def render_page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    """The page ``name`` rendered with ``context`` (the app's Jinja2 environment)."""
+    templates: Environment = request.app.state.templates
+    return HTMLResponse(templates.get_template(name).render(context), status_code=status)
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(("/api", "/feeds"))
 
@@ -77,11 +86,8 @@ def error_response(
     """An error in the one shape: JSON for the API and the feeds, an HTML page (with the
     same status and message) for the reader's pages."""
     if _wants_html(request):
-        templates: Environment = request.app.state.templates
-        page = templates.get_template("error.html").render(
-            {"status": status, "message": message, "details": details}
-        )
-        return HTMLResponse(page, status_code=status)
+        context = {"status": status, "message": message, "details": details}
+        return render_page(request, "error.html", context, status)
     return JSONResponse(error_body(status, message, details), status_code=status)
 
 
@@ -200,7 +206,8 @@ def query_bool(request: Request, name: str, default: bool = False) -> bool:
 def query_str(
     request: Request, name: str, default: str | None = None, *, max_length: int, min_length: int = 0
 ) -> str | None:
-    """The parameter's text; a missing one is ``default`` (None: it is required)."""
+    """The parameter's text, or ``default`` when it is missing; a missing parameter with a
+    ``min_length`` and no default is an error."""
     raw = request.query_params.get(name)
     if raw is None:
         if default is None and min_length:

@@ -14,12 +14,11 @@ a page's queries and template together (docs/serving.md). Their few parameters a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote_plus
 
-from jinja2 import Environment
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -35,6 +34,7 @@ from newsdesk.serve.common import (
     query_int,
     query_str,
     reader_store,
+    render_page,
 )
 from newsdesk.serve.feeds import (
     FeedDoc,
@@ -54,7 +54,7 @@ from newsdesk.serve.html import (
 )
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, StoredArticle
 
-__all__ = ["render_page", "routes"]
+__all__ = ["routes"]
 
 PAGE = 30  # stories a river page
 SEARCH_PAGE = 20  # hits a search page, as the API's default: each costs a snippet
@@ -64,17 +64,6 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CURSOR = 200
 
 _store = reader_store
-
-
-def render_page(
-    request: Request, name: str, context: dict[str, Any], status: int = 200
-) -> Response:
-    """The page ``name`` rendered with ``context`` (the app's Jinja2 environment)."""
-    templates: Environment = request.app.state.templates
-    return HTMLResponse(templates.get_template(name).render(context), status_code=status)
-
-
-_page = render_page
 
 
 def _river(request: Request, query: ArticleQuery) -> tuple[list[StoredArticle], str | None]:
@@ -107,7 +96,7 @@ async def river(request: Request) -> Response:
     rows, next_cursor = _river(
         request, ArticleQuery(after=after, limit=PAGE + 1, collapse=collapse)
     )
-    return _page(
+    return render_page(
         request,
         "river.html",
         {"title": "Latest stories", "rows": rows, "next": next_cursor, "names": _names(request),
@@ -117,7 +106,7 @@ async def river(request: Request) -> Response:
 
 
 async def sources(request: Request) -> Response:
-    return _page(
+    return render_page(
         request, "sources.html", {"title": "Sources", "sources": _store(request).sources()}
     )
 
@@ -132,7 +121,7 @@ async def source_river(request: Request) -> Response:
     rows, next_cursor = _river(
         request, ArticleQuery(source_id=source_id, after=after, limit=PAGE + 1, collapse=collapse)
     )
-    return _page(
+    return render_page(
         request,
         "river.html",
         {"title": source.title or source.url, "rows": rows, "next": next_cursor,
@@ -159,7 +148,7 @@ async def article(request: Request) -> Response:
         if stored.cluster_id
         else 1
     )
-    return _page(
+    return render_page(
         request,
         "article.html",
         {
@@ -197,7 +186,7 @@ async def search(request: Request) -> Response:
         more = len(found) > SEARCH_PAGE
     else:
         more = False
-    return _page(
+    return render_page(
         request,
         "search.html",
         {"title": f"Search: {q}" if q else "Search", "q": q, "hits": hits, "page": page,

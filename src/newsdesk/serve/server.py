@@ -10,30 +10,37 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from starlette.types import ASGIApp
+
 from newsdesk.config import SETTINGS, Settings
 
-__all__ = ["SERVERS", "Server", "run_server"]
+__all__ = ["Server", "run_server", "settings_environment"]
 
 Server = Literal["uvicorn", "granian"]
-SERVERS: tuple[Server, ...] = ("uvicorn", "granian")
 _FACTORY = "newsdesk.serve.app:app_from_environment"
 
 
-def _export(settings: Settings) -> None:
-    for setting in SETTINGS:
-        value = getattr(settings, setting.name)
-        os.environ[setting.env] = str(value).lower() if isinstance(value, bool) else str(value)
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the ``NEWSDESK_*`` variables that ``load_settings`` reads back."""
+    return {
+        setting.env: str(value).lower() if isinstance(value, bool) else str(value)
+        for setting in SETTINGS
+        for value in (getattr(settings, setting.name),)
+    }
 
 
-def run_server(settings: Settings, *, workers: int = 1, server: Server = "uvicorn") -> None:
-    """Serve until interrupted. The database must exist and be readable: build the app
-    once with ``create_app`` first to fail early with a clear message."""
+def run_server(
+    settings: Settings, app: ASGIApp, *, workers: int = 1, server: Server = "uvicorn"
+) -> None:
+    """Serve until interrupted. ``app`` (made by ``create_app`` over ``settings``, which
+    fails early with a clear message) is served as it is by one uvicorn process; otherwise
+    each server process builds its own from the environment."""
     if server == "granian":
         from granian import Granian  # noqa: PLC0415 (only this server loads it)
         from granian.constants import Interfaces  # noqa: PLC0415
         from granian.log import LogLevels  # noqa: PLC0415
 
-        _export(settings)
+        os.environ.update(settings_environment(settings))
         Granian(
             _FACTORY,
             factory=True,
@@ -47,17 +54,15 @@ def run_server(settings: Settings, *, workers: int = 1, server: Server = "uvicor
     import uvicorn  # noqa: PLC0415
 
     if workers == 1:
-        from newsdesk.serve.app import app_from_settings  # noqa: PLC0415
-
         uvicorn.run(
-            app_from_settings(settings),
+            app,
             host=settings.host,
             port=settings.port,
             log_level="warning",
             access_log=False,
         )
         return
-    _export(settings)
+    os.environ.update(settings_environment(settings))
     uvicorn.run(
         _FACTORY,
         factory=True,

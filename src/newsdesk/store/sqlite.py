@@ -921,7 +921,7 @@ class Store:
             return hashlib.sha256(b"none").hexdigest(), None
         rows = self._db.execute(
             "SELECT id, fetched_at, COALESCE((SELECT revision FROM article_revisions "
-            f"WHERE article_id = id), 0) FROM articles {where} "
+            f"WHERE article_id = articles.id), 0) FROM articles {where} "
             f"ORDER BY {_WHEN} DESC, id DESC LIMIT ?",
             (*params, query.limit),
         ).fetchall()
