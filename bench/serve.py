@@ -12,7 +12,8 @@ newsroom's vocabulary), the HTML search page, and the all-stories Atom feed aske
 with its ETag (every answer must be 304). The first three run twice: a first pass from the
 server's cold cache of rendered answers, then a second pass over the same paths (the
 steady state of a repeated working set). ``--cache-mb 0`` turns that cache off. Reported:
-requests/s, p50, p99 (targets: search p99 ≤ 50 ms, article page p99 ≤ 20 ms at 50 clients).
+requests/s, p50, p99 (targets: search p99 ≤ 50 ms, article page p99 ≤ 20 ms at 50 clients),
+and the server's CPU per request (all its processes, from /proc, over the scenario).
 
     .venv/bin/python bench/serve.py                      # 100,000 articles, 50 clients
     .venv/bin/python bench/serve.py --articles 20000 --seconds 5
@@ -96,6 +97,36 @@ def fill(path: Path, articles: int) -> float:
                 store.store_article(article, source_id=source.id, now=now)
     store.close()
     return time.perf_counter() - started
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of ``pid`` and its descendants so far (Linux ``/proc``; None
+    elsewhere): the server's CPU per request is the difference over a scenario."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    try:
+        entries = [int(e) for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
+        stats[entry] = fields
+        children.setdefault(int(fields[1]), []).append(entry)
+    if pid not in stats:
+        return None
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        todo.extend(children.get(current, ()))
+    return total / ticks
 
 
 def free_port() -> int:
@@ -284,7 +315,13 @@ def main() -> int:
             if use_wrk and args.think_ms:
                 parser.error("--think-ms needs the python client")
             rows = run_scenarios(
-                port, total, args.clients, args.seconds, wrk=bool(use_wrk), only=args.only
+                port,
+                total,
+                args.clients,
+                args.seconds,
+                wrk=bool(use_wrk),
+                only=args.only,
+                server_pid=server.pid,
             )
         finally:
             server.terminate()
@@ -295,22 +332,37 @@ def main() -> int:
         f"cache {'default' if args.cache_mb is None else f'{args.cache_mb} MiB'}, "
         f"load from {'wrk' if use_wrk else 'the asyncio client'}\n"
     )
-    print("| scenario | requests/s | p50 (ms) | p99 (ms) | target | statuses |")
-    print("|---|---|---|---|---|---|")
+    print("| scenario | requests/s | p50 (ms) | p99 (ms) | target | server CPU (ms) | statuses |")
+    print("|---|---|---|---|---|---|---|")
     for name, target, row in rows:
+        cpu = row.get("cpu_ms")
         print(
             f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {target} "
-            f"| {row['statuses']} |"
+            f"| {'n/a' if cpu is None else f'{cpu:.2f}'} | {row['statuses']} |"
         )
     return 0
 
 
-def run_scenarios(
-    port: int, total: int, clients: int, seconds: float, *, wrk: bool, only: list[str] | None
-) -> list[tuple[str, str, dict[str, object]]]:
-    rng = random.Random(5)
+def scenario_paths(total: int, rng: random.Random) -> tuple[list[str], list[str]]:
+    """The article pages (5,000 random ids) and the searches (2,000 pairs of words, as
+    ``a+b``) the scenarios ask for."""
     articles = [f"/articles/{rng.randint(1, total)}" for _ in range(5000)]
     queries = [f"{rng.choice(WORDS)}+{rng.choice(WORDS)}" for _ in range(2000)]
+    return articles, queries
+
+
+def run_scenarios(
+    port: int,
+    total: int,
+    clients: int,
+    seconds: float,
+    *,
+    wrk: bool,
+    only: list[str] | None,
+    server_pid: int,
+) -> list[tuple[str, str, dict[str, object]]]:
+    rng = random.Random(5)
+    articles, queries = scenario_paths(total, rng)
     searches = [f"/api/search?q={q}" for q in queries]
     html_searches = [f"/search?q={q}" for q in queries]
     import urllib.request
@@ -328,9 +380,18 @@ def run_scenarios(
         load(port, warm, clients, 1.0)
 
     def run(paths: list[str], etag: str = "") -> dict[str, object]:
+        before = tree_cpu_seconds(server_pid)
         if wrk:
-            return wrk_load(port, paths, clients, seconds, etag=etag)
-        return load(port, paths, clients, seconds, f"If-None-Match: {etag}\r\n" if etag else "")
+            row = wrk_load(port, paths, clients, seconds, etag=etag)
+        else:
+            headers = f"If-None-Match: {etag}\r\n" if etag else ""
+            row = load(port, paths, clients, seconds, headers)
+        after = tree_cpu_seconds(server_pid)
+        requests = row["requests"]
+        assert isinstance(requests, int)
+        if before is not None and after is not None and requests:
+            row["cpu_ms"] = (after - before) / requests * 1000
+        return row
 
     rows: list[tuple[str, str, dict[str, object]]] = []
     # Each scenario twice: first from a cold cache (every worker renders each answer once:

@@ -146,7 +146,7 @@ def test_unknown_paths_and_methods(served: Served) -> None:
     st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.sampled_from([UTC, None])),
 )
 def test_times_read_as_strftime_writes_them(when: datetime) -> None:
-    from newsdesk.serve.html import format_when  # noqa: PLC0415
+    from newsdesk.clean.render import format_when  # noqa: PLC0415
 
     for style, spec in [
         ("long", "%d %B %Y, %H:%M %Z"),
@@ -155,3 +155,22 @@ def test_times_read_as_strftime_writes_them(when: datetime) -> None:
         ("date", "%d %b %Y"),
     ]:
         assert format_when(when, style) == when.strftime(spec).rstrip()
+
+
+def test_an_article_without_a_current_stored_story_renders_the_same_page(served: Served) -> None:
+    """Rows stored before the store kept the story (or under an older STORY_MARK) are
+    rendered from their records when shown: the same page, the hostile one as inert."""
+    paths = [f"/articles/{served.relayed_id}", f"/articles/{served.hostile_id}"]
+    stored = [served.client.get(p).text for p in paths]
+    db = served.store._db
+    db.execute("UPDATE articles SET story_html = NULL WHERE id = ?", (served.relayed_id,))
+    db.execute(
+        "UPDATE articles SET story_html = replace(story_html, 'story 1', 'story 0') WHERE id = ?",
+        (served.hostile_id,),
+    )
+    db.commit()
+    for article_id in (served.relayed_id, served.hostile_id):
+        view = served.store.article_view(article_id)
+        assert view is not None and view.story_html is None
+    assert [served.client.get(p).text for p in paths] == stored
+    _no_live_markup(stored[1])

@@ -184,7 +184,7 @@ def test_the_pages_apart_migration_keeps_every_article_page_and_link(tmp_path: P
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA foreign_key_check").fetchall() == []
     columns = [r[1] for r in check.execute("PRAGMA table_info(articles)")]
-    assert "raw_page" not in columns and columns[-2:] == ["article_json", "body_html"]
+    assert "raw_page" not in columns and columns[-3:] == ["article_json", "body_html", "story_html"]
     assert check.execute("SELECT article_id FROM entries").fetchone() == (2,)
 
 
@@ -281,4 +281,73 @@ def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path
 
     assert store.list_articles(ArticleQuery())[0].body_html is None  # lists skip it
     assert store.list_articles(ArticleQuery(bodies=True))[0].body_html == "<p>Fetched again.</p>"
+    store.close()
+
+
+def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
+    from newsdesk.clean.render import STORY_MARK, story_html  # noqa: PLC0415
+
+    store = open_store(tmp_path / "s.db")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    first = Article(url="https://s.example/1", title="<b>T</b>", text="One claim.")
+    article_id = store.store_article(first, now=now)
+
+    def story() -> str | None:
+        view = store.article_view(article_id)
+        assert view is not None
+        return view.story_html
+
+    assert story() == story_html(first) and "&lt;b&gt;T&lt;/b&gt;" in (story() or "")
+    second = replace(first, title="Second", text="Two paragraphs.\n\nThe second.")
+    store.replace_article(article_id, second)
+    assert story() == story_html(second)
+    third = replace(first, title="Third")
+    assert store.store_article(third, now=now) == article_id  # the same URL: an update
+    assert story() == story_html(third)
+    store.replace_identity(article_id, replace(third, title="Fourth"), source_id=None)
+    assert story() == story_html(replace(third, title="Fourth"))
+    # A story of another render version, or none (stored before 0007): render it again.
+    old = (story() or "").replace(STORY_MARK, "<!-- newsdesk story 0 -->")
+    store._db.execute("UPDATE articles SET story_html = ? WHERE id = ?", (old, article_id))
+    assert story() is None
+    store._db.execute("UPDATE articles SET story_html = NULL WHERE id = ?", (article_id,))
+    assert story() is None
+    assert store.article_view(article_id + 1) is None
+    store.close()
+
+
+def test_the_article_view_names_sources_copies_sightings_and_the_cluster(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "v.db")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    named = store.add_source("https://feeds.example/a", now=now)
+    store.record_check(named.id, now=now, next_check=now, title="Agency wire")
+    unnamed = store.add_source("https://feeds.example/b", now=now)
+    ids = [
+        store.store_article(
+            Article(url=f"https://v.example/{i}", title=f"Story {i}", site_name=f"Site {i}",
+                    text="Words.", published=now.replace(hour=i)),
+            source_id=named.id if i else unnamed.id, now=now,
+        )
+        for i in range(1, 4)
+    ]  # fmt: skip
+    lone = store.store_article(Article(url="https://v.example/lone", text="x"), now=now)
+    first, second, third = ids
+    store.set_links({first: (None, first), second: (first, first), third: (first, first)})
+    store.record_sighting(second, source_id=unnamed.id, url="https://b.example/2", now=now)
+    store.record_sighting(second, source_id=None, url="https://c.example/2", now=now)
+    view = store.article_view(second)
+    assert view is not None
+    assert (view.source_id, view.source_name, view.title) == (named.id, "Agency wire", "Story 2")
+    assert (view.original_id, view.cluster_id, view.cluster_size) == (first, first, 3)
+    assert [(c.id, c.title, c.site_name, c.original_id) for c in view.copies] == [
+        (first, "Story 1", "Site 1", None),
+        (third, "Story 3", "Site 3", first),
+    ]
+    assert [(s.source_name, s.url) for s in view.sightings] == [
+        ("https://feeds.example/b", "https://b.example/2"),  # no title: the source's URL
+        (None, "https://c.example/2"),
+    ]
+    alone = store.article_view(lone)
+    assert alone is not None and alone.source_name is None and alone.cluster_size == 1
+    assert alone.copies == () and alone.sightings == ()
     store.close()

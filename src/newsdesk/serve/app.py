@@ -31,13 +31,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdesk import __version__
+from newsdesk.clean.render import format_when
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import StoreError
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers, error_response
-from newsdesk.serve.html import format_when
 from newsdesk.store import Store, open_reader, open_store
 
 __all__ = [

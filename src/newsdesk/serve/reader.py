@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from newsdesk.clean.render import story_html
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.feeds.opml import Outline, render_opml
 from newsdesk.serve.common import (
@@ -45,13 +46,7 @@ from newsdesk.serve.feeds import (
     json_feed,
     not_modified,
 )
-from newsdesk.serve.html import (
-    SNIPPET_MARKS,
-    format_when,
-    highlight_snippet,
-    provenance_words,
-    removed_html,
-)
+from newsdesk.serve.html import SNIPPET_MARKS, highlight_snippet
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, StoredArticle
 
 __all__ = ["routes"]
@@ -133,43 +128,25 @@ async def source_river(request: Request) -> Response:
 async def article(request: Request) -> Response:
     article_id = path_id(request, "article_id")
     store = _store(request)
-    stored = store.stored_article(article_id)
-    if stored is None:
+    view = store.article_view(article_id)
+    if view is None:
         raise ApiError(404, f"no article {article_id}")
-    a = stored.article
-    sightings = store.sightings(article_id)
-    wanted = {stored.source_id} | {source for source, _, _ in sightings}
-    names = store.source_names(i for i in wanted if i is not None)
-    source = (stored.source_id, names[stored.source_id]) if stored.source_id in names else None
-    copies = store.copies(article_id, group_id=stored.original_id or article_id)
-    original = next((c for c in copies if c.id == stored.original_id), None)
-    cluster_size = (
-        store.cluster_sizes([stored.cluster_id]).get(stored.cluster_id, 1)
-        if stored.cluster_id
-        else 1
-    )
+    story = view.story_html
+    if story is None:  # stored before the store kept it, or under an older STORY_MARK
+        stored = store.stored_article(article_id)
+        if stored is None:  # deleted in between
+            raise ApiError(404, f"no article {article_id}")
+        story = story_html(stored.article, stored.body())
+    original = next((c for c in view.copies if c.id == view.original_id), None)
     return render_page(
         request,
         "article.html",
         {
-            "title": a.title or "(untitled)",
-            "stored": stored,
-            "a": a,
-            "original_url": safe_url(a.url),
-            "authors": ", ".join(a.authors),
-            "published": (a.published.isoformat(), format_when(a.published, "long"))
-            if a.published
-            else None,
-            "seen_elsewhere": len(sightings) > 1,
-            "source": source,
-            "body": stored.body(),
-            "provenance": provenance_words(a.provenance, a.site_name),
-            "removed": removed_html(a),
-            "copies": copies,
+            "title": view.title or "(untitled)",
+            "view": view,
+            "story": story,
             "original": original,
-            "sightings": sightings,
-            "names": names,
-            "cluster_size": cluster_size,
+            "seen_elsewhere": len(view.sightings) > 1,
         },
     )
 

@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from newsdesk.clean.render import STORY_MARK, story_html
 from newsdesk.clean.sanitize import article_body_html
 from newsdesk.errors import StoreError
 from newsdesk.model import (
@@ -38,11 +39,14 @@ from newsdesk.urls import canonicalize_url
 __all__ = [
     "MAX_QUERY_CHARS",
     "ArticleQuery",
+    "ArticleView",
     "Cluster",
+    "CopyLink",
     "DedupeRow",
     "LshMatch",
     "Record",
     "SearchHit",
+    "Sighting",
     "Store",
     "StoredArticle",
     "match_expression",
@@ -234,6 +238,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        # The article page's story (``clean.render.story_html``: header, body, quotes, what
+        # cleaning removed), rendered when the record is made, like the body. Rows stored
+        # before it, or with an older STORY_MARK, are rendered when shown.
+        "0007_story_html",
+        """
+        ALTER TABLE articles ADD COLUMN story_html TEXT;
+        """,
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -252,6 +265,13 @@ WRITER_CACHE_KIB = 32768
 # pages against the generator's truth: copy links of pairwise precision 0.987 at 64 and
 # 0.988 at 16, recall 1.0 at both; the writer's CPU a page ~15 % less at 16.
 LSH_PER_KEY = 16
+
+# One pass over the matches: the window's most recent by rowid, ranked outside it.
+RANKED_SEARCH = (
+    "SELECT rowid, score FROM (SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS score "
+    "FROM articles_fts WHERE {where} ORDER BY rowid DESC LIMIT ?) "
+    "ORDER BY score, rowid DESC LIMIT ? OFFSET ?"
+)
 SEARCH_WINDOW = 1000  # matches ranked by bm25 per search: the most recently stored
 _UNSAFE = re.compile(r'["\x00-\x1f\x7f]')  # quotes and control characters end FTS5 strings
 
@@ -278,6 +298,7 @@ class Record:
     article: Article
     article_json: str
     body_html: str  # the body as safe HTML (``clean.sanitize.article_body_html``)
+    story_html: str  # the article page's story (``clean.render.story_html``)
     # the raw page compressed: by zlib here, or as the server sent it when that was one
     # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
     page: bytes | None
@@ -295,8 +316,14 @@ def prepare_record(article: Article | Record, raw_page: bytes | None = None) -> 
     if not key_url:
         raise StoreError("an Article needs a url or fetched_url to be stored")
     page = zlib.compress(raw_page, 1) if raw_page is not None else None
+    body = article_body_html(article)
     return Record(
-        article, article_to_json(article), article_body_html(article), page, url_key(key_url)
+        article,
+        article_to_json(article),
+        body,
+        story_html(article, body),
+        page,
+        url_key(key_url),
     )
 
 
@@ -346,6 +373,44 @@ class StoredArticle:
         if self.body_html is not None:
             return self.body_html
         return article_body_html(self.article)
+
+
+class Sighting(NamedTuple):
+    """One time an article was seen: where, under which URL, when."""
+
+    source_id: int | None
+    source_name: str | None  # the source's title, else its URL
+    url: str
+    seen_at: datetime
+
+
+class CopyLink(NamedTuple):
+    """Another member of an article's copy group, as a page links to it."""
+
+    id: int
+    title: str | None
+    site_name: str | None
+    original_id: int | None  # None: the group's original
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleView:
+    """What an article page shows, read in three statements and without decoding the record
+    (``Store.article_view``). ``story_html`` is None when the row has no current story (stored
+    before it was kept, or under an older ``STORY_MARK``): render it from the record."""
+
+    id: int
+    source_id: int | None
+    source_name: str | None
+    title: str | None
+    language: str | None
+    problem: str | None
+    original_id: int | None
+    cluster_id: int | None
+    cluster_size: int
+    story_html: str | None
+    sightings: tuple[Sighting, ...]
+    copies: tuple[CopyLink, ...]  # the rest of its copy group, oldest first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -762,18 +827,19 @@ class Store:
     ) -> int:
         row = self._db.execute(
             "INSERT INTO articles (url_key, url, source_id, title, published, language, "
-            "article_json, raw_url, fetched_at, problem, body_html) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "article_json, raw_url, fetched_at, problem, body_html, story_html) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(url_key) DO UPDATE SET article_json = excluded.article_json, "
             "title = excluded.title, published = excluded.published, "
             "language = excluded.language, problem = excluded.problem, "
-            "body_html = excluded.body_html RETURNING id",
+            "body_html = excluded.body_html, story_html = excluded.story_html RETURNING id",
             (
                 record.url_key,
                 *_record_values(record, source_id),
                 _iso(now),
                 problem,
                 record.body_html,
+                record.story_html,
             ),
         ).fetchone()
         article_id = int(row[0])
@@ -824,16 +890,18 @@ class Store:
         return zlib.decompress(row[0], wbits=47), row[1]  # zlib or gzip
 
     def replace_article(self, article_id: int, article: Article) -> None:
+        body = article_body_html(article)
         with self._tx():
             self._db.execute(
                 "UPDATE articles SET article_json = ?, title = ?, published = ?, language = ?, "
-                "body_html = ? WHERE id = ?",
+                "body_html = ?, story_html = ? WHERE id = ?",
                 (
                     article_to_json(article),
                     article.title,
                     _iso(article.published),
                     article.language,
-                    article_body_html(article),
+                    body,
+                    story_html(article, body),
                     article_id,
                 ),
             )
@@ -874,12 +942,8 @@ class Store:
         if source_id is not None:
             where += " AND rowid IN (SELECT id FROM articles WHERE source_id = ?)"
             params.append(str(source_id))
-        # One pass over the matches: the window's most recent by rowid, ranked outside it.
         ranked = self._db.execute(
-            "SELECT rowid, score FROM (SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS score "
-            f"FROM articles_fts WHERE {where} ORDER BY rowid DESC LIMIT ?) "
-            "ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
-            (*params, window, limit, offset),
+            RANKED_SEARCH.format(where=where), (*params, window, limit, offset)
         ).fetchall()
         if not ranked:
             return []
@@ -978,6 +1042,54 @@ class Store:
         ).fetchone()
         return _stored(row) if row is not None else None
 
+    def article_view(self, article_id: int) -> ArticleView | None:
+        """What the article page shows: the row with its source's name, the size of its
+        story cluster and its stored story; its sightings; the rest of its copy group."""
+        row = self._db.execute(
+            "SELECT a.source_id, COALESCE(s.title, s.url), a.title, a.language, a.problem, "
+            "a.original_id, a.cluster_id, CASE WHEN a.cluster_id IS NULL THEN 1 ELSE "
+            "(SELECT COUNT(*) FROM articles c WHERE c.cluster_id = a.cluster_id) END, "
+            "a.story_html FROM articles a LEFT JOIN sources s ON s.id = a.source_id "
+            "WHERE a.id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        source_id, source_name, title, language, problem, original_id, cluster_id = row[:7]
+        story: str | None = row[8]
+        sightings = tuple(
+            Sighting(r[0], r[1], r[2], datetime.fromisoformat(r[3]))
+            for r in self._db.execute(
+                "SELECT g.source_id, COALESCE(s.title, s.url), g.url, g.seen_at "
+                "FROM sightings g LEFT JOIN sources s ON s.id = g.source_id "
+                "WHERE g.article_id = ? ORDER BY g.seen_at",
+                (article_id,),
+            )
+        )
+        group = original_id or article_id
+        copies = tuple(
+            CopyLink(*r)
+            for r in self._db.execute(
+                "SELECT id, title, json_extract(article_json, '$.site_name'), original_id "
+                f"FROM articles WHERE (id = ? OR original_id = ?) AND id != ? ORDER BY {_WHEN}, id",
+                (group, group, article_id),
+            )
+        )
+        return ArticleView(
+            id=article_id,
+            source_id=source_id,
+            source_name=source_name,
+            title=title,
+            language=language,
+            problem=problem,
+            original_id=original_id,
+            cluster_id=cluster_id,
+            cluster_size=int(row[7]),
+            story_html=story if story is not None and story.startswith(STORY_MARK) else None,
+            sightings=sightings,
+            copies=copies,
+        )
+
     def stats(self) -> dict[str, Any]:
         """Counts for the API's stats: tables, entries by status, fetches by outcome,
         sources in error, the newest article's fetch time."""
@@ -1012,9 +1124,15 @@ class Store:
         with self._tx():
             self._db.execute(
                 "UPDATE articles SET url_key = ?, url = ?, source_id = ?, title = ?, "
-                "published = ?, language = ?, article_json = ?, raw_url = ?, body_html = ? "
-                "WHERE id = ?",
-                (record.url_key, *_record_values(record, source_id), record.body_html, article_id),
+                "published = ?, language = ?, article_json = ?, raw_url = ?, body_html = ?, "
+                "story_html = ? WHERE id = ?",
+                (
+                    record.url_key,
+                    *_record_values(record, source_id),
+                    record.body_html,
+                    record.story_html,
+                    article_id,
+                ),
             )
             self._save_page(article_id, record)
             self._index_text(article_id, record.article)

@@ -1,0 +1,96 @@
+"""What one search costs, in-process, over the serving benchmark's store.
+
+The search scenarios of bench/serve.py ask for two words of the newsroom's vocabulary.
+This times, in CPU (``time.process_time``, the median of ``--repeat`` passes over the
+distinct queries), ``Store.search`` as the API calls it (20 hits with their snippets) and,
+apart, the ranked FTS5 statement it starts with (bm25 over the window of most recent
+matches), and counts the matches. The statement's cost bounds what a machine can serve
+without the response cache: a search cannot cost less than it.
+
+    .venv/bin/python bench/search.py --db /tmp/serve.db   # a store bench/serve.py filled
+    .venv/bin/python bench/search.py --articles 20000     # fill a new one first
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from newsdesk.store import open_reader
+from newsdesk.store.sqlite import RANKED_SEARCH, SEARCH_WINDOW, match_expression
+from serve import fill, scenario_paths  # bench/serve.py, beside this file
+
+
+def _median_cpu(run: object, queries: list[str], repeat: int) -> float:
+    assert callable(run)
+    passes = []
+    for _ in range(repeat):
+        started = time.process_time()
+        for q in queries:
+            run(q)
+        passes.append((time.process_time() - started) / len(queries))
+    return statistics.median(passes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="a store bench/serve.py filled (or fill it)")
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "serve.db"
+        if not db.exists():
+            took = fill(db, args.articles)
+            print(f"filled {db} with {args.articles} articles in {took:.0f} s", file=sys.stderr)
+        store = open_reader(db)
+        total = store.counts()["articles"]
+        _, pairs = scenario_paths(total, random.Random(5))
+        queries = sorted({p.replace("+", " ") for p in pairs})
+        connection = store._db  # the statement alone, on the store's own connection
+        statement = RANKED_SEARCH.format(where="articles_fts MATCH ?")
+
+        def ranked(q: str) -> None:
+            connection.execute(statement, (match_expression(q), SEARCH_WINDOW, 20, 0)).fetchall()
+
+        def full(q: str) -> None:
+            store.search(q, limit=20)
+
+        for q in queries:  # the index's pages in memory, as in a running server
+            full(q)
+        matches = [
+            connection.execute(
+                "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                (match_expression(q),),
+            ).fetchone()[0]
+            for q in queries
+        ]
+        statement_ms = _median_cpu(ranked, queries, args.repeat) * 1000
+        search_ms = _median_cpu(full, queries, args.repeat) * 1000
+        store.close()
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1000 / statement_ms
+    print(
+        f"{total} articles, {len(queries)} distinct two-word searches, "
+        f"median of {args.repeat} passes\n"
+    )
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| matches a search, mean (median) | {statistics.mean(matches):.0f} "
+          f"({statistics.median(matches):.0f}) |")  # fmt: skip
+    print(f"| ranked FTS5 statement (window {SEARCH_WINDOW}), CPU | {statement_ms:.2f} ms |")
+    print(f"| Store.search, 20 hits with snippets, CPU | {search_ms:.2f} ms |")
+    print(f"| searches/s on {cores} cores from the statement alone, at most | {ceiling:.0f} |")
+    wait_ms = 50 / ceiling * 1000
+    print(f"| 50 back-to-back clients then wait, on average, at least | {wait_ms:.0f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
