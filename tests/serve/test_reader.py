@@ -146,7 +146,7 @@ def test_unknown_paths_and_methods(served: Served) -> None:
     st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.sampled_from([UTC, None])),
 )
 def test_times_read_as_strftime_writes_them(when: datetime) -> None:
-    from newsdesk.clean.render import format_when  # noqa: PLC0415
+    from newsdesk.clean.story import format_when  # noqa: PLC0415
 
     for style, spec in [
         ("long", "%d %B %Y, %H:%M %Z"),

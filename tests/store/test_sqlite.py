@@ -285,7 +285,7 @@ def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path
 
 
 def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
-    from newsdesk.clean.render import STORY_MARK, story_html  # noqa: PLC0415
+    from newsdesk.clean.story import STORY_MARK, story_html  # noqa: PLC0415
 
     store = open_store(tmp_path / "s.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)

@@ -31,8 +31,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdesk import __version__
-from newsdesk.clean.render import format_when
 from newsdesk.clean.sanitize import safe_url
+from newsdesk.clean.story import format_when
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import StoreError
 from newsdesk.serve import api, reader

@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from newsdesk.clean.render import story_html
 from newsdesk.clean.sanitize import safe_url
+from newsdesk.clean.story import story_html
 from newsdesk.feeds.opml import Outline, render_opml
 from newsdesk.serve.common import (
     ApiError,

@@ -21,8 +21,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from newsdesk.clean.render import STORY_MARK, story_html
 from newsdesk.clean.sanitize import article_body_html
+from newsdesk.clean.story import STORY_MARK, story_html
 from newsdesk.errors import StoreError
 from newsdesk.model import (
     Article,
@@ -239,7 +239,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
-        # The article page's story (``clean.render.story_html``: header, body, quotes, what
+        # The article page's story (``clean.story.story_html``: header, body, quotes, what
         # cleaning removed), rendered when the record is made, like the body. Rows stored
         # before it, or with an older STORY_MARK, are rendered when shown.
         "0007_story_html",
@@ -298,7 +298,7 @@ class Record:
     article: Article
     article_json: str
     body_html: str  # the body as safe HTML (``clean.sanitize.article_body_html``)
-    story_html: str  # the article page's story (``clean.render.story_html``)
+    story_html: str  # the article page's story (``clean.story.story_html``)
     # the raw page compressed: by zlib here, or as the server sent it when that was one
     # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
     page: bytes | None
