@@ -82,6 +82,8 @@ def test_commands_on_a_missing_database(tmp_path: Path) -> None:
     assert code == 1 and "no database" in err
     code, _, err = run("show", "1", "--db", str(tmp_path / "none.db"))
     assert code == 1
+    code, _, err = run("serve", "--db", str(tmp_path / "none.db"))
+    assert code == 1 and "no database" in err  # before any server starts
 
 
 def test_bad_settings_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

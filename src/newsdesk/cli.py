@@ -720,7 +720,7 @@ def serve_command(
 
     The database must exist (`newsdesk run` or `newsdesk demo` makes one). Writing through
     the API (adding and deleting sources) needs the api_token setting."""
-    from newsdesk.serve import create_app  # noqa: PLC0415 (the server loads only here)
+    from newsdesk.serve.app import app_from_settings  # noqa: PLC0415 (loads only here)
     from newsdesk.serve.server import Server, run_server  # noqa: PLC0415
 
     try:
@@ -735,13 +735,10 @@ def serve_command(
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    store = _open(settings, create=False)
     try:
-        app = create_app(settings, store)  # fails here, with a clear message, if it cannot
+        app = app_from_settings(settings)  # fails here, with a clear message, if it cannot
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
     click.echo(f"newsdesk reader: http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
     run_server(settings, app, workers=workers, server=cast(Server, server))
 

@@ -262,7 +262,7 @@ def test_snippet_hits_by_find_are_the_regular_expressions(text: str, words: list
 
 
 def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
-    from newsdesk.clean.sanitize import article_body_html  # noqa: PLC0415
+    from newsdesk.clean.story import article_body_html  # noqa: PLC0415
 
     store = open_store(tmp_path / "b.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)

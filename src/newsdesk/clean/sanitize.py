@@ -2,22 +2,19 @@
 
 Whatever produced the markup (our own rendering of an Article, a feed's content), what leaves
 here has no script, no style, no event-handler attribute and no URL outside http, https and
-mailto. ``article_body_html`` renders an Article's body (its blocks, then its embedded posts
-as cards) from escaped values and sanitises that too: the store keeps the result with the
-record, for the reader and the feeds out. Pure.
+mailto. What the reader shows of an Article is rendered by ``clean.story`` and sanitised
+here. Pure.
 """
 
 from __future__ import annotations
 
 import re
-from html import escape
 
 import nh3
 
-from newsdesk.model import Article, Block, Embed
 from newsdesk.urls import is_http_url
 
-__all__ = ["ALLOWED_TAGS", "article_body_html", "safe_url", "sanitize_html"]
+__all__ = ["ALLOWED_TAGS", "safe_url", "sanitize_html"]
 
 ALLOWED_TAGS = frozenset(
     {
@@ -61,62 +58,3 @@ def safe_url(url: str | None) -> str | None:
         return None
     url = url.strip()
     return None if _SPACE_OR_CONTROL.search(url) else url
-
-
-# -- an Article's body as safe HTML ------------------------------------------------------
-
-_PLATFORMS = {
-    "twitter": "Post on X/Twitter",
-    "instagram": "Instagram post",
-    "youtube": "YouTube video",
-    "facebook": "Facebook post",
-    "tiktok": "TikTok video",
-}
-
-
-def _blocks_html(blocks: tuple[Block, ...]) -> list[str]:
-    out: list[str] = []
-    in_list = False
-    for block in blocks:
-        if block.kind == "list_item":
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{escape(block.text)}</li>")
-            continue
-        if in_list:
-            out.append("</ul>")
-            in_list = False
-        text = escape(block.text)
-        if block.kind == "heading":
-            level = min(max(block.level or 2, 2), 6)
-            out.append(f"<h{level}>{text}</h{level}>")
-        elif block.kind == "quote":
-            out.append(f"<blockquote><p>{text}</p></blockquote>")
-        elif block.kind == "code":
-            out.append(f"<pre><code>{text}</code></pre>")
-        else:
-            out.append(f"<p>{text}</p>")
-    if in_list:
-        out.append("</ul>")
-    return out
-
-
-def _embed_html(embed: Embed) -> str:
-    label = _PLATFORMS.get(embed.platform, "Embedded post")
-    who = f" by {escape(embed.author)}" if embed.author else ""
-    url = safe_url(embed.url)
-    head = f'<a href="{escape(url)}">{escape(label)}{who}</a>' if url else f"{escape(label)}{who}"
-    text = f"<p>{escape(embed.text)}</p>" if embed.text else ""
-    kind = escape(embed.platform)
-    return f'<figure class="embed embed-{kind}">{text}<figcaption>{head}</figcaption></figure>'
-
-
-def article_body_html(article: Article) -> str:
-    """The body (blocks, or the text's paragraphs), then the embedded posts as cards."""
-    blocks = article.blocks or tuple(
-        Block(kind="paragraph", text=p) for p in article.text.split("\n\n") if p.strip()
-    )
-    parts = _blocks_html(blocks)
-    parts += [_embed_html(e) for e in article.embeds]
-    return sanitize_html("\n".join(parts))

@@ -3,7 +3,7 @@
 ``story_html`` is everything on the article page that is a function of the record alone:
 the header (headline, dek, byline, publication time, outlet, how the story reached us in
 words, the link to the original), the body with its embedded posts as cards
-(``clean.sanitize.article_body_html``), the quotes with their speakers and what cleaning
+(``article_body_html``, which the feeds carry too), the quotes with their speakers and what cleaning
 removed, behind a details toggle. The store keeps it with the record, made where extraction
 runs, so that showing an article neither decodes its record nor renders it
 (docs/serving.md); what the page adds around it (the source it came from, its copies and
@@ -19,11 +19,12 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from newsdesk.clean.sanitize import article_body_html, safe_url, sanitize_html
-from newsdesk.model import Article, Provenance
+from newsdesk.clean.sanitize import safe_url, sanitize_html
+from newsdesk.model import Article, Block, Embed, Provenance
 
 __all__ = [
     "STORY_MARK",
+    "article_body_html",
     "format_when",
     "provenance_words",
     "removed_html",
@@ -129,3 +130,62 @@ def format_when(when: datetime, style: str = "card") -> str:
     if style == "date":
         return f"{day} {month[:3]} {when.year:04d}"
     return f"{day} {month[:3]} {when.year:04d}, {clock}"
+
+
+# -- an Article's body as safe HTML ------------------------------------------------------
+
+_PLATFORMS = {
+    "twitter": "Post on X/Twitter",
+    "instagram": "Instagram post",
+    "youtube": "YouTube video",
+    "facebook": "Facebook post",
+    "tiktok": "TikTok video",
+}
+
+
+def _blocks_html(blocks: tuple[Block, ...]) -> list[str]:
+    out: list[str] = []
+    in_list = False
+    for block in blocks:
+        if block.kind == "list_item":
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{escape(block.text)}</li>")
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        text = escape(block.text)
+        if block.kind == "heading":
+            level = min(max(block.level or 2, 2), 6)
+            out.append(f"<h{level}>{text}</h{level}>")
+        elif block.kind == "quote":
+            out.append(f"<blockquote><p>{text}</p></blockquote>")
+        elif block.kind == "code":
+            out.append(f"<pre><code>{text}</code></pre>")
+        else:
+            out.append(f"<p>{text}</p>")
+    if in_list:
+        out.append("</ul>")
+    return out
+
+
+def _embed_html(embed: Embed) -> str:
+    label = _PLATFORMS.get(embed.platform, "Embedded post")
+    who = f" by {escape(embed.author)}" if embed.author else ""
+    url = safe_url(embed.url)
+    head = f'<a href="{escape(url)}">{escape(label)}{who}</a>' if url else f"{escape(label)}{who}"
+    text = f"<p>{escape(embed.text)}</p>" if embed.text else ""
+    kind = escape(embed.platform)
+    return f'<figure class="embed embed-{kind}">{text}<figcaption>{head}</figcaption></figure>'
+
+
+def article_body_html(article: Article) -> str:
+    """The body (blocks, or the text's paragraphs), then the embedded posts as cards."""
+    blocks = article.blocks or tuple(
+        Block(kind="paragraph", text=p) for p in article.text.split("\n\n") if p.strip()
+    )
+    parts = _blocks_html(blocks)
+    parts += [_embed_html(e) for e in article.embeds]
+    return sanitize_html("\n".join(parts))

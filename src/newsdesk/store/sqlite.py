@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from newsdesk.clean.sanitize import article_body_html
-from newsdesk.clean.story import STORY_MARK, story_html
+from newsdesk.clean.story import STORY_MARK, article_body_html, story_html
 from newsdesk.errors import StoreError
 from newsdesk.model import (
     Article,
@@ -297,7 +296,7 @@ class Record:
 
     article: Article
     article_json: str
-    body_html: str  # the body as safe HTML (``clean.sanitize.article_body_html``)
+    body_html: str  # the body as safe HTML (``clean.story.article_body_html``)
     story_html: str  # the article page's story (``clean.story.story_html``)
     # the raw page compressed: by zlib here, or as the server sent it when that was one
     # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
@@ -316,15 +315,13 @@ def prepare_record(article: Article | Record, raw_page: bytes | None = None) -> 
     if not key_url:
         raise StoreError("an Article needs a url or fetched_url to be stored")
     page = zlib.compress(raw_page, 1) if raw_page is not None else None
+    return Record(article, article_to_json(article), *_html_forms(article), page, url_key(key_url))
+
+
+def _html_forms(article: Article) -> tuple[str, str]:
+    """The article's body and its page's story, as the store keeps them with the record."""
     body = article_body_html(article)
-    return Record(
-        article,
-        article_to_json(article),
-        body,
-        story_html(article, body),
-        page,
-        url_key(key_url),
-    )
+    return body, story_html(article, body)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -667,19 +664,9 @@ class Store:
         found = self._sources("WHERE s.id = ?", (source_id,))
         return found[0] if found else None
 
-    def source_names(self, ids: Iterable[int] | None = None) -> dict[int, str]:
-        """Each source's title (else its URL), by id: cheap, without article counts. With
-        ``ids``, only those sources'."""
-        if ids is None:
-            rows = self._db.execute("SELECT id, COALESCE(title, url) FROM sources")
-        else:
-            wanted = tuple(ids)
-            if not wanted:
-                return {}
-            marks = ", ".join("?" * len(wanted))
-            rows = self._db.execute(
-                f"SELECT id, COALESCE(title, url) FROM sources WHERE id IN ({marks})", wanted
-            )
+    def source_names(self) -> dict[int, str]:
+        """Each source's title (else its URL), by id: cheap, without article counts."""
+        rows = self._db.execute("SELECT id, COALESCE(title, url) FROM sources")
         return {int(r[0]): str(r[1]) for r in rows}
 
     def due_sources(self, now: datetime) -> list[Source]:
@@ -890,7 +877,7 @@ class Store:
         return zlib.decompress(row[0], wbits=47), row[1]  # zlib or gzip
 
     def replace_article(self, article_id: int, article: Article) -> None:
-        body = article_body_html(article)
+        body, story = _html_forms(article)
         with self._tx():
             self._db.execute(
                 "UPDATE articles SET article_json = ?, title = ?, published = ?, language = ?, "
@@ -901,7 +888,7 @@ class Store:
                     _iso(article.published),
                     article.language,
                     body,
-                    story_html(article, body),
+                    story,
                     article_id,
                 ),
             )
