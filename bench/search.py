@@ -20,15 +20,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from newsdesk.store import open_reader
 from newsdesk.store.sqlite import RANKED_SEARCH, SEARCH_WINDOW, match_expression
-from serve import fill, scenario_paths  # bench/serve.py, beside this file
+from serve import filled_store, scenario_paths  # bench/serve.py, beside this file
 
 
-def _median_cpu(run: object, queries: list[str], repeat: int) -> float:
-    assert callable(run)
+def _median_cpu(run: Callable[[str], None], queries: list[str], repeat: int) -> float:
     passes = []
     for _ in range(repeat):
         started = time.process_time()
@@ -45,11 +45,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "serve.db"
-        if not db.exists():
-            took = fill(db, args.articles)
-            print(f"filled {db} with {args.articles} articles in {took:.0f} s", file=sys.stderr)
-        store = open_reader(db)
+        store = open_reader(filled_store(args.db, args.articles, tmp))
         total = store.counts()["articles"]
         _, pairs = scenario_paths(total, random.Random(5))
         queries = sorted({p.replace("+", " ") for p in pairs})

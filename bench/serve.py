@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import shutil
@@ -36,6 +37,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest import process_cpu_seconds  # bench/ingest.py, beside this file
 from newsdesk.demo.generator import Newsroom
 from newsdesk.model import Article, Block, Provenance
 from newsdesk.store import open_store
@@ -99,34 +101,36 @@ def fill(path: Path, articles: int) -> float:
     return time.perf_counter() - started
 
 
+def filled_store(db: Path | None, articles: int, tmp: str) -> Path:
+    """``db`` (else a new file in ``tmp``), filled with ``articles`` demo articles unless it
+    exists already."""
+    path = db or Path(tmp) / "serve.db"
+    if not path.exists():
+        took = fill(path, articles)
+        print(f"filled {path} with {articles} articles in {took:.0f} s", file=sys.stderr)
+    return path
+
+
 def tree_cpu_seconds(pid: int) -> float | None:
     """User + system CPU of ``pid`` and its descendants so far (Linux ``/proc``; None
     elsewhere): the server's CPU per request is the difference over a scenario."""
-    ticks = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
     try:
         entries = [int(e) for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
         return None
     for entry in entries:
         try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
+            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
-        stats[entry] = fields
-        children.setdefault(int(fields[1]), []).append(entry)
-    if pid not in stats:
-        return None
-    total, todo = 0, [pid]
+        children.setdefault(parent, []).append(entry)
+    tree, todo = [], [pid]
     while todo:
-        current = todo.pop()
-        fields = stats.get(current)
-        if fields is not None:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        todo.extend(children.get(current, ()))
-    return total / ticks
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], ()))
+    seconds = [s for s in map(process_cpu_seconds, tree) if not math.isnan(s)]
+    return sum(seconds) if seconds else None
 
 
 def free_port() -> int:
@@ -269,10 +273,7 @@ def main() -> int:
     THINK[0] = args.think_ms / 1000
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "serve.db"
-        if not db.exists():
-            took = fill(db, args.articles)
-            print(f"filled {db} with {args.articles} articles in {took:.0f} s", file=sys.stderr)
+        db = filled_store(args.db, args.articles, tmp)
         store = open_store(db)
         total = store.counts()["articles"]
         store.close()
