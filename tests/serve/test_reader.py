@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from newsdesk.clean.story import STORY_MARK
 from tests.serve.conftest import Served
 
 
@@ -165,8 +166,9 @@ def test_an_article_without_a_current_stored_story_renders_the_same_page(served:
     db = served.store._db
     db.execute("UPDATE articles SET story_html = NULL WHERE id = ?", (served.relayed_id,))
     db.execute(
-        "UPDATE articles SET story_html = replace(story_html, 'story 1', 'story 0') WHERE id = ?",
-        (served.hostile_id,),
+        "UPDATE articles SET story_html = replace(story_html, ?, '<!-- an older story -->') "
+        "WHERE id = ?",
+        (STORY_MARK, served.hostile_id),
     )
     db.commit()
     for article_id in (served.relayed_id, served.hostile_id):
