@@ -4,8 +4,9 @@ The search scenarios of bench/serve.py ask for two words of the newsroom's vocab
 This times, in CPU (``time.process_time``, the median of ``--repeat`` passes over the
 distinct queries), ``Store.search`` as the API calls it (20 hits with their snippets) and,
 apart, the ranked FTS5 statement it starts with (bm25 over the window of most recent
-matches), and counts the matches. The statement's cost bounds what a machine can serve
-without the response cache: a search cannot cost less than it.
+matches), that statement for each search that matches anything, and counts the matches.
+The statement's cost bounds what a machine can serve without the response cache: a search
+cannot cost less than it.
 
     .venv/bin/python bench/search.py --db /tmp/serve.db   # a store bench/serve.py filled
     .venv/bin/python bench/search.py --articles 20000     # fill a new one first
@@ -68,6 +69,8 @@ def main() -> int:
             for q in queries
         ]
         statement_ms = _median_cpu(ranked, queries, args.repeat) * 1000
+        hit = [q for q, n in zip(queries, matches, strict=True) if n]
+        each_ms = [_median_cpu(ranked, [q], args.repeat) * 1000 for q in hit]
         search_ms = _median_cpu(full, queries, args.repeat) * 1000
         store.close()
     cores = os.cpu_count() or 1
@@ -80,7 +83,15 @@ def main() -> int:
     print("|---|---|")
     print(f"| matches a search, mean (median) | {statistics.mean(matches):.0f} "
           f"({statistics.median(matches):.0f}) |")  # fmt: skip
+    found = [n for n in matches if n]
+    if found:
+        spread = f"{min(found)}, {statistics.median(found):.0f}, {statistics.mean(found):.0f}"
+        print(f"| searches that match, and their matches: fewest, median, mean | {len(found)}, "
+              f"{spread} |")  # fmt: skip
     print(f"| ranked FTS5 statement (window {SEARCH_WINDOW}), CPU | {statement_ms:.2f} ms |")
+    if each_ms:
+        spread = f"{min(each_ms):.2f}, {statistics.mean(each_ms):.2f}, {max(each_ms):.2f}"
+        print(f"| the statement for a search with matches: least, mean, most | {spread} ms |")
     print(f"| Store.search, 20 hits with snippets, CPU | {search_ms:.2f} ms |")
     print(f"| searches/s on {cores} cores from the statement alone, at most | {ceiling:.0f} |")
     wait_ms = 50 / ceiling * 1000
