@@ -7,6 +7,8 @@ environment variables, then command-line flags; passed down as one frozen ``Sett
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -25,15 +27,23 @@ class Setting:
     default: Any
     kind: type
     help: str
-    minimum: int = 0  # numbers below it are refused (-1 is a meaningful default for some)
+    # numbers below it are refused (-1 is a meaningful default for some); for text, its
+    # least length once stripped
+    minimum: float = 0
+    maximum: float | None = None  # numbers above it are refused
+    # a number must be above ``minimum`` (not equal): for durations where 0 would mean "never"
+    positive: bool = False
 
     @property
     def env(self) -> str:
         return "NEWSDESK_" + self.name.upper()
 
 
+_DAY = 86_400
+_YEAR = 366 * _DAY
+
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db", "newsdesk.db", str, "SQLite database file."),
+    Setting("db", "newsdesk.db", str, "SQLite database file.", minimum=1),
     Setting(
         "allow_private_networks",
         False,
@@ -46,15 +56,46 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "User-Agent sent with every request; also the agent robots.txt rules are matched to.",
     ),
-    Setting("connect_timeout", 10.0, float, "Seconds to connect."),
-    Setting("read_timeout", 20.0, float, "Seconds between bytes received."),
-    Setting("total_timeout", 60.0, float, "Seconds for a whole request, body included."),
-    Setting("max_body_bytes", 10_000_000, int, "Cap on a body, compressed and decompressed."),
-    Setting("max_redirects", 5, int, "Redirects followed before giving up."),
-    Setting("retries", 3, int, "Retries on 5xx, 429 and network errors (with backoff)."),
-    Setting("per_host_concurrency", 2, int, "Requests in flight to one host at once."),
-    Setting("per_host_delay", 1.0, float, "Seconds between the starts of requests to one host."),
-    Setting("workers", 8, int, "Pages fetched at once across hosts."),
+    Setting("connect_timeout", 10.0, float, "Seconds to connect.", maximum=_DAY, positive=True),
+    Setting(
+        "read_timeout", 20.0, float, "Seconds between bytes received.", maximum=_DAY, positive=True
+    ),
+    Setting(
+        "total_timeout",
+        60.0,
+        float,
+        "Seconds for a whole request, body included.",
+        maximum=_DAY,
+        positive=True,
+    ),
+    Setting(
+        "max_body_bytes",
+        10_000_000,
+        int,
+        "Cap on a body, compressed and decompressed.",
+        minimum=1,
+        maximum=2**31,
+    ),
+    Setting("max_redirects", 5, int, "Redirects followed before giving up.", maximum=100),
+    Setting(
+        "retries", 3, int, "Retries on 5xx, 429 and network errors (with backoff).", maximum=100
+    ),
+    Setting(
+        "per_host_concurrency",
+        2,
+        int,
+        "Requests in flight to one host at once.",
+        minimum=1,
+        maximum=1000,
+    ),
+    Setting(
+        "per_host_delay",
+        1.0,
+        float,
+        "Seconds between the starts of requests to one host.",
+        maximum=_DAY,
+    ),
+    Setting("workers", 8, int, "Pages fetched at once across hosts.", minimum=1, maximum=1000),
     Setting(
         "extract_processes",
         -1,
@@ -62,15 +103,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Processes that extract pages in parallel (-1: one more than the machine's cores; "
         "0: extract in the fetch threads).",
         minimum=-1,
+        maximum=1024,
     ),
-    Setting("min_interval", 300, int, "Seconds: a source is never checked more often."),
-    Setting("max_interval", 86_400, int, "Seconds: a source is checked at least this often."),
+    Setting(
+        "min_interval",
+        300,
+        int,
+        "Seconds: a source is never checked more often (at most max_interval).",
+        maximum=_YEAR,
+    ),
+    Setting(
+        "max_interval",
+        86_400,
+        int,
+        "Seconds: a source is checked at least this often.",
+        minimum=1,
+        maximum=_YEAR,
+    ),
     Setting(
         "feed_pages",
         100,
         int,
         "Pages of a paged feed (RFC 5005, JSON Feed next_url) read in one check: the next, "
         "older page is read while every entry of a page is new (1: the first page only).",
+        minimum=1,
+        maximum=100_000,
     ),
     Setting("respect_robots", True, bool, "Honour robots.txt."),
     Setting(
@@ -79,8 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         "Link each new article to its duplicates, syndicated copies and story cluster.",
     ),
-    Setting("host", "127.0.0.1", str, "Address `newsdesk serve` listens on."),
-    Setting("port", 8080, int, "Port `newsdesk serve` listens on."),
+    Setting("host", "127.0.0.1", str, "Address `newsdesk serve` listens on.", minimum=1),
+    Setting("port", 8080, int, "Port `newsdesk serve` listens on.", minimum=1, maximum=65_535),
     Setting(
         "api_token",
         "",
@@ -93,6 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "MiB of rendered answers each `newsdesk serve` process keeps until the database "
         "changes (0: no cache).",
+        maximum=1_048_576,
     ),
     Setting(
         "api_public_read",
@@ -131,28 +189,93 @@ class Settings:
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
 
 
-def _convert(setting: Setting, raw: Any, origin: str) -> Any:
-    try:
-        if setting.kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off", ""):
-                return False
+def _allowed(setting: Setting) -> str:
+    """What ``setting`` accepts, in words (for error messages)."""
+    if setting.kind is bool:
+        return "true or false"
+    if setting.kind is str:
+        return "non-empty text" if setting.minimum >= 1 else "text"
+    low = f"above {setting.minimum:g}" if setting.positive else f"at least {setting.minimum:g}"
+    high = f" and at most {setting.maximum:g}" if setting.maximum is not None else ""
+    return f"{_KIND_NAMES[setting.kind]} {low}{high}"
+
+
+def _refuse(setting: Setting, raw: Any, origin: str) -> ConfigError:
+    shown = str(raw).lower() if isinstance(raw, bool) else repr(raw)  # as TOML writes it
+    return ConfigError(
+        f"{origin}: {setting.name} = {shown} is not allowed: it must be {_allowed(setting)}"
+    )
+
+
+def _typed(setting: Setting, raw: Any, *, text: bool) -> Any:
+    """``raw`` as ``setting.kind``, or ValueError. TOML values must already have the type
+    (``workers = 2.7`` or ``workers = true`` is refused, never rounded); text (environment,
+    flags) is parsed strictly."""
+    kind = setting.kind
+    if text and isinstance(raw, str) and kind is not str:
+        word = raw.strip().lower()
+        if kind is bool:
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
             raise ValueError(raw)
-        value = setting.kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"{origin}: {setting.name} must be {_KIND_NAMES[setting.kind]}, got {raw!r}"
-        ) from exc
-    if isinstance(value, int | float) and not isinstance(value, bool) and value < setting.minimum:
-        least = "negative" if setting.minimum == 0 else f"below {setting.minimum}"
-        raise ConfigError(f"{origin}: {setting.name} must not be {least}, got {raw!r}")
+        return int(word, 10) if kind is int else float(word)
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+    elif kind is int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+    elif kind is float:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return float(raw)
+    elif isinstance(raw, str):
+        return raw
+    raise ValueError(raw)
+
+
+def _convert(setting: Setting, raw: Any, origin: str, *, text: bool = False) -> Any:
+    """``raw`` (from a TOML file or a flag; ``text``: an environment variable, parsed) checked
+    by type and range."""
+    try:
+        value = _typed(setting, raw, text=text)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _refuse(setting, raw, origin) from exc
+    if isinstance(value, str):
+        if len(value.strip()) < setting.minimum or "\x00" in value:
+            raise _refuse(setting, raw, origin)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        too_low = value <= setting.minimum if setting.positive else value < setting.minimum
+        too_high = setting.maximum is not None and value > setting.maximum
+        if not math.isfinite(value) or too_low or too_high:
+            raise _refuse(setting, raw, origin)
     return value
+
+
+def _read_toml(toml_path: Path) -> dict[str, Any]:
+    try:
+        text = toml_path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file {toml_path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{toml_path}: not UTF-8 text (the byte at offset {exc.start} is not); a settings "
+            "file is TOML, which is always UTF-8"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{toml_path}: not valid TOML ({exc})") from exc
+
+
+def _unknown(key: str, origin: str, names: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(
+        f"{origin}: unknown setting {key!r}{hint}; the settings are listed in docs/settings.md"
+    )
 
 
 def load_settings(
@@ -161,26 +284,36 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Defaults, then the TOML file, then ``NEWSDESK_*`` variables, then ``overrides``."""
+    """Defaults, then the TOML file, then ``NEWSDESK_*`` variables, then ``overrides``.
+
+    Every value is checked by type and range wherever it comes from; the first one that is
+    not allowed raises :class:`ConfigError` naming where it came from, the key, the value
+    and what is allowed (before anything starts)."""
     values: dict[str, Any] = {}
     by_name = {s.name: s for s in SETTINGS}
     if toml_path is not None:
-        try:
-            data = tomllib.loads(toml_path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read settings file {toml_path}: {exc}") from exc
-        for key, raw in data.items():
+        for key, raw in _read_toml(toml_path).items():
             if key not in by_name:
-                raise ConfigError(f"{toml_path}: unknown setting {key!r}")
+                raise _unknown(key, str(toml_path), list(by_name))
             values[key] = _convert(by_name[key], raw, str(toml_path))
     environment = os.environ if env is None else env
     for setting in SETTINGS:
         if setting.env in environment:
-            values[setting.name] = _convert(setting, environment[setting.env], setting.env)
+            values[setting.name] = _convert(
+                setting, environment[setting.env], setting.env, text=True
+            )
     for key, raw in (overrides or {}).items():
+        if key not in by_name:
+            raise _unknown(key, "overrides", list(by_name))
         if raw is not None:
             values[key] = _convert(by_name[key], raw, f"--{key.replace('_', '-')}")
-    return replace(Settings(), **values)
+    settings = replace(Settings(), **values)
+    if settings.min_interval > settings.max_interval:
+        raise ConfigError(
+            f"min_interval = {settings.min_interval} is not allowed: it must be at most "
+            f"max_interval ({settings.max_interval})"
+        )
+    return settings
 
 
 def _check_declared_once() -> None:
