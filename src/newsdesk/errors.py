@@ -13,8 +13,11 @@
     │   ├── BlockedError         blocked      a private, loopback or reserved address
     │   ├── RobotsDisallowed     robots       robots.txt disallows the URL
     │   ├── TooManyRedirects     redirects    a redirect loop or chain past the limit
+    │   ├── InvalidURLError      invalid_url  a URL that cannot be requested (malformed, too long)
     │   └── NetworkError         network      DNS, connection or TLS failure
     ├── StoreError           the database refused an operation
+    │   ├── StoreBusyError       another process holds the database (or the relay lock)
+    │   └── StoreFullError       the disk (or the database's size limit) is full
     └── ConfigError          a setting is missing or invalid
 
 Library errors are translated at the boundary (``raise X(...) from exc``). Messages say what
@@ -33,10 +36,13 @@ __all__ = [
     "FetchError",
     "FetchTimeout",
     "HTTPStatusError",
+    "InvalidURLError",
     "NetworkError",
     "NewsdeskError",
     "RobotsDisallowed",
+    "StoreBusyError",
     "StoreError",
+    "StoreFullError",
     "TooLargeError",
     "TooManyRedirects",
 ]
@@ -101,6 +107,12 @@ class NetworkError(FetchError):
     kind = "network"
 
 
+class InvalidURLError(FetchError):
+    """A URL that cannot be requested: malformed, not http(s), or absurdly long."""
+
+    kind = "invalid_url"
+
+
 ERROR_KINDS = (
     "timeout",
     "http_status",
@@ -111,11 +123,21 @@ ERROR_KINDS = (
     "network",
     "parse",
     "extract",
+    "invalid_url",
+    "internal",  # an unexpected error (a bug, or input nobody foresaw): traceback in the log
 )
 
 
 class StoreError(NewsdeskError):
     """The store refused or failed an operation."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the database: a write lock past the wait, or the relay lock."""
+
+
+class StoreFullError(StoreError):
+    """The disk, or the database's size limit, is full: nothing was half-written."""
 
 
 class ConfigError(NewsdeskError):

@@ -10,10 +10,17 @@
 - Failures: retries with exponential backoff and jitter on 5xx, 429 and network errors,
   honouring Retry-After; every failure is a ``FetchError`` whose ``kind`` is one of a fixed
   set.
-- Safety: requests to private, loopback, link-local and reserved addresses are refused
-  unless ``allow_private_networks`` is set. The check runs on the resolved addresses, so a
-  hostname that resolves to 127.0.0.1 is refused too. (httpx resolves again when it
-  connects; a DNS answer that changes between the two lookups is not caught.)
+- Deadlines: every request has a wall-clock deadline from connect to its last byte
+  (``total_timeout``), enforced at every socket read and write whatever arrives, so a server
+  that trickles its headers or body a byte at a time is cut off; a whole ``get`` (retries
+  and their backoff included) has a budget (``fetch_budget``).
+- Safety: requests to addresses that are not globally reachable (private, loopback,
+  link-local, carrier-grade NAT, documentation, benchmarking, reserved, multicast, and IPv6
+  forms wrapping one of them: IPv4-mapped, -compatible, 6to4, Teredo, NAT64) are refused
+  unless ``allow_private_networks`` is set. The check runs on the resolved addresses, and the
+  connection is made to the address that was checked (the name is resolved once, when
+  connecting; the Host header and the TLS server name stay the URL's), so a DNS answer that
+  changes between a check and the connection (rebinding) cannot slip through.
 """
 
 from __future__ import annotations
@@ -22,16 +29,19 @@ import hashlib
 import ipaddress
 import random
 import socket
+import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import brotli
+import httpcore
 import httpx
 
 from newsdesk.config import Settings
@@ -41,6 +51,7 @@ from newsdesk.errors import (
     FetchError,
     FetchTimeout,
     HTTPStatusError,
+    InvalidURLError,
     NetworkError,
     RobotsDisallowed,
     TooLargeError,
@@ -48,12 +59,13 @@ from newsdesk.errors import (
 )
 from newsdesk.model import FetchResult
 
-__all__ = ["Fetcher", "Page", "get_page", "resolve_host"]
+__all__ = ["Fetcher", "Page", "get_page", "is_public_address", "resolve_host"]
 
 Resolver = Callable[[str, int], list[str]]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ROBOTS_TTL = 24 * 3600.0
 _MAX_BACKOFF = 60.0
+MAX_URL_LENGTH = 8192  # longer URLs are refused before any request (servers refuse them too)
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -65,18 +77,215 @@ def resolve_host(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def _is_public(address: str) -> bool:
+# Special-purpose ranges (IANA's IPv4 and IPv6 Special-Purpose Address Registries, and
+# multicast): (network, globally reachable). The most specific entry that holds an address
+# decides; an address in none of them is judged by Python's ``is_global``. Ranges that wrap
+# an IPv4 address (IPv4-mapped, -compatible, 6to4, Teredo, NAT64) are judged by what they wrap.
+_SPECIAL: tuple[tuple[str, bool], ...] = (
+    ("0.0.0.0/8", False),  # "this network"
+    ("10.0.0.0/8", False),  # private
+    ("100.64.0.0/10", False),  # shared address space (carrier-grade NAT; cloud metadata)
+    ("127.0.0.0/8", False),  # loopback
+    ("169.254.0.0/16", False),  # link-local (cloud metadata)
+    ("172.16.0.0/12", False),  # private
+    ("192.0.0.0/24", False),  # IETF protocol assignments
+    ("192.0.0.9/32", True),  # port control protocol anycast
+    ("192.0.0.10/32", True),  # traversal using relays around NAT anycast
+    ("192.0.2.0/24", False),  # documentation (TEST-NET-1)
+    ("192.31.196.0/24", True),  # AS112-v4
+    ("192.52.193.0/24", True),  # automatic multicast tunneling
+    ("192.88.99.0/24", False),  # deprecated 6to4 relay anycast
+    ("192.168.0.0/16", False),  # private
+    ("192.175.48.0/24", True),  # direct delegation AS112 service
+    ("198.18.0.0/15", False),  # benchmarking
+    ("198.51.100.0/24", False),  # documentation (TEST-NET-2)
+    ("203.0.113.0/24", False),  # documentation (TEST-NET-3)
+    ("224.0.0.0/4", False),  # multicast
+    ("240.0.0.0/4", False),  # reserved
+    ("255.255.255.255/32", False),  # limited broadcast
+    ("::/128", False),  # unspecified
+    ("::1/128", False),  # loopback
+    ("64:ff9b:1::/48", False),  # local-use IPv4/IPv6 translation
+    ("100::/64", False),  # discard-only
+    ("100:0:0:1::/64", False),  # dummy IPv6 prefix
+    ("2001::/23", False),  # IETF protocol assignments
+    ("2001:1::1/128", True),  # port control protocol anycast
+    ("2001:1::2/128", True),  # traversal using relays around NAT anycast
+    ("2001:1::3/128", True),  # DNS-SD service registration protocol anycast
+    ("2001:2::/48", False),  # benchmarking
+    ("2001:3::/32", True),  # automatic multicast tunneling
+    ("2001:4:112::/48", True),  # AS112-v6
+    ("2001:10::/28", False),  # deprecated ORCHID
+    ("2001:20::/28", True),  # ORCHIDv2
+    ("2001:30::/28", True),  # drone remote ID protocol entity tags
+    ("2001:db8::/32", False),  # documentation
+    ("2620:4f:8000::/48", True),  # direct delegation AS112 service
+    ("3fff::/20", False),  # documentation
+    ("5f00::/16", False),  # segment routing SIDs
+    ("fc00::/7", False),  # unique-local
+    ("fe80::/10", False),  # link-local
+    ("fec0::/10", False),  # deprecated site-local
+    ("ff00::/8", False),  # multicast
+)
+_SPECIAL_NETS = sorted(
+    ((ipaddress.ip_network(net), reachable) for net, reachable in _SPECIAL),
+    key=lambda pair: -pair[0].prefixlen,  # most specific first
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _wrapped_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, Teredo, NAT64)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address
+    if ip in _NAT64 or (ip in _COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: str) -> bool:
+    """Whether ``address`` (an IP literal, with an optional ``%zone``) is globally
+    reachable: the only addresses fetched unless ``allow_private_networks`` is set."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
+    if isinstance(ip, ipaddress.IPv6Address):
+        wrapped = _wrapped_ipv4(ip)
+        if wrapped is not None:
+            return is_public_address(str(wrapped))
+    for network, reachable in _SPECIAL_NETS:
+        if network.version == ip.version and ip in network:
+            return reachable
+    return ip.is_global
+
+
+class _Deadline(threading.local):
+    """The wall-clock deadline of the request the current thread is making (None: none)."""
+
+    at: float | None = None
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write is bounded by the request's deadline: a server
+    that sends a byte at a time restarts no timer."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: _GuardedBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._backend.bound(timeout, httpcore.ConnectTimeout)
+        inner = self._inner.start_tls(ssl_context, server_hostname, bounded)
+        return _DeadlineStream(inner, self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, guarded: the host is resolved once, every address it
+    resolves to is checked, and the connection is made to a checked address (so the Host
+    header and TLS server name stay the URL's while DNS rebinding has nothing to rebind);
+    every socket operation is bounded by the current request's deadline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        resolver: Resolver,
+        clock: Callable[[], float],
+        inner: httpcore.NetworkBackend | None = None,
+    ) -> None:
+        self._settings = settings
+        self._resolve = resolver
+        self._clock = clock
+        self._inner = inner or httpcore.SyncBackend()
+        self.deadline = _Deadline()
+
+    def bound(self, timeout: float | None, error: type[Exception]) -> float | None:
+        at = self.deadline.at
+        if at is None:
+            return timeout
+        left = at - self._clock()
+        if left <= 0:
+            raise error("the request's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._resolve(host, port)
+        if not addresses:
+            raise NetworkError(f"cannot resolve {host}: no address")
+        if not self._settings.allow_private_networks:
+            for address in addresses:
+                if not is_public_address(address):
+                    raise BlockedError(_blocked_message(host, address))
+        failure: Exception | None = None
+        for address in addresses:  # each in turn, as a resolver's answer is meant
+            try:
+                stream = self._inner.connect_tcp(
+                    address.split("%", 1)[0] if "%" in address else address,
+                    port,
+                    self.bound(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self)
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise BlockedError(f"{path}: Unix sockets are never connected to")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _blocked_message(host: str, address: str) -> str:
+    return (
+        f"{host} resolves to {address}, an address that is not globally reachable "
+        "(set allow_private_networks to fetch local addresses)"
     )
+
+
+def _guarded_transport(backend: _GuardedBackend) -> httpx.HTTPTransport:
+    """httpx's own transport, with its connection pool on the guarded backend."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    transport._pool = httpcore.ConnectionPool(  # the pool httpx builds, on our backend
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        network_backend=backend,
+    )
+    return transport
 
 
 class _Decoder:
@@ -170,14 +379,19 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        network: httpcore.NetworkBackend | None = None,
     ) -> None:
+        """``transport`` replaces the network altogether (an ``httpx.MockTransport`` in
+        tests); ``network`` replaces only the socket layer under the guard (tests give one
+        that refuses anything but loopback)."""
         self.settings = settings
         self._resolve = resolver
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
+        self._backend = _GuardedBackend(settings, resolver, clock, network)
         self._client = httpx.Client(
-            transport=transport,
+            transport=transport or _guarded_transport(self._backend),
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(
@@ -218,11 +432,18 @@ class Fetcher:
         fetch, so it gets no content hash (unless ``previous_hash`` is given); and a body
         the server sent as one gzip or zlib stream is kept as it came as well
         (``FetchResult.compressed``), so that storing the raw page needs no compressing."""
+        budget_end = self._clock() + self.settings.fetch_budget
         attempt = 0
         while True:
             try:
                 return self._get_once(
-                    url, etag, last_modified, previous_hash, robots=True, page=page
+                    url,
+                    etag,
+                    last_modified,
+                    previous_hash,
+                    robots=True,
+                    page=page,
+                    budget_end=budget_end,
                 )
             except (HTTPStatusError, NetworkError, FetchTimeout) as exc:
                 retryable = not isinstance(exc, HTTPStatusError) or (
@@ -231,6 +452,8 @@ class Fetcher:
                 if not retryable or attempt >= self.settings.retries:
                     raise
                 delay = self._backoff(attempt, exc)
+                if self._clock() + delay >= budget_end:  # no time left for another try
+                    raise
                 attempt += 1
                 self._sleep(delay)
 
@@ -243,21 +466,25 @@ class Fetcher:
         return float(base / 2 + self._rng() * base / 2)  # "equal jitter"
 
     def _guard(self, url: str) -> tuple[str, int]:
-        parts = urlsplit(url)
+        """Refuse what must not be requested: a malformed or overlong URL, a scheme other
+        than http(s), a host that resolves to an address that is not globally reachable."""
+        if len(url) > MAX_URL_LENGTH:
+            raise InvalidURLError(
+                f"{url[:80]}...: a URL of {len(url)} characters (at most {MAX_URL_LENGTH})"
+            )
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            httpx.URL(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise InvalidURLError(f"{url}: not a valid URL ({exc})") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BlockedError(f"{url}: only http(s) URLs with a host are fetched")
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as exc:
-            raise BlockedError(f"{url}: invalid port") from exc
         host = parts.hostname
         if not self.settings.allow_private_networks:
             for address in self._resolve(host, port):
-                if not _is_public(address):
-                    raise BlockedError(
-                        f"{url}: {host} resolves to {address}, a private or reserved address "
-                        "(set allow_private_networks to fetch local addresses)"
-                    )
+                if not is_public_address(address):
+                    raise BlockedError(f"{url}: {_blocked_message(host, address)}")
         return host, port
 
     @contextmanager
@@ -285,7 +512,9 @@ class Fetcher:
         if cached is None or cached[1] < now:
             parser: RobotFileParser | None
             try:
-                result = self._get_once(origin + "/robots.txt", None, None, None, robots=False)
+                result = self._get_once(
+                    origin + "/robots.txt", None, None, None, robots=False, budget_end=None
+                )
                 parser = RobotFileParser()
                 parser.parse(result.body.decode("utf-8", "replace").splitlines())
             except HTTPStatusError as exc:
@@ -307,8 +536,14 @@ class Fetcher:
         *,
         robots: bool,
         page: bool = False,
+        budget_end: float | None,
     ) -> FetchResult:
+        """One attempt: the request and its redirects, under one wall-clock deadline (the
+        sooner of ``total_timeout`` from now and the end of the whole fetch's budget)."""
         started = self._clock()
+        deadline = started + self.settings.total_timeout
+        if budget_end is not None:
+            deadline = min(deadline, budget_end)
         current = url
         for _ in range(self.settings.max_redirects + 1):
             self._guard(current)
@@ -321,7 +556,14 @@ class Fetcher:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             with self._host_slot(host):
-                result = self._exchange(url, current, headers, previous_hash, started, page=page)
+                outer = self._backend.deadline.at
+                self._backend.deadline.at = deadline
+                try:
+                    result = self._exchange(
+                        url, current, headers, previous_hash, started, page=page, deadline=deadline
+                    )
+                finally:
+                    self._backend.deadline.at = outer
             if isinstance(result, FetchResult):
                 return result
             current = result
@@ -336,8 +578,11 @@ class Fetcher:
         started: float,
         *,
         page: bool = False,
+        deadline: float,
     ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL of a redirect."""
+        if self._clock() >= deadline:
+            raise FetchTimeout(f"{current}: no time left in the fetch's budget")
         try:
             with self._client.stream("GET", current, headers=headers) as response:
                 status = response.status_code
@@ -345,7 +590,12 @@ class Fetcher:
                     location = response.headers.get("location")
                     if not location:
                         raise HTTPStatusError(f"{current}: redirect without Location", status)
-                    return str(urljoin(current, location))
+                    try:
+                        return str(urljoin(current, location))
+                    except ValueError as exc:
+                        raise InvalidURLError(
+                            f"{current}: redirect to a malformed Location {location[:200]!r}"
+                        ) from exc
                 common = {
                     "url": url,
                     "final_url": str(response.url),
@@ -369,9 +619,11 @@ class Fetcher:
                         status,
                         _retry_after(response.headers.get("retry-after")),
                     )
-                body, compressed = self._read(response, started, keep=page)
+                body, compressed = self._read(response, deadline, keep=page)
         except httpx.TimeoutException as exc:
-            raise FetchTimeout(f"{current}: timed out ({type(exc).__name__})") from exc
+            raise FetchTimeout(f"{current}: timed out ({_timeout_reason(exc)})") from exc
+        except httpx.InvalidURL as exc:
+            raise InvalidURLError(f"{current}: not a valid URL ({exc})") from exc
         except httpx.HTTPError as exc:
             raise NetworkError(f"{current}: {type(exc).__name__}: {exc}") from exc
         digest = hashlib.sha256(body).hexdigest() if previous_hash or not page else None
@@ -387,7 +639,7 @@ class Fetcher:
         )
 
     def _read(
-        self, response: httpx.Response, started: float, *, keep: bool = False
+        self, response: httpx.Response, deadline: float, *, keep: bool = False
     ) -> tuple[bytes, bytes | None]:
         """The decoded body, and with ``keep`` the body as it came when that is one
         complete gzip or zlib stream."""
@@ -402,13 +654,19 @@ class Fetcher:
             received += len(raw)
             if received > limit:
                 raise TooLargeError(f"{response.url}: body larger than {limit} bytes")
-            if self._clock() - started > self.settings.total_timeout:
+            if self._clock() > deadline:
                 raise FetchTimeout(
                     f"{response.url}: took longer than {self.settings.total_timeout} s"
                 )
             chunks.append(decoder.feed(raw))
         chunks.append(decoder.drain())
         return b"".join(chunks), decoder.compressed()
+
+
+def _timeout_reason(exc: httpx.TimeoutException) -> str:
+    if "deadline" in str(exc):
+        return "its wall-clock deadline passed"
+    return type(exc).__name__
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -442,6 +700,7 @@ def get_page(url: str, *, timeout: float = 20.0, max_bytes: int = 10_000_000) ->
         retries=0,
         read_timeout=timeout,
         total_timeout=timeout * 3,
+        fetch_budget=timeout * 3,
         max_body_bytes=max_bytes,
         per_host_delay=0.0,
     )

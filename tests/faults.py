@@ -1,0 +1,135 @@
+"""Misbehaving servers on 127.0.0.1, for the fault suite: each speaks raw TCP so it can
+misbehave the way real servers do (trickle headers or a body a byte at a time, accept and
+say nothing, reset, lie in Content-Length). Every server stops by itself when the test ends,
+and sleeps in short steps so that stopping it never waits long."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+
+Behaviour = Callable[[socket.socket, bytes, threading.Event], None]
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    conn.settimeout(5)
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def request_path(request: bytes) -> str:
+    line = request.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = line.split(" ")
+    return parts[1] if len(parts) > 1 else "/"
+
+
+@contextmanager
+def raw_server(behaviour: Behaviour) -> Iterator[str]:
+    """Serve ``behaviour(conn, request, stopping)`` for every connection; yield the base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+    connections: list[socket.socket] = []
+
+    def handle(conn: socket.socket) -> None:
+        try:
+            request = _read_request(conn)
+            behaviour(conn, request, stopping)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            connections.append(conn)
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        listener.close()
+        thread.join(2)
+        for conn in connections:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+def trickle(conn: socket.socket, data: bytes, stopping: threading.Event, every: float) -> None:
+    """Send ``data`` one byte every ``every`` seconds, until done or the server stops."""
+    for i in range(len(data)):
+        if stopping.wait(every):
+            return
+        conn.sendall(data[i : i + 1])
+
+
+def trickled_headers(every: float = 0.2) -> Behaviour:
+    def behave(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+        trickle(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 100_000, stopping, every)
+
+    return behave
+
+
+def trickled_body(every: float = 0.2) -> Behaviour:
+    def behave(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+        )
+        trickle(conn, b"<p>" + b"x" * 99_997, stopping, every)
+
+    return behave
+
+
+def silence(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+    """Accept, read the request, and say nothing until the server stops."""
+    stopping.wait(600)
+
+
+def reset(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+    """Close at once with a TCP reset."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def lying_length(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+    """Promise 5,000 bytes, send 10, then hang up."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n")
+    conn.sendall(b"<p>short</p>")
+
+
+def answer(status: str, headers: dict[str, str], body: bytes = b"") -> Behaviour:
+    def behave(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+        lines = [f"HTTP/1.1 {status}"] + [f"{k}: {v}" for k, v in headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+    return behave
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.monotonic()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.monotonic() - self.start
