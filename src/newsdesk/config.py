@@ -62,9 +62,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "total_timeout",
+        30.0,
+        float,
+        "Seconds for a whole request, from connect to its last byte (redirects included): a "
+        "wall-clock deadline, whatever the server sends.",
+        maximum=_DAY,
+        positive=True,
+    ),
+    Setting(
+        "fetch_budget",
         60.0,
         float,
-        "Seconds for a whole request, body included.",
+        "Seconds for a whole fetch, its retries and their backoff included: no check or page "
+        "waits longer on one URL.",
         maximum=_DAY,
         positive=True,
     ),
@@ -96,6 +106,16 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=_DAY,
     ),
     Setting("workers", 8, int, "Pages fetched at once across hosts.", minimum=1, maximum=1000),
+    Setting(
+        "host_pass_seconds",
+        30.0,
+        float,
+        "Seconds of one host's politeness delay a pass may queue: with per_host_delay set, a "
+        "pass takes at most this divided by the delay of a host's pages, round-robin across "
+        "its sources; the rest of a backlog waits, in order, for the next passes.",
+        maximum=_DAY,
+        positive=True,
+    ),
     Setting(
         "extract_processes",
         -1,
@@ -168,13 +188,15 @@ class Settings:
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; news relay)"
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    total_timeout: float = 60.0
+    total_timeout: float = 30.0
+    fetch_budget: float = 60.0
     max_body_bytes: int = 10_000_000
     max_redirects: int = 5
     retries: int = 3
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
     workers: int = 8
+    host_pass_seconds: float = 30.0
     extract_processes: int = -1
     min_interval: int = 300
     max_interval: int = 86_400
