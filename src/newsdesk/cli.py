@@ -22,14 +22,13 @@ from rich.table import Table
 
 from newsdesk import __version__
 from newsdesk.clean import clean_text
-from newsdesk.clean.text import decode_text
 from newsdesk.config import Settings, load_settings
 from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import ConfigError, NewsdeskError, StoreError
 from newsdesk.extract import extract
-from newsdesk.extract.decode import decode_html
+from newsdesk.extract.decode import Decoded, decode_html, decode_text_bytes
 from newsdesk.feeds import Outline, parse_opml, render_opml
 from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
@@ -176,11 +175,15 @@ def _each(command: str, inputs: tuple[str, ...], fmt: str, make: Callable[[str],
         sys.exit(1)
 
 
-def _read_text(source: str) -> str:
-    data = _read_local(source, "")
-    if b"\x00" in data[:65536]:
-        raise NewsdeskError("input is binary data, not text")
-    return decode_text(data)
+def _read_text(source: str) -> Decoded:
+    """A text file decoded (a BOM, UTF-16, UTF-8 or a detected code page: decode_text_bytes)."""
+    return decode_text_bytes(_read_local(source, ""))
+
+
+def _clean_one(name: str, url: str | None, source: str | None) -> Article:
+    decoded = _read_text(name)
+    article = clean_text(decoded.text, url=url, source=source)
+    return replace(article, decoding=decoded.decoding)
 
 
 @main.command("clean")
@@ -277,7 +280,7 @@ def clean_command(
         "clean",
         inputs,
         fmt,
-        lambda name: clean_text(_read_text(name), url=original_url, source=source),
+        lambda name: _clean_one(name, original_url, source),
     )
 
 

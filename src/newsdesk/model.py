@@ -18,6 +18,7 @@ __all__ = [
     "Article",
     "Block",
     "BlockKind",
+    "Decoding",
     "Embed",
     "FeedEntry",
     "FetchResult",
@@ -131,6 +132,21 @@ class Removed:
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Decoding:
+    """How a page's bytes became text (docs/article.md, ``decoding``). ``source`` is what
+    decided: ``bom``, ``http`` (the Content-Type charset), ``meta`` (the page's own
+    declaration), ``utf-8`` (the bytes are valid UTF-8, nothing or something wrong declared)
+    or ``detected``. ``declared`` is what the page or server declared, when it was not used
+    or not alone; ``replaced`` counts the bytes that could not be decoded (now U+FFFD)."""
+
+    encoding: str
+    source: str
+    declared: str | None = None
+    replaced: int = 0
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Article:
     """One clean, structured news story (DESIGN §3)."""
 
@@ -153,6 +169,7 @@ class Article:
     links: tuple[Link, ...] = ()
     provenance: Provenance | None = None
     removed: tuple[Removed, ...] = field(default=())
+    decoding: Decoding | None = None  # None when the input was already text
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):
@@ -291,6 +308,18 @@ def article_to_dict(article: Article) -> dict[str, Any]:
             "credits": list(prov.credits),
         },
         "removed": [{"text": r.text, "reason": r.reason} for r in article.removed],
+        "decoding": _decoding_out(article.decoding),
+    }
+
+
+def _decoding_out(decoding: Decoding | None) -> dict[str, Any] | None:
+    if decoding is None:
+        return None
+    return {
+        "encoding": decoding.encoding,
+        "source": decoding.source,
+        "declared": decoding.declared,
+        "replaced": decoding.replaced,
     }
 
 
@@ -328,6 +357,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         links=tuple(Link(**link) for link in data.get("links") or ()),
         provenance=provenance_from_dict(prov),
         removed=tuple(Removed(**r) for r in data.get("removed") or ()),
+        decoding=Decoding(**data["decoding"]) if data.get("decoding") else None,
     )
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from newsdesk.extract import extract
-from newsdesk.extract.decode import decode_html
+from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.linking import Prints, article_prints
 from newsdesk.model import Article, FeedEntry
 from newsdesk.store import Record, prepare_record
@@ -24,9 +23,8 @@ WORKER_NICENESS = 5
 
 def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
     """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
-    return replace(
-        extract(decode_html(body, charset) if charset else body, url=url), fetched_url=url
-    )
+    options = ExtractOptions(charset=charset) if charset else DEFAULT_OPTIONS
+    return replace(extract(body, url=url, options=options), fetched_url=url)
 
 
 def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)

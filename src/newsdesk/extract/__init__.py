@@ -20,7 +20,7 @@ from newsdesk.extract.dom import parse, prune
 from newsdesk.extract.embeds import CHROME_SELECTOR, find_embeds
 from newsdesk.extract.finish import finish_blocks
 from newsdesk.extract.metadata import Metadata, read_metadata
-from newsdesk.model import Article, Block, Embed, Link, Removed
+from newsdesk.model import Article, Block, Decoding, Embed, Link, Removed
 from newsdesk.urls import absolute_url, canonicalize_url, is_http_url
 
 __all__ = ["ExtractOptions", "extract"]
@@ -30,28 +30,33 @@ _WORD = re.compile(r"\w")
 _WS = re.compile(r"\s+")
 
 
-def _as_text(html: str | bytes) -> tuple[str, bytes | None]:
-    """The page as text, and as UTF-8 bytes when the input already was exactly that."""
+def _as_text(html: str | bytes, charset: str | None) -> tuple[str, bytes | None, Decoding | None]:
+    """The page as text, as UTF-8 bytes when the input already was exactly that, and how
+    it was decoded (``charset``: the HTTP header's)."""
     if isinstance(html, bytes | bytearray | memoryview):
         data = bytes(html)
         if not data.strip():
             raise ExtractionError("input is empty")
         reject_binary(data)
-        text, encoding = decode_page(data)
-        return text, data if encoding == "utf-8" else None
+        decoded = decode_page(data, charset)
+        exact = decoded.decoding.encoding == "utf-8" and decoded.decoding.source != "bom"
+        exact = exact and not decoded.decoding.replaced
+        return decoded.text, data if exact else None, decoded.decoding
     if not isinstance(html, str):
         raise ExtractionError(f"extract() takes str or bytes, not {type(html).__name__}")
-    return html, None
+    return html, None, None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExtractOptions:
     """How to extract. ``clean`` runs the cleaning stage (junk lines, collapsed embeds,
     relay footers, wire credits, quotes); turning it off leaves the chosen blocks as they
-    are (for comparison). ``boilerplate`` is the page's source's learnt boilerplate."""
+    are (for comparison). ``boilerplate`` is the page's source's learnt boilerplate.
+    ``charset`` is the HTTP Content-Type charset the page's bytes came with."""
 
     clean: bool = True
     boilerplate: Boilerplate | None = None
+    charset: str | None = None
 
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -69,7 +74,7 @@ def extract(
     Raises :class:`~newsdesk.errors.ExtractionError` when the input is empty, is not HTML
     (a PDF, an image, binary data) or holds no text at all. Broken markup is not an error.
     """
-    text, utf8 = _as_text(html)
+    text, utf8, decoding = _as_text(html, options.charset)
     if not text.strip():
         raise ExtractionError("input is empty")
     sample = text[:4096]
@@ -91,7 +96,7 @@ def extract(
         chosen = _body_from_jsonld(meta.article_body, text) or chosen
     if not chosen and not meta.title and not _WORD.search(text):
         raise ExtractionError("the page holds no text")
-    article = _assemble(meta, chosen, chrome + removed, embeds, url)
+    article = replace(_assemble(meta, chosen, chrome + removed, embeds, url), decoding=decoding)
     return _cleaned(article, options) if options.clean else article
 
 
