@@ -96,3 +96,43 @@ def test_post_urls_are_recognised() -> None:
 )
 def test_is_http_url(value: str | None, expected: bool) -> None:
     assert is_http_url(value) is expected
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "vbscript:msgbox(1)",
+        "VBScript:msgbox(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "ftp://a.com/x",
+        "tel:+123",
+        "mailto:x@a.com",
+        "livescript:x",
+    ],
+)
+def test_absolute_url_allows_only_http(href: str) -> None:
+    assert absolute_url(href, "https://a.com/b") is None
+    assert absolute_url(href, None) is None
+
+
+def test_absolute_url_keeps_relative_references_without_a_base() -> None:
+    assert absolute_url("/x/y?z=1", None) == "/x/y?z=1"
+    assert absolute_url("story.html", None) == "story.html"
+    assert absolute_url("HTTPS://A.com/x", None) == "HTTPS://A.com/x"
+    assert absolute_url("https://", None) is None
+
+
+def test_an_articles_links_are_only_http() -> None:
+    from newsdesk import extract  # noqa: PLC0415 (the extractor is what keeps links)
+
+    hrefs = ["vbscript:msgbox(1)", "VBSCRIPT:x", "javascript:x", "file:///etc/passwd", "/ok"]
+    body = "".join(
+        f'<p>Paragraph {n} of the story, with <a href="{h}">a link</a>.</p>'
+        for n, h in enumerate(hrefs)
+    )
+    article = extract(f"<html><body><article>{body}</article></body></html>", "https://a.com/s")
+    assert [link.url for link in article.links] == ["https://a.com/ok"]

@@ -73,20 +73,33 @@ def is_http_url(value: str | None) -> bool:
 
 
 def absolute_url(href: str | None, base: str | None) -> str | None:
-    """Resolve ``href`` against ``base``; None for empty, script, mail and data links."""
+    """Resolve ``href`` against ``base``. Only http(s) URLs come out (and, with no ``base``,
+    relative references): ``javascript:``, ``vbscript:``, ``data:``, ``file:``, ``mailto:``
+    and every other scheme give None, however they are cased or padded."""
     if not href:
         return None
     href = href.strip()
-    lowered = href[:11].lower()
-    if not href or lowered.startswith(("javascript:", "mailto:", "data:", "tel:", "#")):
+    if not href or href.startswith("#"):
         return None
     try:
         resolved = urljoin(base, href) if base else href
+        if resolved.startswith("//"):
+            resolved = "https:" + resolved
+        scheme = urlsplit(resolved).scheme
     except ValueError:
         return None
-    if resolved.startswith("//"):
-        resolved = "https:" + resolved
-    return resolved
+    if scheme in ("http", "https"):
+        return resolved if is_http_url(resolved) else None
+    return None if scheme or base else _relative(resolved)
+
+
+def _relative(reference: str) -> str | None:
+    """A relative reference kept (no base to resolve it against) unless controls or a colon
+    before any slash could make a browser read a scheme into it."""
+    head = reference.split("/", 1)[0]
+    if ":" in head or any(ord(char) < 0x21 for char in reference[:32]):
+        return None
+    return reference
 
 
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
