@@ -20,6 +20,7 @@ __all__ = [
     "BlockKind",
     "Decoding",
     "Embed",
+    "Enclosure",
     "FeedEntry",
     "FetchResult",
     "Link",
@@ -180,6 +181,16 @@ class Article:
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Enclosure:
+    """A feed entry's attached media (a podcast's audio, a video): URL, MIME type, bytes."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedEntry:
     """One item of a feed or sitemap. ``guid`` is its stable identity within the source."""
 
@@ -190,6 +201,10 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     summary: str | None = None
     content: str | None = None  # the feed's own HTML for the entry, when it carries one
+    updated: datetime | None = None  # last modified (Atom updated, JSON Feed date_modified)
+    categories: tuple[str, ...] = ()  # RSS category, Atom category term/label, JSON tags
+    enclosures: tuple[Enclosure, ...] = ()  # RSS enclosure, Atom rel=enclosure, attachments
+    comments_url: str | None = None  # RSS comments, Atom rel=replies (an http(s) URL)
 
 
 @pickled_by_fields
@@ -197,7 +212,7 @@ class FeedEntry:
 class ParsedFeed:
     """A parsed feed. Malformed-but-usable feeds keep their entries and list ``problems``."""
 
-    kind: str  # rss, atom, jsonfeed, sitemap
+    kind: str  # rss, atom, jsonfeed, sitemap, sitemap_index
     url: str
     title: str | None = None
     site_url: str | None = None
@@ -207,6 +222,13 @@ class ParsedFeed:
     # a paged feed's next, older page: RFC 5005 ``next`` (or ``prev-archive``), JSON Feed
     # ``next_url``
     next_url: str | None = None
+    # a sitemap index's child sitemaps (kind "sitemap_index", which has no entries)
+    children: tuple[str, ...] = ()
+    self_url: str | None = None  # the feed's own URL as it states it (rel=self, feed_url)
+    hub_url: str | None = None  # its WebSub hub (rel=hub)
+    icon: str | None = None  # Atom icon or logo, RSS image, JSON Feed icon or favicon
+    language: str | None = None  # RSS language, xml:lang, JSON Feed language
+    authors: tuple[str, ...] = ()  # the feed's own authors (managingEditor, Atom author)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
