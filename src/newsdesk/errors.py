@@ -49,7 +49,10 @@ __all__ = [
 
 
 class NewsdeskError(Exception):
-    """Base class of every error newsdesk raises on purpose."""
+    """Base class of every error newsdesk raises on purpose. ``kind`` names the class of
+    failure where it is recorded (on a source, an entry, a delivery)."""
+
+    kind: str = "internal"
 
 
 class ExtractionError(NewsdeskError):

@@ -23,17 +23,26 @@ from __future__ import annotations
 import logging
 import os
 import statistics
+import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Set
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
+from urllib.parse import urlsplit
 
 from newsdesk.config import Settings
 from newsdesk.dates import parse_http_date
-from newsdesk.errors import ExtractionError, FeedParseError, FetchError, NewsdeskError
+from newsdesk.errors import (
+    ExtractionError,
+    FeedParseError,
+    FetchError,
+    NewsdeskError,
+    StoreError,
+)
 from newsdesk.extract import extract
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
@@ -56,6 +65,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DEFAULT_INTERVAL = 3600
+_DEFERRED_KIND = "deferred"  # a page not fetched this pass (its host failed): still pending
 
 
 def _utcnow() -> datetime:
@@ -171,16 +181,42 @@ class _Page:
     prints: Prints | None = None
 
 
+class _Deferred(FetchError):
+    kind = _DEFERRED_KIND
+
+
 def _fetch_entry(
     fetcher: Fetcher,
     extractors: ProcessPool | None,
     item: tuple[int, int, FeedEntry],
     *,
     dedupe: bool = True,
+    tripped: Set[str] = frozenset(),
 ) -> _Page:
+    """Fetch and extract an entry's page. Never raises: every failure, an unexpected one
+    included, comes back on the ``_Page``; a page whose host failed earlier in the pass is
+    not requested (``deferred``: it stays pending)."""
     entry_id, source_id, entry = item
     if not entry.url:
         return _Page(entry_id, source_id, entry, None, ExtractionError("entry has no URL"))
+    if tripped and _host(entry.url) in tripped:
+        return _Page(entry_id, source_id, entry, None, _Deferred(f"{entry.url}: host failed"))
+    try:
+        return _fetch_page(fetcher, extractors, item, dedupe=dedupe)
+    except Exception as exc:  # a bulkhead: one page's surprise is recorded on its entry
+        log.exception("unexpected error on source=%s url=%s", source_id, entry.url)
+        return _Page(entry_id, source_id, entry, None, _internal(exc))
+
+
+def _fetch_page(
+    fetcher: Fetcher,
+    extractors: ProcessPool | None,
+    item: tuple[int, int, FeedEntry],
+    *,
+    dedupe: bool,
+) -> _Page:
+    entry_id, source_id, entry = item
+    assert entry.url is not None
     try:
         result = fetcher.get(entry.url, page=True)
         # A page the server sent gzipped is stored as it came: nothing to compress again.
@@ -281,8 +317,8 @@ class _Checked:
     source: Source
     result: FetchResult | None = None
     feed: ParsedFeed | None = None
-    error: FetchError | FeedParseError | None = None
-    page: int = 1  # a paged feed's later pages: 2, 3, ...
+    error: NewsdeskError | None = None
+    page: int = 1  # a paged feed's later pages (or a sitemap index's children): 2, 3, ...
     url: str | None = None  # the later page's URL
 
 
@@ -295,7 +331,22 @@ def _fetch_feed(
 ) -> _Checked:
     """Fetch a source's feed (conditional GET) and parse it — parsing, like extraction, is
     CPU work that runs in the extraction processes when there are some. With ``page_url``,
-    a paged feed's later page ``page`` (fetched whole: the validators are the first's)."""
+    a paged feed's later page ``page`` (fetched whole: the validators are the first's).
+    Never raises: an unexpected error is returned as an ``internal`` one."""
+    try:
+        return _fetch_and_parse(fetcher, extractors, source, page_url, page)
+    except Exception as exc:  # a bulkhead: one source's surprise is recorded on it
+        log.exception("unexpected error checking source=%s url=%s", source.id, page_url)
+        return _Checked(source, error=_internal(exc), page=page, url=page_url)
+
+
+def _fetch_and_parse(
+    fetcher: Fetcher,
+    extractors: ProcessPool | None,
+    source: Source,
+    page_url: str | None,
+    page: int,
+) -> _Checked:
     try:
         if page_url is None:
             result = fetcher.get(
@@ -315,20 +366,36 @@ def _fetch_feed(
             feed = parse_feed(result.body, result.final_url)
         else:
             feed = extractors.call(parse_feed, result.body, result.final_url)
-    except FeedParseError as exc:
+    except (FeedParseError, ExtractionError) as exc:
         return _Checked(source, result, error=exc, page=page, url=page_url)
     return _Checked(source, result, feed, page=page, url=page_url)
 
 
-def _record_page(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | None:
-    """Write what a paged feed's later page gave: the fetch log and its new entries (a
-    page that fails is logged and counted; the source's state is its first page's). The
-    page when all its entries were new: its next page is worth reading too."""
+class InternalError(NewsdeskError):
+    """An unexpected error (a bug, or input nobody foresaw), recorded on its source or entry
+    with the traceback in the log, so that the pass goes on."""
+
+    kind = "internal"
+
+
+def _internal(exc: BaseException) -> InternalError:
+    message = str(exc)
+    if len(message) > 300:
+        message = message[:300] + "..."
+    return InternalError(f"unexpected {type(exc).__name__}: {message}")
+
+
+def _record_page(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str, int]]:
+    """Write what a paged feed's later page gave: the fetch log, its new entries, the next
+    page to read when every entry was new, and the page's removal from the queue — in the
+    one transaction, so an interruption leaves either this page queued or its successor.
+    A page that fails stays queued (for the next pass) up to a few times. The pages to read
+    next: ``(url, page)``."""
     store, report, source = run.store, run.report, checked.source
     url = checked.url or source.url
     result, feed, exc = checked.result, checked.feed, checked.error
     if feed is None:
-        kind = exc.kind if exc is not None else "parse"
+        kind = getattr(exc, "kind", "parse")
         store.log_fetch(
             url=url,
             now=now,
@@ -337,16 +404,20 @@ def _record_page(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | No
             outcome="error",
             error_kind=kind,
         )
+        dropped = store.fail_feed_page(
+            source.id, url, error=str(exc), give_up_after=FEED_PAGE_TRIES
+        )
         report.count_error(kind)
         log.warning(
-            "fetch source=%s url=%s page=%d kind=%s error=%s",
+            "fetch source=%s url=%s page=%d kind=%s error=%s%s",
             source.id,
             url,
             checked.page,
             kind,
             exc,
+            f" (given up after {FEED_PAGE_TRIES} tries)" if dropped else " (read again next pass)",
         )
-        return None
+        return []
     assert result is not None
     store.log_fetch(
         url=url,
@@ -359,47 +430,69 @@ def _record_page(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | No
     )
     new = store.record_entries(source.id, feed.entries, now=now)
     report.new_entries += new
-    return _if_all_new(feed, new)
+    following = _queue_following(run, checked, feed, new, now)
+    store.finish_feed_page(source.id, url)
+    return following
 
 
-def _if_all_new(feed: ParsedFeed, new: int) -> ParsedFeed | None:
-    """The feed when all its entries were new (``new`` of them): its next page may hold
-    more that are new; one already seen means the pages from there on are known."""
-    return feed if feed.entries and new == len(feed.entries) else None
+def _queue_following(
+    run: _Run, checked: _Checked, feed: ParsedFeed, new: int, now: datetime
+) -> list[tuple[str, int]]:
+    """Queue (durably, in the caller's transaction) the pages to read after this one: a
+    paged feed's next, older page when every entry of this one was new (one already seen
+    means the pages from there on are known); a sitemap index's child sitemaps."""
+    following: list[tuple[str, int]] = []
+    children = tuple(getattr(feed, "children", ()) or ())
+    if children and checked.page == 1:
+        following = [(child, 2) for child in children[: run.settings.feed_pages]]
+    elif (
+        feed.next_url
+        and feed.entries
+        and new == len(feed.entries)
+        and checked.page < run.settings.feed_pages
+    ):
+        following = [(feed.next_url, checked.page + 1)]
+    for url, page in following:
+        run.store.queue_feed_page(checked.source.id, url, page, now=now)
+    return following
 
 
-def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | None:
-    """Write what a source's check found: its state, the fetch log, its new entries. The
-    feed when every entry in it was new: a paged feed's next page is worth reading too."""
+FEED_PAGE_TRIES = 5  # a queued feed page that fails this many passes in a row is dropped
+
+
+def _record_check(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str, int]]:
+    """Write what a source's check found: its state, the fetch log, its new entries, and
+    the pages to read next (queued durably in the same transaction); return those."""
     if checked.page > 1:
         return _record_page(run, checked, now)
     store, settings, report = run.store, run.settings, run.report
     source, result, feed, exc = checked.source, checked.result, checked.feed, checked.error
     if result is None:
-        assert isinstance(exc, FetchError)
+        assert exc is not None
+        kind = getattr(exc, "kind", "internal")
         retry = getattr(exc, "retry_after", None)
         store.record_check(
             source.id,
             now=now,
-            error_kind=exc.kind,
+            error_kind=kind,
             error=str(exc),
             next_check=next_check(
                 now, settings, error_count=source.error_count + 1, retry_after=retry
             ),
         )
         store.log_fetch(
-            url=source.url, now=now, source_id=source.id, outcome="error", error_kind=exc.kind
+            url=source.url, now=now, source_id=source.id, outcome="error", error_kind=kind
         )
         report.failed_sources += 1
-        report.count_error(exc.kind)
+        report.count_error(kind)
         log.warning(
             "fetch source=%s url=%s outcome=error kind=%s error=%s",
             source.id,
             source.url,
-            exc.kind,
+            kind,
             exc,
         )
-        return None
+        return []
     log.info(
         "fetch source=%s url=%s status=%s outcome=%s ms=%d bytes=%d",
         source.id,
@@ -427,9 +520,9 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | N
             last_modified=result.last_modified,
             next_check=next_check(now, settings, result=result),
         )
-        return None
+        return []
     if feed is None:
-        assert isinstance(exc, FeedParseError)
+        assert exc is not None
         store.record_check(
             source.id,
             now=now,
@@ -439,9 +532,10 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | N
         )
         report.failed_sources += 1
         report.count_error(exc.kind)
-        return None
+        return []
     new = store.record_entries(source.id, feed.entries, now=now)
     report.new_entries += new
+    following = _queue_following(run, checked, feed, new, now)
     store.record_check(
         source.id,
         now=now,
@@ -452,10 +546,10 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> ParsedFeed | N
         title=feed.title,
         site_url=feed.site_url,
         next_check=next_check(now, settings, result=result, feed=feed),
-        error_kind="parse" if feed.problems and not feed.entries else None,
+        error_kind="parse" if feed.problems and not feed.entries and not following else None,
         error="; ".join(feed.problems) or None,
     )
-    return _if_all_new(feed, new)
+    return following
 
 
 def _extractor_pool(settings: Settings) -> ProcessPool | None:
@@ -475,6 +569,211 @@ def extraction_processes(settings: Settings) -> int:
     return settings.extract_processes
 
 
+_DEFERRED = _DEFERRED_KIND
+SLOW_CHECK = 2.0  # seconds: a check slower than this holds no later finished one back
+_TRIPPING = ("timeout", "network")  # kinds of failure that make a host wait for the next pass
+
+
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+class _Pass:
+    """One pass of the relay (``run_once``). Fetching and parsing run in the workers; this
+    object, on the calling thread, is the one writer. No transaction is open while anything
+    waits on the network: results are awaited first, then written in one transaction a
+    batch, each page in a savepoint of its own (one page's surprise never undoes another's).
+
+    Pending entries are taken round-robin across sources, each source's oldest first, so no
+    source's backlog delays another's first pages; a host gets at most ``host_pass_seconds``
+    of its politeness delay a pass, and a host whose page timed out or refused gets no more
+    requests this pass: its other pages wait, pending, for the next one."""
+
+    def __init__(
+        self,
+        run: _Run,
+        pool: ThreadPoolExecutor,
+        *,
+        extractors: ProcessPool | None,
+        clock: Clock,
+        stop: Callable[[], bool],
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.run, self.pool, self.extractors = run, pool, extractors
+        self.clock, self.stop, self.progress = clock, stop, progress
+        settings = run.settings
+        self.batch = max(1, settings.workers) * 4
+        # Checks in the order they were asked for, with when: recorded in that order (so the
+        # entries' order, and what a pass stores, does not depend on the network's timing),
+        # except that a check slower than SLOW_CHECK holds no later one back.
+        self.checks: dict[Future[_Checked], float] = {}
+        self.window: deque[Future[_Page]] = deque()  # in the order the entries were taken
+        self.pending: deque[tuple[int, int, FeedEntry]] = deque()
+        self.after: dict[int, int] = {}  # per source: the last entry id taken (-1: paused)
+        self.by_host: dict[str, int] = {}  # pages taken this pass, per host
+        self.tripped: set[str] = set()  # hosts that failed: no more requests this pass
+        self.pages_submitted: set[tuple[int, str]] = set()
+        self.allowance = (
+            max(1, int(settings.host_pass_seconds / settings.per_host_delay))
+            if settings.per_host_delay > 0
+            else None
+        )
+        self.exhausted = False  # the store has no more pending entries to give
+        self.done = 0
+        self.leftovers = run.store.pending_count()
+
+    # -- feeds ----------------------------------------------------------------------------
+
+    def check(self, source: Source, url: str | None = None, page: int = 1) -> None:
+        if url is not None:
+            if (source.id, url) in self.pages_submitted:
+                return
+            self.pages_submitted.add((source.id, url))
+        future = self.pool.submit(_fetch_feed, self.run.fetcher, self.extractors, source, url, page)
+        self.checks[future] = time.monotonic()
+
+    def record_check(self, future: Future[_Checked]) -> None:
+        del self.checks[future]
+        checked = future.result()  # never raises: _fetch_feed returns its errors
+        store = self.run.store
+        try:
+            with store.batch(), store.savepoint():
+                following = _record_check(self.run, checked, self.clock())
+        except StoreError:
+            raise
+        except Exception as exc:  # a bulkhead: recorded on the source, the pass goes on
+            log.exception("unexpected error recording source=%s", checked.source.id)
+            failed = _Checked(checked.source, error=_internal(exc), page=checked.page)
+            failed = replace(failed, url=checked.url)
+            with store.batch():
+                following = _record_check(self.run, failed, self.clock())
+        self.exhausted = False  # new entries may wait now
+        if not self.stop():
+            for url, page in following:
+                self.check(checked.source, url, page)
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def refill(self) -> None:
+        """Keep two batches of pages in flight, taken fairly from the store."""
+        while len(self.window) < 2 * self.batch and not self.stop():
+            if not self.pending and not self.read_pending():
+                return
+            entry_id, source_id, entry = self.pending.popleft()
+            host = _host(entry.url)
+            if self.after.get(source_id) == -1:
+                continue  # its source was paused (its host's share of the pass is used)
+            if self.allowance is not None and self.by_host.get(host, 0) >= self.allowance:
+                self.after[source_id] = -1  # the rest of its backlog waits for the next pass
+                continue
+            self.by_host[host] = self.by_host.get(host, 0) + 1
+            future = self.pool.submit(
+                _fetch_entry,
+                self.run.fetcher,
+                self.extractors,
+                (entry_id, source_id, entry),
+                dedupe=self.run.settings.dedupe,
+                tripped=self.tripped,
+            )
+            self.window.append(future)
+
+    def read_pending(self) -> bool:
+        if self.exhausted:
+            return False
+        more = self.run.store.next_pending(self.after, per_source=self.batch, limit=4 * self.batch)
+        for entry_id, source_id, _ in more:
+            if self.after.get(source_id) != -1:
+                self.after[source_id] = max(self.after.get(source_id, 0), entry_id)
+        self.pending.extend(item for item in more if self.after.get(item[1]) != -1)
+        self.exhausted = not more
+        return bool(self.pending)
+
+    def write(self, futures: list[Future[_Page]]) -> None:
+        """Write finished pages: one transaction, each page in a savepoint of its own."""
+        store, report = self.run.store, self.run.report
+        with store.batch():  # writes finish even when asked to stop
+            for future in futures:
+                page = future.result()  # never raises: _fetch_entry returns its errors
+                if page.error is not None and getattr(page.error, "kind", "") == _DEFERRED:
+                    continue  # stays pending for the next pass
+                self.write_page(page)
+                self.done += 1
+                if self.progress is not None:
+                    total = max(self.leftovers + report.new_entries, self.done + len(self.window))
+                    self.progress(self.done, total)
+
+    def write_page(self, page: _Page) -> None:
+        store, report, settings = self.run.store, self.run.report, self.run.settings
+        if page.error is not None and getattr(page.error, "kind", "") in _TRIPPING:
+            self.tripped.add(_host(page.entry.url))
+        try:
+            with store.savepoint():
+                _store_page(store, page, report, self.clock(), settings)
+        except StoreError:
+            raise
+        except Exception as exc:  # a bulkhead: recorded on the entry, the pass goes on
+            log.exception(
+                "unexpected error storing source=%s url=%s", page.source_id, page.entry.url
+            )
+            error = _internal(exc)
+            store.fail_entry(page.entry_id, error_kind=error.kind, error=str(error))
+            report.failed_entries += 1
+            report.count_error(error.kind)
+
+    def run_pass(self, sources: list[Source]) -> None:
+        store = self.run.store
+        for source in sources:
+            if self.stop():
+                return
+            self.run.report.sources += 1
+            self.check(source)
+        # The pages of paged feeds that an earlier pass queued and did not read (stopped,
+        # killed, or the page failed): read them, whatever the first page says now.
+        checked = {source.id: source for source in sources}
+        for queued in store.feed_pages(list(checked)):
+            self.check(checked[queued.source_id], queued.url, queued.page)
+        while not self.stop():
+            self.refill()
+            if not self.window and not self.checks:
+                if self.exhausted or not self.read_pending():
+                    return
+                continue
+            # Pages are written in the order they were taken (as a single writer would
+            # meet them); checks in the order they were asked for (see recordable).
+            waiting: set[Future[Any]] = {check for check in self.checks if not check.done()}
+            if self.window:
+                waiting.add(self.window[0])
+            if waiting:
+                wait(waiting, timeout=SLOW_CHECK, return_when=FIRST_COMPLETED)
+            for check in self.recordable():
+                self.record_check(check)
+            pages: list[Future[_Page]] = []
+            while self.window and self.window[0].done() and len(pages) < self.batch:
+                pages.append(self.window.popleft())
+            if pages:
+                self.write(pages)
+
+    def recordable(self) -> list[Future[_Checked]]:
+        """The finished checks to record now: those before the first unfinished one, and
+        any finished one once that has taken longer than ``SLOW_CHECK``."""
+        ready: list[Future[_Checked]] = []
+        for check, asked in self.checks.items():
+            if check.done():
+                ready.append(check)
+            elif time.monotonic() - asked <= SLOW_CHECK:
+                break  # later ones wait their turn behind a check that is not slow (yet)
+        return ready
+
+    def cancel(self) -> None:
+        for page in self.window:
+            page.cancel()
+        for check in self.checks:
+            check.cancel()
+
+
 def run_once(
     store: Store,
     fetcher: Fetcher,
@@ -485,91 +784,36 @@ def run_once(
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> RunReport:
-    """One pass: check the sources (all, or only those due) and process every pending entry
-    (including ones a killed earlier run left behind).
+    """One pass: check the sources (all, or only those due), read the feed pages earlier
+    passes left queued, and process pending entries (including ones a killed earlier run
+    left behind).
 
     It streams: the feeds are fetched and parsed in the workers while the pages of the
     feeds already recorded are fetched, extracted and written, so one slow or large feed
-    does not hold the others' pages back. Fetching and extracting overlap with writing:
-    a bounded window of pages (two batches) is in flight while the previous batch is
-    written, one transaction a batch. The entries wait in the store and are read from it a
-    few batches at a time, so memory stays flat however many entries wait."""
+    does not hold the others' pages back. A bounded window of pages (two batches) is in
+    flight while finished ones are written, one transaction a batch, never open while
+    anything waits on the network. Entries wait in the store and are read from it a few
+    batches at a time, round-robin across sources, so memory stays flat however many wait.
+    One source, page or entry can fail in any way: it is recorded on it (an unexpected
+    error as ``internal``, with its traceback in the log) and the pass goes on."""
     report = RunReport()
     run = _Run(store, fetcher, settings, report)
     sources = store.due_sources(clock()) if due_only else store.sources()
-    workers = max(1, settings.workers)
-    batch = workers * 4
-    # Entries wait in the store, and are read from it a few batches at a time: entry ids
-    # grow as feeds are recorded, so the entries past the last one queued are the ones
-    # not queued yet (a killed earlier run's leftovers first, then each feed's new ones).
-    pending: deque[tuple[int, int, FeedEntry]] = deque()
-    queued_up_to = 0
-    leftovers = store.pending_count()
-    window: deque[Future[_Page]] = deque()
-    done = 0
+    if due_only:  # a source with queued feed pages is due for those
+        queued = {page.source_id for page in store.feed_pages()}
+        known = {source.id for source in sources}
+        sources += [s for s in store.sources() if s.id in queued and s.id not in known]
     extractors = _extractor_pool(settings)
     # The threads finish (and stop calling the extraction processes) before those shut down.
-    with extractors or nullcontext(), ThreadPoolExecutor(max_workers=workers) as pool:
-        checks: deque[Future[_Checked]] = deque()
-        for source in sources:
-            if stop():
-                break
-            report.sources += 1
-            checks.append(pool.submit(_fetch_feed, fetcher, extractors, source))
-
-        def record_checks(*, wait: bool) -> None:
-            """Record the checks that are done (in order; ``wait``: the next at least)."""
-            while checks and (wait or checks[0].done()):
-                wait = False
-                checked = checks.popleft().result()
-                with store.batch():
-                    fresh = _record_check(run, checked, clock())
-                # A paged feed whose page was all new: its next, older page too.
-                if fresh and fresh.next_url and checked.page < settings.feed_pages and not stop():
-                    more = (checked.source, fresh.next_url, checked.page + 1)
-                    checks.append(pool.submit(_fetch_feed, fetcher, extractors, *more))
-
-        def read_pending() -> None:
-            nonlocal queued_up_to
-            more = store.pending_entries(after=queued_up_to, limit=4 * batch)
-            if more:
-                queued_up_to = more[-1][0]
-                pending.extend(more)
-
-        def refill() -> None:
-            while len(window) < 2 * batch:
-                if not pending:
-                    read_pending()
-                if not pending:
-                    if not checks or stop():
-                        return
-                    record_checks(wait=not window)
-                    read_pending()
-                    if not pending:
-                        return
-                item = pending.popleft()
-                window.append(
-                    pool.submit(_fetch_entry, fetcher, extractors, item, dedupe=settings.dedupe)
-                )
-
-        refill()
-        while (window or checks) and not stop():
-            if not window:
-                refill()
-                continue
-            with store.batch():  # writes finish even when asked to stop
-                for _ in range(min(batch, len(window))):
-                    _store_page(store, window.popleft().result(), report, clock(), settings)
-                    done += 1
-                    if progress is not None:
-                        progress(done, max(leftovers + report.new_entries, done + len(window)))
-                    if checks and checks[0].done():
-                        record_checks(wait=False)
-                    refill()
-        for future in window:  # stopped: what is not stored stays for the next run
-            future.cancel()
-        for check in checks:
-            check.cancel()
+    with (
+        extractors or nullcontext(),
+        ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool,
+    ):
+        one = _Pass(run, pool, extractors=extractors, clock=clock, stop=stop, progress=progress)
+        try:
+            one.run_pass(sources)
+        finally:  # stopped: what is not stored stays for the next run
+            one.cancel()
     return report
 
 

@@ -273,8 +273,8 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 def _blocked_message(host: str, address: str) -> str:
     return (
-        f"{host} resolves to {address}, an address that is not globally reachable "
-        "(set allow_private_networks to fetch local addresses)"
+        f"{host} resolves to {address}, a private or reserved address that is not globally "
+        "reachable (set allow_private_networks to fetch local addresses)"
     )
 
 

@@ -33,6 +33,7 @@ from newsdesk.model import (
     pickled_by_fields,
     provenance_from_dict,
 )
+from newsdesk.store.relay import RELAY_MIGRATION, RelayState, store_error
 from newsdesk.urls import canonicalize_url
 
 __all__ = [
@@ -246,6 +247,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE articles ADD COLUMN story_html TEXT;
         """,
     ),
+    RELAY_MIGRATION,  # the feed pages still to read; pending entries by source
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -548,7 +550,7 @@ def make_snippet(
     return f"{head}{window}{tail}"
 
 
-class Store:
+class Store(RelayState):
     """One SQLite database. Use from one thread (the writer); readers open their own."""
 
     def __init__(self, connection: sqlite3.Connection, path: str) -> None:
@@ -609,6 +611,8 @@ class Store:
         try:
             with self._db:  # commits, or rolls back on an exception
                 yield
+        except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means
+            raise store_error(exc, self.path) from exc
         finally:
             self._depth -= 1
 
