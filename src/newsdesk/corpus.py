@@ -46,7 +46,7 @@ def _records(path: Path) -> Iterator[tuple[int, str]]:
 def _parse(line: str) -> dict[str, Any]:
     try:
         record = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested past any real record
         raise _BadRecord(f"not valid JSON ({exc})") from exc
     if not isinstance(record, dict):
         raise _BadRecord("not a JSON object")

@@ -157,11 +157,11 @@ def _jsonld_objects(signals: _Signals) -> tuple[list[dict[str, Any]], str | None
             continue
         try:
             data = json.loads(raw.strip().rstrip(";"))
-        except ValueError:
+            _walk_jsonld(data, found)
+            if publisher is None:
+                publisher = _publisher_of(data)
+        except (ValueError, RecursionError):  # not JSON, or nested past any real use
             continue
-        _walk_jsonld(data, found)
-        if publisher is None:
-            publisher = _publisher_of(data)
     # Most specific type first: a NewsArticle beats a generic WebPage.
     found.sort(key=lambda o: "webpage" in _types(o) or "creativework" in _types(o))
     return found, publisher

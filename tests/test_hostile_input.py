@@ -1,0 +1,121 @@
+"""Every public entry point raises only newsdesk's own errors, whatever it is given: nested
+past any real document, huge, truncated, mis-encoded (DESIGN §4.2, §4.12).
+
+Hypothesis builds the inputs from the shapes that broke the relay once: a JSON Feed whose
+``items`` is 100,000 nested ``[``, a JSON-LD block as deep, a 200 KB item link, markup
+nested without end, documents cut anywhere and bytes in the wrong encoding."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import newsdesk
+from newsdesk.dedupe_corpus import DedupeFields, dedupe_corpus
+from newsdesk.feeds import parse_feed, read_opml
+
+FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+    "<link>https://example.com/</link><item><title>{title}</title><link>{link}</link>"
+    "<description>{body}</description></item></channel></rss>"
+)
+PAGE = (
+    '<html><head><title>{title}</title><script type="application/ld+json">{jsonld}</script>'
+    '</head><body><article><h1>{title}</h1><p>{body}</p><a href="{link}">x</a></article>'
+    "</body></html>"
+)
+OPML = '<opml version="2.0"><body><outline text="{title}" xmlUrl="{link}"/>{body}</body></opml>'
+
+
+def nested(depth: int, kind: str) -> str:
+    if kind == "array":
+        return "[" * depth + "]" * depth
+    if kind == "object":
+        return '{"a":' * depth + "1" + "}" * depth
+    if kind == "markup":
+        return "<div><span>" * depth + "x"
+    return "&amp;" * depth
+
+
+pieces = st.one_of(
+    st.text(max_size=200),
+    st.builds(nested, st.integers(1, 120_000), st.sampled_from(["array", "object", "markup", "&"])),
+    st.builds(lambda n: "a" * n, st.integers(10_000, 300_000)),
+    st.sampled_from(["http://[zz/x", "javascript:alert(1)", "\x00\x01\ufffe", "\ud800", "]]>"]),
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn, template: str) -> bytes:
+    text = template.format(
+        title=draw(pieces), link=draw(pieces), body=draw(pieces), jsonld=draw(pieces)
+    )
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "latin-1", "cp1252", "shift_jis"]))
+    data = text.encode(encoding, "surrogatepass" if encoding.startswith("utf") else "replace")
+    cut = draw(st.one_of(st.none(), st.integers(0, max(0, len(data) - 1))))
+    if cut is not None:
+        data = data[:cut]
+    noise = draw(st.binary(max_size=16))
+    return noise + data if draw(st.booleans()) else data
+
+
+def json_feed(items: str) -> bytes:
+    return (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": ' + items + "}"
+    ).encode()
+
+
+ENTRY_POINTS: dict[str, tuple[Callable[[bytes], object], str]] = {
+    "extract": (lambda d: newsdesk.extract(d, url="https://example.com/a"), PAGE),
+    "clean_text": (lambda d: newsdesk.clean_text(d.decode("utf-8", "replace")), PAGE),
+    "parse_feed": (lambda d: parse_feed(d, "https://example.com/feed"), FEED),
+    "parse_feed (a page)": (lambda d: parse_feed(d, "https://example.com/feed"), PAGE),
+    "read_opml": (read_opml, OPML),
+}
+
+
+def only_our_errors(call: Callable[[bytes], object], data: bytes) -> None:
+    with contextlib.suppress(newsdesk.NewsdeskError):  # anything else fails the test
+        call(data)
+
+
+@pytest.mark.parametrize("name", list(ENTRY_POINTS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_entry_points_raise_only_newsdesk_errors(name: str, data: st.DataObject) -> None:
+    call, template = ENTRY_POINTS[name]
+    only_our_errors(call, data.draw(documents(template)))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json_feed("[" * 100_000 + "]" * 100_000),
+        json_feed('[{"id": "1", "url": "https://example.com/' + "a" * 200_000 + '"}]'),
+        json_feed('[{"id": "1", "url": "http://[zz/x", "content_html": "' + "[" * 50_000 + '"}]'),
+        FEED.format(title="t", link="https://example.com/" + "a" * 200_000, body="b").encode(),
+    ],
+)
+def test_the_documents_that_broke_the_relay(body: bytes) -> None:
+    only_our_errors(lambda d: parse_feed(d, "https://example.com/feed"), body)
+    page = PAGE.format(title="t", jsonld="[" * 100_000, link="http://[zz/x", body="w " * 300)
+    only_our_errors(lambda d: newsdesk.extract(d, url="https://example.com/a"), page.encode())
+
+
+def test_dedupe_reads_a_poisoned_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "in.jsonl"
+    good = {"id": "1", "url": "https://example.com/a", "title": "A", "text": "word " * 80}
+    corpus.write_text(
+        json.dumps(good) + "\n" + "[" * 100_000 + "]" * 100_000 + "\n" + '{"id": "2", "text": 5}\n',
+        "utf-8",
+    )
+    with (tmp_path / "out.jsonl").open("w", encoding="utf-8") as out:
+        report = dedupe_corpus(corpus, out, fields=DedupeFields())
+    lines = (tmp_path / "out.jsonl").read_text("utf-8").splitlines()
+    assert len(lines) == 3 and report.outcomes is not None and report.outcomes["error"] >= 1
