@@ -92,7 +92,7 @@ def _fail(error: str, story_id: str | None = None) -> _Prepared:
 def _prepare(line: str, fields: DedupeFields) -> _Prepared:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any real record
         return _fail("not valid JSON")
     if not isinstance(record, dict):
         return _fail("not a JSON object")

@@ -206,7 +206,7 @@ def _enclosures(items: list[Any], base: str) -> list[Enclosure]:
 def _json_feed(body: bytes, url: str) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested past any real feed
         raise FeedParseError(f"{url}: not valid JSON ({exc})") from exc
     version = str(data.get("version", "")) if isinstance(data, dict) else ""
     problems: list[str] = []
