@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import ConfigError, NewsdeskError, StoreError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import Decoded, decode_html, decode_text_bytes
-from newsdesk.feeds import Outline, parse_opml, render_opml
+from newsdesk.feeds import outlines_from_sources, read_opml, render_opml
 from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
 from newsdesk.pipeline import RunReport, add_source, fetch_one, process_page, run_once
@@ -357,27 +358,50 @@ def add_command(
 def import_command(
     opml: Path, db: str | None, config_path: Path | None, allow_private: bool | None
 ) -> None:
-    """Follow every feed listed in an OPML file (no request is made until the next run)."""
+    """Follow every feed listed in an OPML file (no request is made until the next run).
+
+    Folders become each source's category. Outlines that are not feeds, whose xmlUrl is not
+    http(s) or that are listed twice are skipped, and each is reported on stderr."""
     settings = _settings(db, config_path, allow_private)
     try:
-        outlines = parse_opml(opml.read_bytes())
+        found = read_opml(opml.read_bytes())
     except NewsdeskError as exc:
         raise click.ClickException(f"{opml}: {exc}") from exc
     store = _open(settings)
-    for outline in outlines:
+    for outline in found.outlines:
         store.add_source(
-            outline.xml_url, title=outline.title, site_url=outline.html_url, now=_now()
+            outline.xml_url,
+            title=outline.title,
+            site_url=outline.html_url,
+            category=outline.category,
+            now=_now(),
         )
-    click.echo(f"imported {len(outlines)} sources from {opml}")
+    for problem in found.problems:
+        click.echo(f"newsdesk import: {opml}: mended: {problem}", err=True)
+    for skipped in found.skipped:
+        click.echo(f"newsdesk import: skipped {skipped.text!r}: {skipped.reason}", err=True)
+    line = f"imported {len(found.outlines)} sources from {opml}"
+    if found.skipped:
+        reasons = Counter(s.reason.split(":")[0] for s in found.skipped)
+        why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+        line += f"; skipped {len(found.skipped)} outlines ({why})"
+    click.echo(line)
 
 
 @main.command("export")
 @_settings_options
 def export_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
-    """Print the followed sources as OPML."""
+    """Print the followed sources as OPML: what another reader can follow (news sitemaps are
+    left out, and named on stderr), with folders from each source's category."""
     store = _open(_settings(db, config_path, allow_private), create=False)
-    outlines = [Outline(xml_url=s.url, title=s.title, html_url=s.site_url) for s in store.sources()]
+    outlines, left = outlines_from_sources(store.sources())
     click.echo(render_opml(outlines), nl=False)
+    for source in left:
+        click.echo(
+            f"newsdesk export: not listed: {source.url} ({source.kind}: other readers cannot "
+            "follow it)",
+            err=True,
+        )
 
 
 def _when(value: datetime | None) -> str:

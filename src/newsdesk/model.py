@@ -249,6 +249,7 @@ class Source:
     last_error: str | None = None
     error_count: int = 0
     article_count: int = 0
+    category: str | None = None  # its folder in an imported OPML file ("News/Local")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

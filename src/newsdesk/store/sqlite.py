@@ -248,6 +248,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     RELAY_MIGRATION,  # the feed pages still to read; pending entries by source
+    # A source's category: the folder an imported OPML file kept it in (written back on export).
+    ("0010_source_category", "ALTER TABLE sources ADD COLUMN category TEXT;"),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -630,15 +632,17 @@ class Store(RelayState):
         kind: str | None = None,
         title: str | None = None,
         site_url: str | None = None,
+        category: str | None = None,
         now: datetime,
     ) -> Source:
         with self._tx():
             self._db.execute(
-                "INSERT INTO sources (url, kind, title, site_url, next_check, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+                "INSERT INTO sources (url, kind, title, site_url, category, next_check, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
                 "kind = COALESCE(excluded.kind, kind), title = COALESCE(excluded.title, title), "
-                "site_url = COALESCE(excluded.site_url, site_url)",
-                (url, kind, title, site_url, _iso(now), _iso(now)),
+                "site_url = COALESCE(excluded.site_url, site_url), "
+                "category = COALESCE(excluded.category, category)",
+                (url, kind, title, site_url, category, _iso(now), _iso(now)),
             )
         source = self.source_by_url(url)
         assert source is not None
@@ -651,8 +655,8 @@ class Store(RelayState):
 
     def _sources(self, where: str = "", params: Sequence[Any] = ()) -> list[Source]:
         rows = self._db.execute(
-            "SELECT s.*, (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id) "
-            f"FROM sources s {where} ORDER BY s.id",
+            "SELECT s.*, (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id), "
+            f"s.category FROM sources s {where} ORDER BY s.id",
             params,
         ).fetchall()
         return [_source(row) for row in rows]
@@ -1420,7 +1424,8 @@ def _source(row: Sequence[Any]) -> Source:
         last_error_kind=row[10],
         last_error=row[11],
         error_count=row[12],
-        article_count=row[14],
+        article_count=row[-2],  # the last two are named after s.*, which migrations extend
+        category=row[-1],
     )
 
 
