@@ -116,10 +116,20 @@ def lying_length(conn: socket.socket, request: bytes, stopping: threading.Event)
     conn.sendall(b"<p>short</p>")
 
 
+def routes(table: Callable[[str], tuple[str, dict[str, str], bytes]]) -> Behaviour:
+    """Answer each request with ``table(path)``: (status, headers, body)."""
+
+    def behave(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
+        status, headers, body = table(request_path(request))
+        answer(status, headers, body)(conn, request, stopping)
+
+    return behave
+
+
 def answer(status: str, headers: dict[str, str], body: bytes = b"") -> Behaviour:
     def behave(conn: socket.socket, request: bytes, stopping: threading.Event) -> None:
         lines = [f"HTTP/1.1 {status}"] + [f"{k}: {v}" for k, v in headers.items()]
-        lines.append(f"Content-Length: {len(body)}")
+        lines += [f"Content-Length: {len(body)}", "Connection: close"]
         conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
     return behave

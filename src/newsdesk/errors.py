@@ -16,8 +16,9 @@
     │   ├── InvalidURLError      invalid_url  a URL that cannot be requested (malformed, too long)
     │   └── NetworkError         network      DNS, connection or TLS failure
     ├── StoreError           the database refused an operation
-    │   ├── StoreBusyError       another process holds the database (or the relay lock)
-    │   └── StoreFullError       the disk (or the database's size limit) is full
+    │   └── StoreUnavailableError  the database cannot be used now (read-only, I/O error)
+    │       ├── StoreBusyError       another process holds it (or the relay lock)
+    │       └── StoreFullError       the disk (or the database's size limit) is full
     └── ConfigError          a setting is missing or invalid
 
 Library errors are translated at the boundary (``raise X(...) from exc``). Messages say what
@@ -33,6 +34,7 @@ __all__ = [
     "ConfigError",
     "ExtractionError",
     "FeedParseError",
+    "FetchAbandoned",
     "FetchError",
     "FetchTimeout",
     "HTTPStatusError",
@@ -43,6 +45,7 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "StoreFullError",
+    "StoreUnavailableError",
     "TooLargeError",
     "TooManyRedirects",
 ]
@@ -110,6 +113,12 @@ class NetworkError(FetchError):
     kind = "network"
 
 
+class FetchAbandoned(FetchError):
+    """The caller gave the request up before it was made (its host failed meanwhile)."""
+
+    kind = "deferred"
+
+
 class InvalidURLError(FetchError):
     """A URL that cannot be requested: malformed, not http(s), or absurdly long."""
 
@@ -135,11 +144,16 @@ class StoreError(NewsdeskError):
     """The store refused or failed an operation."""
 
 
-class StoreBusyError(StoreError):
+class StoreUnavailableError(StoreError):
+    """The database cannot be used now, whatever is written: busy, full, read-only, or
+    failing. A relay stops its pass on it (every other error is one record's)."""
+
+
+class StoreBusyError(StoreUnavailableError):
     """Another process holds the database: a write lock past the wait, or the relay lock."""
 
 
-class StoreFullError(StoreError):
+class StoreFullError(StoreUnavailableError):
     """The disk, or the database's size limit, is full: nothing was half-written."""
 
 

@@ -25,7 +25,7 @@ import os
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -39,9 +39,10 @@ from newsdesk.dates import parse_http_date
 from newsdesk.errors import (
     ExtractionError,
     FeedParseError,
+    FetchAbandoned,
     FetchError,
     NewsdeskError,
-    StoreError,
+    StoreUnavailableError,
 )
 from newsdesk.extract import extract
 from newsdesk.feeds import discover_feeds, parse_feed
@@ -65,7 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DEFAULT_INTERVAL = 3600
-_DEFERRED_KIND = "deferred"  # a page not fetched this pass (its host failed): still pending
 
 
 def _utcnow() -> datetime:
@@ -181,17 +181,13 @@ class _Page:
     prints: Prints | None = None
 
 
-class _Deferred(FetchError):
-    kind = _DEFERRED_KIND
-
-
 def _fetch_entry(
     fetcher: Fetcher,
     extractors: ProcessPool | None,
     item: tuple[int, int, FeedEntry],
     *,
     dedupe: bool = True,
-    tripped: Set[str] = frozenset(),
+    tripped: set[str] | None = None,
 ) -> _Page:
     """Fetch and extract an entry's page. Never raises: every failure, an unexpected one
     included, comes back on the ``_Page``; a page whose host failed earlier in the pass is
@@ -199,10 +195,18 @@ def _fetch_entry(
     entry_id, source_id, entry = item
     if not entry.url:
         return _Page(entry_id, source_id, entry, None, ExtractionError("entry has no URL"))
-    if tripped and _host(entry.url) in tripped:
-        return _Page(entry_id, source_id, entry, None, _Deferred(f"{entry.url}: host failed"))
+    host = _host(entry.url)
+    failed_hosts: set[str] = tripped if tripped is not None else set()
+    if host in failed_hosts:
+        abandoned = FetchAbandoned(f"{entry.url}: its host failed this pass")
+        return _Page(entry_id, source_id, entry, None, abandoned)
     try:
-        return _fetch_page(fetcher, extractors, item, dedupe=dedupe)
+        page = _fetch_page(
+            fetcher, extractors, item, dedupe=dedupe, give_up=lambda: host in failed_hosts
+        )
+        if page.error is not None and page.error.kind in _TRIPPING:
+            failed_hosts.add(host)  # the host's pages still queued are abandoned, unrequested
+        return page
     except Exception as exc:  # a bulkhead: one page's surprise is recorded on its entry
         log.exception("unexpected error on source=%s url=%s", source_id, entry.url)
         return _Page(entry_id, source_id, entry, None, _internal(exc))
@@ -214,11 +218,12 @@ def _fetch_page(
     item: tuple[int, int, FeedEntry],
     *,
     dedupe: bool,
+    give_up: Callable[[], bool] | None = None,
 ) -> _Page:
     entry_id, source_id, entry = item
     assert entry.url is not None
     try:
-        result = fetcher.get(entry.url, page=True)
+        result = fetcher.get(entry.url, page=True, give_up=give_up)
         # A page the server sent gzipped is stored as it came: nothing to compress again.
         compress = result.compressed is None
         work = (result.body, result.final_url, result.charset, entry, dedupe, compress)
@@ -268,7 +273,7 @@ def _store_page(
             fallback = extract(entry.content, url=entry.url)
         except ExtractionError:
             fallback = None
-        if fallback is not None and (fallback.text or entry.title):
+        if fallback is not None and (fallback.text or entry.title) and (entry.url or fallback.url):
             fallback = replace(
                 fallback,
                 title=fallback.title or entry.title,
@@ -569,14 +574,15 @@ def extraction_processes(settings: Settings) -> int:
     return settings.extract_processes
 
 
-_DEFERRED = _DEFERRED_KIND
+_DEFERRED = FetchAbandoned.kind
 SLOW_CHECK = 2.0  # seconds: a check slower than this holds no later finished one back
 _TRIPPING = ("timeout", "network")  # kinds of failure that make a host wait for the next pass
 
 
 def _host(url: str | None) -> str:
+    """The host (and port) a page is requested from: the fetcher's unit of politeness."""
     try:
-        return (urlsplit(url or "").hostname or "").lower()
+        return urlsplit(url or "").netloc.lower()
     except ValueError:
         return ""
 
@@ -642,7 +648,7 @@ class _Pass:
         try:
             with store.batch(), store.savepoint():
                 following = _record_check(self.run, checked, self.clock())
-        except StoreError:
+        except StoreUnavailableError:  # the database itself: the pass cannot go on
             raise
         except Exception as exc:  # a bulkhead: recorded on the source, the pass goes on
             log.exception("unexpected error recording source=%s", checked.source.id)
@@ -707,12 +713,10 @@ class _Pass:
 
     def write_page(self, page: _Page) -> None:
         store, report, settings = self.run.store, self.run.report, self.run.settings
-        if page.error is not None and getattr(page.error, "kind", "") in _TRIPPING:
-            self.tripped.add(_host(page.entry.url))
         try:
             with store.savepoint():
                 _store_page(store, page, report, self.clock(), settings)
-        except StoreError:
+        except StoreUnavailableError:  # the database itself: the pass cannot go on
             raise
         except Exception as exc:  # a bulkhead: recorded on the entry, the pass goes on
             log.exception(

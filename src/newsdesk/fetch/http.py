@@ -48,6 +48,7 @@ from newsdesk.config import Settings
 from newsdesk.dates import parse_http_date
 from newsdesk.errors import (
     BlockedError,
+    FetchAbandoned,
     FetchError,
     FetchTimeout,
     HTTPStatusError,
@@ -425,8 +426,12 @@ class Fetcher:
         last_modified: str | None = None,
         previous_hash: str | None = None,
         page: bool = False,
+        give_up: Callable[[], bool] | None = None,
     ) -> FetchResult:
         """GET ``url`` politely, with retries. Raises a ``FetchError`` subclass on failure.
+
+        ``give_up`` is asked each time the request's turn at its host comes (after the
+        politeness wait): True abandons it (``FetchAbandoned``), unmade.
 
         ``page``: an article page, not a feed. Nothing compares a page with an earlier
         fetch, so it gets no content hash (unless ``previous_hash`` is given); and a body
@@ -444,6 +449,7 @@ class Fetcher:
                     robots=True,
                     page=page,
                     budget_end=budget_end,
+                    give_up=give_up,
                 )
             except (HTTPStatusError, NetworkError, FetchTimeout) as exc:
                 retryable = not isinstance(exc, HTTPStatusError) or (
@@ -537,6 +543,7 @@ class Fetcher:
         robots: bool,
         page: bool = False,
         budget_end: float | None,
+        give_up: Callable[[], bool] | None = None,
     ) -> FetchResult:
         """One attempt: the request and its redirects, under one wall-clock deadline (the
         sooner of ``total_timeout`` from now and the end of the whole fetch's budget)."""
@@ -556,6 +563,8 @@ class Fetcher:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             with self._host_slot(host):
+                if give_up is not None and give_up():
+                    raise FetchAbandoned(f"{current}: given up before it was requested")
                 outer = self._backend.deadline.at
                 self._backend.deadline.at = deadline
                 try:

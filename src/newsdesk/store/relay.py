@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from newsdesk.errors import StoreBusyError, StoreError, StoreFullError
+from newsdesk.errors import StoreBusyError, StoreError, StoreFullError, StoreUnavailableError
 from newsdesk.model import FeedEntry
 
 __all__ = ["FeedPage", "RelayState", "relay_lock", "store_error"]
@@ -71,12 +71,12 @@ def store_error(exc: sqlite3.Error, location: str) -> StoreError:
             "long. Try again in a moment."
         )
     if "readonly" in lowered or "read-only" in lowered:
-        return StoreError(
+        return StoreUnavailableError(
             f"the database {location} is read-only here (its file or folder cannot be "
             "written): reading commands work; run writing ones where it can be written."
         )
     if "disk i/o" in lowered:
-        return StoreError(
+        return StoreUnavailableError(
             f"the database {location} could not be read or written (disk I/O error): check "
             "the disk and its free space, then run the command again."
         )

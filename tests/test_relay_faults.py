@@ -1,0 +1,231 @@
+"""The fault suite: hostile sources on loopback servers of their own, beside the healthy
+demo newsroom. Whatever the hostile ones do (trickle, go silent, reset, loop, lie, bomb,
+poison, flood), the pass ends within its bound and every healthy entry is stored."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsdesk.config import Settings
+from newsdesk.demo.generator import Newsroom
+from newsdesk.demo.server import RunningNewsroom, serve_newsroom
+from newsdesk.fetch import Fetcher
+from newsdesk.pipeline import run_once
+from newsdesk.store import Store, open_store
+from tests.faults import (
+    Timer,
+    answer,
+    lying_length,
+    raw_server,
+    reset,
+    routes,
+    silence,
+    trickled_body,
+    trickled_headers,
+)
+
+SETTINGS = Settings(
+    allow_private_networks=True,
+    respect_robots=False,
+    connect_timeout=1.0,
+    read_timeout=1.0,
+    total_timeout=1.5,
+    fetch_budget=3.0,
+    retries=1,
+    per_host_delay=0.01,
+    host_pass_seconds=0.5,  # 50 pages of one host a pass
+    workers=8,
+    extract_processes=2,
+)
+BOUND = 20.0  # seconds: a few fetch budgets, the big feed's parse and the healthy work
+BIG_FEED_ITEMS = 20_000
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>{home}</link>'
+    "{items}</channel></rss>"
+)
+ITEM = (
+    "<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
+    "<description>{text}</description></item>"
+)
+ARTICLE = (
+    "<html><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>"
+    + "<p>{title}: a story long enough to be an article, told in a sentence or two. </p>" * 6
+    + "</article></body></html>"
+)
+
+
+def rss(title: str, home: str, items: list[tuple[str, str]]) -> bytes:
+    body = "".join(
+        ITEM.format(title=t, link=link, guid=f"{title}-{i}", text="Summary.")
+        for i, (t, link) in enumerate(items)
+    )
+    return RSS.format(title=title, home=home, items=body).encode()
+
+
+def xml(body: bytes) -> tuple[str, dict[str, str], bytes]:
+    return "200 OK", {"Content-Type": "application/rss+xml"}, body
+
+
+def page(title: str, head: str = "") -> tuple[str, dict[str, str], bytes]:
+    html = ARTICLE.format(title=title, head=head).encode()
+    return "200 OK", {"Content-Type": "text/html; charset=utf-8"}, html
+
+
+class Hostile:
+    """The hostile sources, each on a server of its own; ``feeds`` are their URLs."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self.feeds: list[str] = []
+        serve = lambda behaviour: stack.enter_context(raw_server(behaviour))  # noqa: E731
+        for behaviour in (trickled_headers(0.2), trickled_body(0.2), silence, reset, lying_length):
+            self.feeds.append(serve(behaviour) + "/feed.xml")
+        loop = serve(answer("302 Found", {"Location": "/feed.xml"}))
+        self.feeds.append(loop + "/feed.xml")
+        self.feeds.append(serve(answer("302 Found", {"Location": "http://[zz/x"})) + "/feed.xml")
+        bomb = gzip.compress(b"<rss>" + b" " * 60_000_000, compresslevel=9)
+        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+        self.feeds.append(serve(answer("200 OK", headers, bomb)) + "/feed.xml")
+        poison = b'{"version": "https://jsonfeed.org/version/1.1", "title": "P", "items": '
+        poison += b"[" * 100_000 + b"]" * 100_000 + b"}"
+        self.feeds.append(serve(answer("200 OK", {"Content-Type": "application/json"}, poison)))
+        # A healthy-looking feed whose pages poison, trickle or cannot be requested.
+        slow_pages = serve(trickled_body(0.2))
+        deep = '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
+        links = [(f"Slow {i}", f"{slow_pages}/s/{i}") for i in range(30)]
+        links += [("Long link", "http://127.0.0.1/" + "a" * 200_000), ("Bad", "http://[zz/x")]
+        self.poisoned_pages: list[str] = []
+
+        def mixed(path: str) -> tuple[str, dict[str, str], bytes]:
+            if path == "/feed.xml":
+                return xml(rss("Mixed", mixed_base, [*links, ("Deep", mixed_base + "/deep")]))
+            return page("Deep JSON-LD", head=deep)
+
+        mixed_base = serve(routes(mixed))
+        self.feeds.append(mixed_base + "/feed.xml")
+        # A flood: a feed of BIG_FEED_ITEMS items on one host, every page fine.
+        big_items = [(f"Big {i}", f"/s/{i}") for i in range(BIG_FEED_ITEMS)]
+
+        def big(path: str) -> tuple[str, dict[str, str], bytes]:
+            if path == "/feed.xml":
+                return xml(big_feed)
+            return page(f"Big story {path}")
+
+        big_base = serve(routes(big))
+        big_feed = rss("Big", big_base, [(t, big_base + link) for t, link in big_items])
+        self.big = big_base + "/feed.xml"
+        self.feeds.append(self.big)
+
+
+@pytest.fixture(scope="module")
+def healthy() -> Iterator[RunningNewsroom]:
+    with serve_newsroom(Newsroom(seed=7, articles=40)) as running:
+        yield running
+
+
+def _follow(store: Store, urls: list[str]) -> None:
+    for url in urls:
+        store.add_source(url, now=datetime.now(UTC))
+
+
+def _healthy_outcome(store: Store, feeds: list[str]) -> tuple[int, dict[str, int]]:
+    """Articles of the healthy sources, and their entries' statuses."""
+    db = store._db
+    ids = [store.source_by_url(url).id for url in feeds]  # type: ignore[union-attr]
+    marks = ",".join("?" * len(ids))
+    articles = db.execute(f"SELECT COUNT(*) FROM articles WHERE source_id IN ({marks})", ids)
+    statuses = db.execute(
+        f"SELECT status, COUNT(*) FROM entries WHERE source_id IN ({marks}) GROUP BY status", ids
+    )
+    return articles.fetchone()[0], dict(statuses.fetchall())
+
+
+def test_hostile_sources_never_stop_or_stall_the_pass(
+    tmp_path: Path, healthy: RunningNewsroom
+) -> None:
+    clean = open_store(tmp_path / "clean.db")
+    _follow(clean, healthy.feed_urls())
+    with Fetcher(SETTINGS) as fetcher:
+        run_once(clean, fetcher, SETTINGS)
+    expected = _healthy_outcome(clean, healthy.feed_urls())
+    assert expected[0] > 0 and set(expected[1]) <= {"done", "duplicate"}
+
+    store = open_store(tmp_path / "n.db")
+    with ExitStack() as stack:
+        hostile = Hostile(stack)
+        _follow(store, [*hostile.feeds[:6], *healthy.feed_urls(), *hostile.feeds[6:]])
+        with Fetcher(SETTINGS) as fetcher, Timer() as timer:
+            report = run_once(store, fetcher, SETTINGS)
+    assert timer.seconds < BOUND, report
+    assert _healthy_outcome(store, healthy.feed_urls()) == expected
+    kinds = report.errors
+    assert kinds.get("timeout", 0) >= 3 and kinds.get("too_large", 0) >= 1, kinds
+    assert "internal" not in kinds, kinds
+    # The flood took its host's share of the pass; the rest waits, pending, in order.
+    big = store.source_by_url(hostile.big)
+    assert big is not None
+    taken = store._db.execute(
+        "SELECT COUNT(*) FROM entries WHERE source_id = ? AND status != 'new'", (big.id,)
+    ).fetchone()[0]
+    assert 0 < taken <= 60
+
+
+def test_a_hostile_page_is_recorded_on_its_entry_and_not_retried(
+    tmp_path: Path, healthy: RunningNewsroom
+) -> None:
+    store = open_store(tmp_path / "n.db")
+    with ExitStack() as stack:
+        hostile = Hostile(stack)
+        mixed = hostile.feeds[9]
+        _follow(store, [mixed])
+        with Fetcher(SETTINGS) as fetcher:
+            run_once(store, fetcher, SETTINGS)
+            rows = dict(
+                store._db.execute(
+                    "SELECT title, status || ':' || COALESCE(error_kind, '') FROM entries"
+                ).fetchall()
+            )
+            # recorded on the entry (the feed's summary stored in its place, when it has one)
+            assert rows["Long link"] in ("fallback:invalid_url", "failed:invalid_url")
+            assert rows["Bad"].split(":")[0] in ("fallback", "failed")
+            assert rows["Deep"].startswith("done")  # the JSON-LD is skipped, the page read
+            assert rows["Slow 0"] in ("fallback:timeout", "failed:timeout")
+            # the slow host's other pages were not requested: they wait for the next pass
+            assert sum(v == "new:" for v in rows.values()) >= 25
+            second = run_once(store, fetcher, SETTINGS)
+    assert second.errors.get("internal") is None
+
+
+def test_a_slow_source_holds_no_transaction_open(tmp_path: Path) -> None:
+    """While the relay waits on a silent server, another writer gets the database."""
+    db = tmp_path / "n.db"
+    store = open_store(db)
+    with raw_server(silence) as base:
+        _follow(store, [base + "/feed.xml"])
+        done = threading.Event()
+
+        store.close()
+
+        def relay() -> None:
+            writer = open_store(db)
+            with Fetcher(SETTINGS) as fetcher:
+                run_once(writer, fetcher, SETTINGS)
+            writer.close()
+            done.set()
+
+        thread = threading.Thread(target=relay)
+        thread.start()
+        time.sleep(0.5)  # the relay is waiting on the silent server now
+        other = open_store(db)
+        other._db.execute("PRAGMA busy_timeout=500")
+        with Timer() as timer:
+            other.add_source("http://127.0.0.1:9/other.xml", now=datetime.now(UTC))
+        thread.join(30)
+    assert done.is_set() and timer.seconds < 1.0
