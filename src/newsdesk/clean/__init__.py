@@ -18,7 +18,7 @@ from __future__ import annotations
 from newsdesk.clean.boilerplate import Boilerplate, BoilerplateCounter
 from newsdesk.clean.lines import REASONS, classify_body_line, classify_line
 from newsdesk.clean.repair import Repaired, repair_blocks
-from newsdesk.clean.text import is_list_item, join_lines, normalize_text
+from newsdesk.clean.text import is_list_item, join_lines, normalize_text, strip_xml_invalid
 from newsdesk.errors import CleanError
 from newsdesk.model import Article, Block, Removed
 from newsdesk.urls import canonicalize_url, is_http_url
@@ -32,6 +32,7 @@ __all__ = [
     "classify_line",
     "clean_text",
     "repair_blocks",
+    "strip_xml_invalid",
 ]
 
 _BINARY_SHARE = 0.1

@@ -6,10 +6,15 @@ import html
 import re
 import unicodedata
 
-__all__ = ["decode_text", "is_list_item", "join_lines", "normalize_text"]
+__all__ = ["decode_text", "is_list_item", "join_lines", "normalize_text", "strip_xml_invalid"]
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\ud800-\udfff\ufffe\uffff]"
+)
+# What XML 1.0 forbids (its Char production): C0 controls but tab, LF and CR; surrogates
+# (lone ones: a str holding one cannot even be encoded); U+FFFE and U+FFFF.
+_XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’»)\]]$")
@@ -33,6 +38,13 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             lines.append(line.decode("cp1252", "replace"))
     return "\n".join(lines)
+
+
+def strip_xml_invalid(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (C0 controls but tab, LF and CR, lone
+    surrogates, U+FFFE, U+FFFF): what no feed, OPML or sitemap may carry, and what extraction
+    removes so that the stored text is clean too."""
+    return _XML_INVALID.sub("", text) if _XML_INVALID.search(text) else text
 
 
 def normalize_text(text: str) -> str:

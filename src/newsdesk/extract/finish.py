@@ -2,14 +2,16 @@
 
 Structural evidence here (a repeated line, a bare date, leftover markup, the headline again, a
 heading with nothing after it); lexical evidence comes from :func:`newsdesk.clean.classify_line`.
-Every dropped block is returned with its reason, for ``Article.removed``.
+Every dropped block is returned with its reason, for ``Article.removed``. Characters XML 1.0
+forbids (a page's ``&#1;``) are removed from every block's text here, so no stored text holds one.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from newsdesk.clean import classify_body_line
+from newsdesk.clean import classify_body_line, strip_xml_invalid
 from newsdesk.dates import parse_date
 from newsdesk.extract.body import RawBlock
 from newsdesk.model import Removed
@@ -63,11 +65,14 @@ def finish_blocks(
 
     ``lexicon`` applies the cleaning stage's junk-line lexicons; structural rules always run.
     """
-    title_key = title.casefold() if title else None
+    title_key = strip_xml_invalid(title).casefold() if title else None
     kept: list[RawBlock] = []
     removed: list[Removed] = []
     seen: set[str] = set()
     for index, block in enumerate(blocks):
+        clean = strip_xml_invalid(block.text)  # "&#1;" in a page: never into stored text
+        if clean != block.text:
+            block = replace(block, text=clean)  # noqa: PLW2901
         if block.kind == "heading" and block.text.casefold() == title_key:
             continue  # the headline is metadata, not body text
         reason = _structural_reason(block, seen)
