@@ -176,7 +176,22 @@ SETTINGS: tuple[Setting, ...] = (
         "api_public_read",
         True,
         bool,
-        "Serve the API's read endpoints without the token (false: they need it too).",
+        "Serve the API's read endpoints without the token (false: they need it too; the "
+        "reader's pages and the feeds stay public: docs/serving.md).",
+    ),
+    Setting(
+        "base_url",
+        "",
+        str,
+        "The server's public URL (https://news.example.org): feed ids and links are made "
+        "from it, never from a request's headers (empty: from the request's host).",
+    ),
+    Setting(
+        "trusted_proxies",
+        "",
+        str,
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-Proto "
+        "and X-Forwarded-For are believed (empty: no request's are).",
     ),
 )
 
@@ -208,6 +223,8 @@ class Settings:
     api_token: str = ""
     serve_cache_mb: int = 64
     api_public_read: bool = True
+    base_url: str = ""
+    trusted_proxies: str = ""
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}

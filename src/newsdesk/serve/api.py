@@ -3,6 +3,11 @@
 Reads are open unless ``api_public_read`` is false; writes (adding and deleting sources)
 need ``Authorization: Bearer <api_token>`` and are off while no token is set. Every error
 has one shape: ``{"error": {"status", "code", "message", "details"}}``.
+
+The routes answer ``JSONResponse`` directly (no validation of what they return, which costs
+per request); the OpenAPI document still describes each answer with a model (``responses``),
+only the errors that are sent (a bad parameter is a 400, never FastAPI's 422) and the bearer
+token (``describe``). ``tests/serve/test_openapi_fuzz.py`` holds the answers to the document.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -23,9 +29,12 @@ from newsdesk.pipeline import add_source
 from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
 
-__all__ = ["article_json", "article_summary", "router", "source_json"]
+__all__ = ["article_json", "article_summary", "describe", "router", "source_json"]
 
 MAX_LIMIT = 200
+# FetchError kinds raised before anything is contacted (a private, metadata or file: URL,
+# a malformed one): the request's fault, a 400, not the upstream's (502).
+_REFUSED = frozenset({"blocked", "invalid_url"})
 
 
 class ErrorDetail(BaseModel):
@@ -48,10 +57,110 @@ class NewSource(BaseModel):
     url: str = Field(min_length=1, max_length=2000, description="A feed, site or page URL.")
 
 
+# -- the answers, as the OpenAPI document describes them ----------------------------------
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    source_id: int | None
+    url: str | None
+    title: str | None
+    authors: list[str]
+    published: datetime | None
+    site_name: str | None
+    language: str | None
+    description: str | None
+    fetched_at: datetime | None
+    original_id: int | None = Field(description="The original's id when this is a copy.")
+    cluster_id: int | None = Field(description="Its story cluster (the representative's id).")
+    href: str
+    cluster_size: int | None = Field(None, description="With collapse: the cluster's size.")
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null: last.")
+
+
+class SightingOut(BaseModel):
+    source_id: int | None
+    url: str
+    seen_at: datetime | None
+
+
+class ArticleWhole(BaseModel):
+    id: int
+    source_id: int | None
+    fetched_at: datetime | None
+    problem: str | None
+    original_id: int | None
+    cluster_id: int | None
+    copies: list[int]
+    sightings: list[SightingOut]
+    article: dict[str, Any] = Field(description="The Article record (docs/article.md).")
+
+
+class SearchHitOut(BaseModel):
+    id: int
+    source_id: int | None
+    title: str | None
+    url: str | None
+    published: datetime | None
+    snippet: str
+    rank: float
+    href: str
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[SearchHitOut]
+
+
+class SourceOut(BaseModel):
+    id: int
+    url: str
+    kind: str | None
+    title: str | None
+    site_url: str | None
+    last_check: datetime | None
+    next_check: datetime | None
+    last_error_kind: str | None
+    last_error: str | None
+    error_count: int
+    article_count: int
+
+
+class SourceList(BaseModel):
+    items: list[SourceOut]
+
+
+class ClusterOut(BaseModel):
+    id: int
+    size: int
+    sources: int
+    newest: str | None
+    representative: ArticleSummary
+    href: str
+
+
+class ClusterList(BaseModel):
+    items: list[ClusterOut]
+
+
+class ClusterMembers(BaseModel):
+    id: int
+    items: list[ArticleSummary]
+
+
+def _ok(model: type[BaseModel], description: str = "OK", status: int = 200) -> dict[int | str, Any]:
+    return {status: {"model": model, "description": description}}
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed parameters"},
     401: {"model": ErrorResponse, "description": "Token missing or wrong"},
     404: {"model": ErrorResponse, "description": "Not found"},
+    500: {"model": ErrorResponse, "description": "An unexpected error (logged)"},
 }
 
 
@@ -146,9 +255,22 @@ def source_json(source: Source) -> dict[str, Any]:
     }
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    """A time parameter, timezone-aware (UTC when it names no zone) and within what UTC can
+    hold: 0001-01-01T00:00:11+03:00 is a time before the year 1 in UTC, a 400 naming it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        problem = "out of range: it must fall between the years 1 and 9999 in UTC"
+        raise ApiError(
+            400,
+            f"invalid request: {name}: {problem}",
+            details=[{"parameter": name, "problem": problem}],
+        ) from exc
     return value
 
 
@@ -158,7 +280,7 @@ Q = Annotated[
 ]
 
 
-@router.get("/articles", summary="List articles, newest first")
+@router.get("/articles", summary="List articles, newest first", responses=_ok(ArticleList))
 async def list_articles(
     *,
     store: ReaderStore,
@@ -177,14 +299,19 @@ async def list_articles(
         bool, Query(description="One article per story cluster (its representative).")
     ] = False,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="next_cursor of the previous page, unchanged (opaque).",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> JSONResponse:
     query = ArticleQuery(
         source_id=source,
-        since=_aware(since),
-        until=_aware(until),
+        since=_aware("since", since),
+        until=_aware("until", until),
         language=language,
         q=q,
         after=decode_cursor(cursor) if cursor else None,
@@ -208,7 +335,7 @@ async def list_articles(
     )
 
 
-@router.get("/articles/{article_id}", summary="One article, whole")
+@router.get("/articles/{article_id}", summary="One article, whole", responses=_ok(ArticleWhole))
 async def get_article(
     store: ReaderStore, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> JSONResponse:
@@ -218,7 +345,9 @@ async def get_article(
     return JSONResponse(article_json(stored, store))
 
 
-@router.get("/search", summary="Full-text search (bm25 ranking, snippets)")
+@router.get(
+    "/search", summary="Full-text search (bm25 ranking, snippets)", responses=_ok(SearchResults)
+)
 async def search(
     *,
     store: ReaderStore,
@@ -248,12 +377,12 @@ async def search(
     )
 
 
-@router.get("/sources", summary="Every source and its health")
+@router.get("/sources", summary="Every source and its health", responses=_ok(SourceList))
 async def list_sources(store: ReaderStore) -> JSONResponse:
     return JSONResponse({"items": [source_json(s) for s in store.sources()]})
 
 
-@router.get("/sources/{source_id}", summary="One source")
+@router.get("/sources/{source_id}", summary="One source", responses=_ok(SourceOut))
 async def get_source(
     store: ReaderStore, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> JSONResponse:
@@ -268,7 +397,11 @@ async def get_source(
     status_code=201,
     dependencies=[Depends(require_write)],
     summary="Follow a feed, or a site whose feeds are discovered (needs the token)",
-    responses={403: {"model": ErrorResponse}, 502: {"model": ErrorResponse}},
+    responses={
+        **_ok(SourceOut, "Followed", 201),
+        403: {"model": ErrorResponse, "description": "Writing through the API is off"},
+        502: {"model": ErrorResponse, "description": "The URL could not be fetched"},
+    },
 )
 def create_source(request: Request, body: NewSource) -> JSONResponse:
     settings: Settings = request.app.state.settings
@@ -277,6 +410,12 @@ def create_source(request: Request, body: NewSource) -> JSONResponse:
         with Fetcher(settings) as fetcher:
             source = add_source(store, fetcher, body.url, now=datetime.now(UTC))
     except FetchError as exc:
+        if exc.kind in _REFUSED:  # refused before any connection: the URL is at fault
+            raise ApiError(
+                400,
+                f"refused {body.url}: {exc}",
+                details=[{"parameter": "url", "problem": str(exc)}],
+            ) from exc
         raise ApiError(502, f"cannot fetch {body.url}: {exc}") from exc
     except FeedParseError as exc:
         raise ApiError(400, str(exc)) from exc
@@ -290,7 +429,10 @@ def create_source(request: Request, body: NewSource) -> JSONResponse:
     status_code=204,
     dependencies=[Depends(require_write)],
     summary="Stop following a source (its stored articles stay; needs the token)",
-    responses={403: {"model": ErrorResponse}},
+    responses={
+        204: {"description": "No longer followed"},
+        403: {"model": ErrorResponse, "description": "Writing through the API is off"},
+    },
 )
 def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     store = open_store(request.app.state.db_path)
@@ -303,7 +445,11 @@ def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_
     return Response(status_code=204)
 
 
-@router.get("/clusters", summary="Story clusters, the most recently active first")
+@router.get(
+    "/clusters",
+    summary="Story clusters, the most recently active first",
+    responses=_ok(ClusterList),
+)
 async def list_clusters(
     *,
     store: ReaderStore,
@@ -327,7 +473,11 @@ async def list_clusters(
     )
 
 
-@router.get("/clusters/{cluster_id}", summary="One story cluster and its articles")
+@router.get(
+    "/clusters/{cluster_id}",
+    summary="One story cluster and its articles",
+    responses=_ok(ClusterMembers),
+)
 async def get_cluster(
     store: ReaderStore, cluster_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> JSONResponse:
@@ -337,6 +487,54 @@ async def get_cluster(
     return JSONResponse({"id": cluster_id, "items": [article_summary(m) for m in members]})
 
 
-@router.get("/stats", summary="Counts: sources, entries, articles, fetches")
+@router.get(
+    "/stats",
+    summary="Counts: sources, entries, articles, fetches",
+    responses={
+        200: {
+            "description": "Counts by name",
+            "content": {
+                "application/json": {"schema": {"type": "object", "additionalProperties": True}}
+            },
+        }
+    },
+)
 async def stats(store: ReaderStore) -> JSONResponse:
     return JSONResponse(store.stats())
+
+
+def describe(app: FastAPI, *, public_read: bool) -> None:
+    """The OpenAPI document as the API answers: no 422 (a bad parameter is a 400 in the
+    error shape), the bearer token as a security scheme, needed by the writes (and by the
+    reads too unless ``public_read``)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                operation.get("responses", {}).pop("422", None)
+                writes = method in ("post", "put", "patch", "delete")
+                operation["security"] = (
+                    [{"bearer": []}] if writes or not public_read else [{}, {"bearer": []}]
+                )
+        components = schema.setdefault("components", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.get("schemas", {}).pop(name, None)
+        components["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The server's api_token: Authorization: Bearer <api_token>.",
+            }
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,6 +1,9 @@
 """The web application: ``create_app(settings, store)``. No side effects at import time.
 
-Two applications behind one dispatcher, under the response cache and the security headers:
+Two applications behind one dispatcher, under (outermost first) the forwarded headers of
+trusted proxies (``trusted_proxies``; none by default), the response cache, gzip
+(``compress``), a catch-all that answers any unexpected error in the one error shape, and
+the security headers:
 the JSON API (FastAPI, paths under ``/api``: its OpenAPI document comes from the routes'
 signatures) and the reader with the feeds out and the static files (plain Starlette: every
 other path). The reader's pages are not in the OpenAPI document, and going through FastAPI
@@ -17,9 +20,12 @@ allows no script at all: the reader works without JavaScript.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -28,19 +34,23 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.clean.story import format_when
 from newsdesk.config import Settings, load_settings
-from newsdesk.errors import StoreError
+from newsdesk.errors import ConfigError, StoreError
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
-from newsdesk.serve.common import ApiError, Readers, error_response
+from newsdesk.serve.common import ApiError, Readers, error_body, error_response
+from newsdesk.serve.compress import Compress
 from newsdesk.store import Store, open_reader, open_store
 
 __all__ = [
+    "CatchAll",
     "NewsdeskApp",
     "SecurityHeaders",
     "app_from_environment",
@@ -75,9 +85,10 @@ def _templates() -> Environment:
 
 
 class NewsdeskApp:
-    """The ASGI application: the response cache, then the security headers, then ``/api``
-    to ``api`` (FastAPI) and every other path to ``reader`` (Starlette). The lifespan
-    (which closes the read connections) is the API's."""
+    """The ASGI application: trusted proxies' forwarded headers, the response cache, gzip,
+    the catch-all, the security headers, then ``/api`` to ``api`` (FastAPI) and every other
+    path to ``reader`` (Starlette). The lifespan (which closes the read connections) is the
+    API's."""
 
     def __init__(
         self,
@@ -86,13 +97,20 @@ class NewsdeskApp:
         *,
         version: Callable[[], int],
         cache_bytes: int,
+        trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         self.api = api_app
         self.reader = reader_app
-        # Outermost, so what it keeps carries the security headers too.
+        # Outside the compression, so what it keeps is what was sent (keyed on gzip or not),
+        # with the security headers too.
         self.cache = ResponseCache(
-            SecurityHeaders(self.dispatch), version=version, max_bytes=cache_bytes
+            Compress(CatchAll(SecurityHeaders(self.dispatch))),
+            version=version,
+            max_bytes=cache_bytes,
         )
+        self.entry: ASGIApp = self.cache
+        if trusted_proxies:  # before the cache: the scheme it keys on is the proxy's
+            self.entry = ProxyHeadersMiddleware(self.cache, list(trusted_proxies))  # type: ignore[arg-type,assignment]
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -102,7 +120,34 @@ class NewsdeskApp:
             await self.api(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.cache(scope, receive, send)
+        await self.entry(scope, receive, send)
+
+
+def _base_url(value: str) -> str:
+    """The ``base_url`` setting, checked: an absolute http(s) URL, without a query."""
+    if not value:
+        return ""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"base_url must be the server's public http(s) URL, like https://news.example.org, "
+            f"got {value!r}"
+        )
+    return value.strip().rstrip("/")
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    """The ``trusted_proxies`` setting, checked: addresses or networks, comma-separated."""
+    entries = tuple(p.strip() for p in value.split(",") if p.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                f"trusted_proxies: {entry!r} is not an IP address or network "
+                "(like 127.0.0.1 or 10.0.0.0/8)"
+            ) from exc
+    return entries
 
 
 def create_app(settings: Settings, store: Store) -> NewsdeskApp:
@@ -110,6 +155,8 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
     database. The database must exist and be migrated (``open_store`` does both)."""
     if store.path == ":memory:":
         raise StoreError("the server needs a database file, not :memory:")
+    base_url = _base_url(settings.base_url)
+    proxies = _trusted_proxies(settings.trusted_proxies)
     open_reader(store.path).close()  # fails now, with a clear message, if it cannot be read
     readers = Readers(store.path)
     templates = _templates()
@@ -122,10 +169,12 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
         redoc_url=None,
     )
     api_app.include_router(api.router)
+    api.describe(api_app, public_read=settings.api_public_read)
     api_app.router.add_event_handler("shutdown", readers.close)
     reader_app = Starlette(routes=reader.routes(str(HERE / "static")))
     for app in (api_app, reader_app):
         app.state.settings = settings
+        app.state.base_url = base_url
         app.state.readers = readers
         app.state.db_path = store.path
         app.state.templates = templates
@@ -135,6 +184,7 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
         reader_app,
         version=lambda: readers.get().data_version(),
         cache_bytes=max(0, settings.serve_cache_mb) << 20,
+        trusted_proxies=proxies,
     )
 
 
@@ -161,6 +211,60 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class CatchAll:
+    """Pure ASGI middleware: an error nothing else handled is logged and answered in the one
+    error shape (a 500), never as a plain-text page or a dropped connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # the answer is on its way: nothing better can be said now
+                return
+            await _internal_error(scope, send)
+
+
+async def _internal_error(scope: Scope, send: Send) -> None:
+    message = "unexpected error: it was logged; try again, or report it if it persists"
+    body = json.dumps(error_body(500, message, [])).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *_RAW_HEADERS,
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(app: Starlette, path: str) -> str:
+    """The methods some route of ``app`` answers at ``path``, for a 405's Allow header (a
+    route answers one method: the 405 Starlette raises names only the first that matched)."""
+    methods = []
+    for method in _METHODS:
+        scope = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            methods.append(method)
+    return ", ".join(methods)
+
+
 def _install_errors(app: Starlette) -> None:
     """Every error in the one shape (``common.error_response``)."""
 
@@ -182,9 +286,17 @@ def _install_errors(app: Starlette) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = str(exc.detail) if exc.detail else "error"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
-        return error_response(request, exc.status_code, message, [])
+        if exc.status_code == 405:  # every method some route answers here, not one route's
+            headers["Allow"] = _allowed(app, request.url.path) or headers.get("Allow", "")
+            message = (
+                f"{request.method} is not allowed at {request.url.path}: use {headers['Allow']}"
+            )
+        response = error_response(request, exc.status_code, message, [])
+        response.headers.update(headers)
+        return response
 
     async def store_error(request: Request, exc: Exception) -> Response:
         log.error("store error on %s: %s", request.url.path, exc)
@@ -194,6 +306,14 @@ def _install_errors(app: Starlette) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(StoreError, store_error)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette answers with this, then raises the error again for CatchAll, which logs it.
+        return error_response(
+            request, 500, "unexpected error: it was logged; try again, or report it", []
+        )
+
+    app.add_exception_handler(Exception, unexpected)
 
 
 def app_from_settings(settings: Settings) -> NewsdeskApp:

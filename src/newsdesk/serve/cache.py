@@ -12,8 +12,11 @@ Not cached: anything but ``GET``; requests with ``Authorization`` or ``Cookie`` 
 kept must be what anybody may read), conditional requests (``If-None-Match``,
 ``If-Modified-Since``: the routes answer those, with a 304 where they can); answers other
 than ``200``, streamed ones and ones over ``max_item`` bytes; ``/static`` (the static files
-have their own validators). The key is the method, host, path and query string. The cache
-is bounded in bytes (least recently used out first); each server process has its own.
+have their own validators). The key is everything else that changes the answer: the
+scheme (``https`` when a trusted proxy says so), the host, whether the client takes gzip
+(``compress.Compress`` sits behind the cache, so what is kept is what was sent), the path and
+the query string. The cache is bounded in bytes (least recently used out first); each server
+process has its own.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newsdesk.serve.compress import accepts_gzip
 
 __all__ = ["CacheStats", "ResponseCache"]
 
@@ -67,12 +72,22 @@ class ResponseCache:
         if path.startswith(self.skip_prefixes):
             return None
         host = b""
+        gzip = False
         for name, value in scope["headers"]:
             if name in _SKIP_HEADERS:
                 return None
             if name == b"host":
                 host = value
-        return (host, path.encode(), scope.get("query_string", b""))
+            elif name == b"accept-encoding":
+                gzip = accepts_gzip(value)
+        scheme: str = scope.get("scheme", "http")
+        return (
+            scheme.encode(),
+            host,
+            b"gzip" if gzip else b"",
+            path.encode(),
+            scope.get("query_string", b""),
+        )
 
     def _fresh(self) -> None:
         current = self.version()

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.clean.story import story_html
+from newsdesk.clean.text import strip_xml_invalid
 from newsdesk.feeds.opml import Outline, render_opml
 from newsdesk.serve.common import (
     ApiError,
@@ -54,7 +55,7 @@ __all__ = ["routes"]
 PAGE = 30  # stories a river page
 SEARCH_PAGE = 20  # hits a search page, as the API's default: each costs a snippet
 FEED_ITEMS = 50
-FEED_FORMAT = "1"  # part of every feed's ETag: bump it when the feeds' rendering changes
+FEED_FORMAT = "2"  # part of every feed's ETag: bump it when the feeds' rendering changes
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CURSOR = 200
 
@@ -175,12 +176,23 @@ async def search(request: Request) -> Response:
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """Where ids and links point: the ``base_url`` setting when set (never a request's
+    headers), else the host and scheme the request came to (the scheme a trusted proxy
+    forwarded, when one did)."""
+    base: str = request.app.state.base_url
+    return base or str(request.base_url).rstrip("/")
 
 
-def _item(base: str, stored: StoredArticle) -> FeedItem:
+def _self_url(request: Request, base: str) -> str:
+    query = request.url.query
+    return f"{base}{request.url.path}" + (f"?{query}" if query else "")
+
+
+def _item(base: str, stored: StoredArticle, names: dict[int, str]) -> FeedItem:
     a = stored.article
     return FeedItem(
+        outlet=a.site_name or names.get(stored.source_id or 0),
+        number=stored.id,
         id=f"{base}/articles/{stored.id}",
         url=f"{base}/articles/{stored.id}",
         external_url=safe_url(a.url),
@@ -204,13 +216,15 @@ def _feed(
     title: str,
     home: str,
     feed_id: str,
+    author: str = "newsdesk",
 ) -> Response:
     """A feed of ``query``'s articles, answered 304 from the store's digest when the client
     has it already: nothing is decoded or rendered for an unchanged feed."""
     store = _store(request)
     base = _base(request)
     digest, newest = store.feed_digest(query)
-    etag = etag_for(f"{FEED_FORMAT}|{kind}|{request.url}|{base}|{digest}".encode())
+    self_url = _self_url(request, base)
+    etag = etag_for(f"{FEED_FORMAT}|{kind}|{self_url}|{digest}".encode())
     modified = datetime.fromisoformat(newest) if newest else EPOCH
     headers = {
         "ETag": etag,
@@ -224,11 +238,13 @@ def _feed(
         if_modified_since=request.headers.get("if-modified-since"),
     ):
         return Response(status_code=304, headers=headers)
-    items = tuple(_item(base, r) for r in store.list_articles(query))
+    names = store.source_names()
+    items = tuple(_item(base, r, names) for r in store.list_articles(query))
     doc = FeedDoc(
         title=title,
+        author=author,
         id=f"{base}{feed_id}",
-        self_url=str(request.url),
+        self_url=self_url,
         home_url=f"{base}{home}",
         updated=max((i.updated for i in items), default=modified),
         items=items,
@@ -272,6 +288,7 @@ async def feed_source(request: Request) -> Response:
         title=f"newsdesk: {source.title or source.url}",
         home=f"/sources/{source_id}",
         feed_id=f"/feeds/sources/{source_id}",
+        author=source.title or source.url,
     )
 
 
@@ -293,7 +310,9 @@ async def feed_opml(request: Request) -> Response:
         Outline(xml_url=s.url, title=s.title, html_url=s.site_url)
         for s in _store(request).sources()
     ]
-    return Response(render_opml(outlines), media_type="text/x-opml; charset=utf-8")
+    # What XML forbids is removed from the document as a whole (a title could hold it).
+    body = strip_xml_invalid(render_opml(outlines))
+    return Response(body, media_type="text/x-opml; charset=utf-8")
 
 
 def routes(static_dir: str) -> list[BaseRoute]:

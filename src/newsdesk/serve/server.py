@@ -3,6 +3,9 @@
 Several processes (``workers`` > 1) each build their own app from ``NEWSDESK_*``
 environment variables (``app.app_from_environment``), which this sets from ``settings``:
 every process serves with exactly the settings the command was given.
+
+Neither server reads forwarded headers itself (uvicorn would believe X-Forwarded-Proto from
+127.0.0.1): the app does, from the ``trusted_proxies`` setting's addresses only.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def run_server(
             port=settings.port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,
         )
         return
     os.environ.update(settings_environment(settings))
@@ -71,4 +75,5 @@ def run_server(
         workers=workers,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,
     )
