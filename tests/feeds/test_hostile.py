@@ -272,3 +272,22 @@ def test_unsafe_schemes_never_leave_the_parser() -> None:
     feed = parse_feed(body, "https://n.example/feed")
     assert feed.site_url is None
     assert feed.entries[0].url is None and feed.entries[0].comments_url is None
+
+
+def test_references_to_characters_xml_forbids_are_dropped() -> None:
+    body = f"""<?xml version="1.0"?><urlset xmlns="{SM}"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://n.example/b</loc><news:news><news:title>Bell&#7;&#x1; ok &#233;&#xD800;&#xFFFF;</news:title></news:news></url>
+</urlset>""".encode()
+    feed = parse_feed(body, "https://n.example/news.xml")
+    assert [e.title for e in feed.entries] == ["Bell ok é"]
+    assert "4 references to characters XML forbids dropped" in feed.problems
+
+
+def test_a_utf16_feed_is_not_mended_byte_by_byte() -> None:
+    text = "<?xml version='1.0' encoding='utf-16'?><rss version='2.0'><channel><title>A &amp; B</title><item><title>Caf\u00e9</title><link>https://n.example/c</link></item></channel></rss>"
+    feed = parse_feed(
+        "\ufeff".encode("utf-16-le") + text.encode("utf-16-le"), "https://n.example/f"
+    )
+    assert feed.title == "A & B"
+    assert [e.title for e in feed.entries] == ["Café"]

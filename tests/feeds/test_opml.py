@@ -114,3 +114,9 @@ def test_import_and_export_commands(tmp_path: Path) -> None:
         "https://w.example/atom": "News",
         "https://g.example/feed": "Tech/Linux",
     }
+
+
+def test_render_never_writes_what_xml_forbids() -> None:
+    text = render_opml([Outline(xml_url="https://a.example/f", title="Bell\x07 \x01news\ufffe")])
+    SafeET.fromstring(text.encode())
+    assert 'title="Bell news"' in text

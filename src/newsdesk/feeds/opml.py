@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from newsdesk.clean import strip_xml_invalid
 from newsdesk.errors import FeedParseError
 from newsdesk.feeds.xmlfix import mend_xml
 from newsdesk.model import Source
@@ -176,7 +177,7 @@ def render_opml(outlines: list[Outline], *, title: str = "newsdesk sources") -> 
             folder.feeds.append(outline)
     _render_folder(root, lines, "    ")
     lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines)
+    return strip_xml_invalid("\n".join(lines))  # a title may hold what XML forbids
 
 
 @dataclass(slots=True)
