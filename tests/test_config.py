@@ -53,6 +53,8 @@ def test_valid_file_is_read(tmp_path: Path) -> None:
         ("per_host_delay = -inf", "per_host_delay", "a number at least 0"),
         ("extract_processes = -2", "extract_processes", "at least -1"),
         ('host = "  "', "host", "non-empty text"),
+        ('user_agent = "bot\\r\\nX-Injected: 1"', "user_agent", "without control characters"),
+        ('api_token = "abc\\n"', "api_token", "without control characters"),
         ("feed_pages = 0", "feed_pages", "at least 1"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -229,6 +230,7 @@ class Settings:
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 _TRUE = ("1", "true", "yes", "on")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FALSE = ("0", "false", "no", "off", "")
 
 
@@ -237,7 +239,8 @@ def _allowed(setting: Setting) -> str:
     if setting.kind is bool:
         return "true or false"
     if setting.kind is str:
-        return "non-empty text" if setting.minimum >= 1 else "text"
+        text = "non-empty text" if setting.minimum >= 1 else "text"
+        return text + " without control characters"
     low = f"above {setting.minimum:g}" if setting.positive else f"at least {setting.minimum:g}"
     high = f" and at most {setting.maximum:g}" if setting.maximum is not None else ""
     return f"{_KIND_NAMES[setting.kind]} {low}{high}"
@@ -284,7 +287,8 @@ def _convert(setting: Setting, raw: Any, origin: str, *, text: bool = False) -> 
     except (TypeError, ValueError, OverflowError) as exc:
         raise _refuse(setting, raw, origin) from exc
     if isinstance(value, str):
-        if len(value.strip()) < setting.minimum or "\x00" in value:
+        # a control character (a newline in user_agent or api_token) would split a header
+        if len(value.strip()) < setting.minimum or _CONTROL.search(value):
             raise _refuse(setting, raw, origin)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         too_low = value <= setting.minimum if setting.positive else value < setting.minimum
