@@ -16,7 +16,7 @@ extraction) and on plain text already extracted (:func:`clean_text`). The steps:
 from __future__ import annotations
 
 from newsdesk.clean.boilerplate import Boilerplate, BoilerplateCounter
-from newsdesk.clean.lines import REASONS, classify_body_line, classify_line
+from newsdesk.clean.lines import REASONS, RelatedTail, classify_body_line, classify_line
 from newsdesk.clean.repair import Repaired, repair_blocks
 from newsdesk.clean.text import is_list_item, join_lines, normalize_text, strip_xml_invalid
 from newsdesk.errors import CleanError
@@ -54,6 +54,7 @@ def _paragraph_blocks(text: str, removed: list[Removed]) -> list[Block]:
     """Junk lines out (with reasons), then the remaining lines rejoined into paragraphs."""
     chunks: list[list[str]] = [[]]
     previous = ""
+    related = RelatedTail()  # a related-posts list after WordPress's share buttons
     for raw in normalize_text(text).split("\n"):
         line = raw.strip()
         if not line:
@@ -64,7 +65,7 @@ def _paragraph_blocks(text: str, removed: list[Removed]) -> list[Block]:
         # A lower-case line continuing an unfinished one is prose wrapped by a relay, never
         # a label: "share the road ..." must not be taken for a share widget.
         continuation = line[:1].islower() and previous and previous[-1] not in ".!?:;\"”'’»)"
-        reason = None if continuation else classify_body_line(line)
+        reason = related.reason(line, None if continuation else classify_body_line(line))
         if reason is not None:
             removed.append(Removed(text=line, reason=reason))
             continue

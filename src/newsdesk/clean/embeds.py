@@ -19,9 +19,22 @@ from dataclasses import dataclass, field
 from newsdesk.model import Embed, Removed
 from newsdesk.urls import classify_post_url
 
-__all__ = ["EmbedRepair", "might_hold_embed", "repair_embeds"]
+__all__ = [
+    "EmbedRepair",
+    "continues_post",
+    "is_post_signature",
+    "is_standalone_remnant",
+    "might_hold_embed",
+    "repair_embeds",
+]
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# The date an embedded post's signature ends with, in the widget's language: "November 27,
+# 2026", "27 November 2026", "27. November 2026", "27 novembre 2026", "27 de noviembre de
+# 2026", "27 de novembro de 2026". The "(@handle)" before it is the strong evidence.
+_DATE = (
+    r"(?:[^\W\d_]{3,10}\.?\s+\d{1,2},\s+\d{4}"
+    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,10}\.?\s+(?:de\s+)?\d{4})"
+)
 _POST_URL = re.compile(
     r"https?://(?:"
     r"(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{1,15}/status(?:es)?/\d{5,20}"
@@ -36,10 +49,15 @@ _POST_URL = re.compile(
     # A tracking tail: the exact Twitter one, or a lazy query up to where text resumes.
     r"(?:\?ref_src=twsrc(?:%5E|\^)tfw|[?&][\w%=&.+-]*?(?=\s|$|[A-Z][a-z]|[\"“'(]))?",
 )
-_TWEET_REMNANT = re.compile(
-    r"^(?P<text>.*?)\s*(?:pic\.twitter\.com/\w+\s*)?[—–-]{1,2}\s*(?P<name>[^()\n]{1,60}?)\s*"
-    rf"\(@(?P<handle>\w{{1,15}})\)\s*(?P<date>{_MONTH}\s+\d{{1,2}},\s+\d{{4}})\s*$"
+_SIGNATURE = (
+    r"[—–-]{1,2}\s*(?P<name>[^()\n]{1,60}?)\s*"
+    rf"\(@(?P<handle>\w{{1,15}})\)\s*(?P<date>{_DATE})"
 )
+_TWEET_REMNANT = re.compile(rf"^(?P<text>.*?)\s*(?:pic\.twitter\.com/\w+\s*)?{_SIGNATURE}\s*$")
+# A remnant's signature alone on its line ("— Name (@handle) Date"), perhaps with its post's
+# URL after it: the post's text is the line before; nothing after it continues it.
+_SIGNATURE_LINE = re.compile(rf"^{_SIGNATURE}\s*(?:https?://\S+)?$")
+_BARE_URL = re.compile(r"^https?://\S+$")
 _INSTAGRAM_CHROME = re.compile(r"^view (?:this|the) post on instagram\s*$", re.I)
 _INSTAGRAM_SHARED = re.compile(
     r"^A (?:post|video|photo) shared by (?P<name>.{0,80}?)\s*\(@(?P<handle>[\w.]{1,30})\)"
@@ -103,6 +121,23 @@ def _remnant(piece: str) -> list[Embed] | None:
 
 
 _HINT = re.compile(r"http|@|nstagram|pic\.twitter")
+
+
+def is_post_signature(line: str) -> bool:
+    """Is ``line`` an embedded post's signature alone ("— Name (@handle) 27 November 2026")?
+    Line rejoining attaches it to the line before (the post's text) and nothing after it."""
+    return "(@" in line and _SIGNATURE_LINE.match(line) is not None
+
+
+def is_standalone_remnant(line: str) -> bool:
+    """Is ``line`` a remnant that stands alone ("View this post on Instagram", "A post shared
+    by Name (@handle)")? Nothing is joined to it or after it."""
+    return _INSTAGRAM_CHROME.match(line) is not None or _INSTAGRAM_SHARED.match(line) is not None
+
+
+def continues_post(line: str) -> bool:
+    """May ``line`` follow a post's signature on the same paragraph? Only its post's URL."""
+    return _BARE_URL.match(line) is not None and _POST_URL.match(line) is not None
 
 
 def might_hold_embed(line: str) -> bool:

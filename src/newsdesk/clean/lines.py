@@ -13,7 +13,12 @@ from importlib.resources import files
 
 from newsdesk.clean.provenance import is_relay_footer
 
-__all__ = ["REASONS", "classify_body_line", "classify_line"]
+__all__ = [
+    "REASONS",
+    "RelatedTail",
+    "classify_body_line",
+    "classify_line",
+]
 
 REASONS = ("teaser", "promo", "ad", "share", "comments", "credit", "cookie", "relay", "boilerplate")
 
@@ -83,3 +88,62 @@ def _teaser_shape(text: str, label_end: int) -> bool:
     if len(text) <= 40:
         return True
     return not _SENTENCE_END.search(text)
+
+
+# -- WordPress (Jetpack) related-posts lists after the share buttons ---------------------------
+
+
+def _load_related() -> dict[str, re.Pattern[str]]:
+    grouped: dict[str, list[str]] = {"label": [], "entry": []}
+    text = files("newsdesk.clean").joinpath("data/related.tsv").read_text(encoding="utf-8")
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        kind, sep, pattern = raw.partition("\t")
+        if not sep or kind not in grouped:
+            raise ValueError(f"related.tsv line {number}: expected 'label|entry<TAB>pattern'")
+        grouped[kind].append(pattern)
+    return {
+        kind: re.compile("(?:" + "|".join(f"(?:{p})" for p in pats) + r")\s*:?$", re.I)
+        for kind, pats in grouped.items()
+    }
+
+
+_RELATED = _load_related()
+_DATE_LINE = re.compile(
+    r"^(?:[^\W\d_]{3,10}\.?\s+\d{1,2},\s+\d{4}"  # November 3, 2026
+    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,10}\.?\s+(?:de\s+)?\d{4}"  # 3. November, 3 de noviembre
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})$"
+)
+_HEADLINE_MAX = 120
+
+
+class RelatedTail:
+    """Reads a story's lines in order and says which belong to a related-posts list that
+    WordPress appended after its share and like buttons: the list's heading ("Related",
+    "Ähnliche Beiträge", "Relacionado", ...) right after share furniture, then its entries
+    (a headline, a date, 'In "Category"', "With 2 comments", "Similar post"). A line of prose
+    (a sentence, or longer than a headline) ends the list."""
+
+    def __init__(self) -> None:
+        self.after_share = False
+        self.inside = False
+
+    def reason(self, line: str, junk: str | None) -> str | None:
+        """The removal reason for ``line`` (``junk``: what the lexicon said of it alone)."""
+        text = " ".join(line.split())
+        if self.after_share and _RELATED["label"].match(text):
+            self.inside = True
+            return junk or "teaser"
+        if junk is not None:
+            self.after_share = self.after_share or junk == "share"
+            return junk
+        if self.inside and (
+            _RELATED["entry"].match(text)
+            or _DATE_LINE.match(text)
+            or (len(text) <= _HEADLINE_MAX and not _SENTENCE_END.search(text))
+        ):
+            return "teaser"
+        self.inside = False
+        self.after_share = False
+        return None

@@ -6,6 +6,8 @@ import html
 import re
 import unicodedata
 
+from newsdesk.clean.embeds import continues_post, is_post_signature, is_standalone_remnant
+
 __all__ = ["decode_text", "is_list_item", "join_lines", "normalize_text", "strip_xml_invalid"]
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
@@ -58,6 +60,16 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
+def _post_line(line: str) -> str | None:
+    """What a line is to an embedded post's remnant: its "signature" ("— Name (@handle)
+    Date"), a remnant that stands "alone", or nothing (None)."""
+    if is_post_signature(line):
+        return "signature"
+    if is_standalone_remnant(line):
+        return "alone"
+    return None
+
+
 def is_list_item(line: str) -> bool:
     return bool(_LIST_ITEM.match(line))
 
@@ -68,19 +80,31 @@ def join_lines(lines: list[str]) -> list[str]:
     A line continues into the next when it does not end a sentence and either the next line
     starts in lower case or the line is long (hard-wrapped prose). A short line without a
     sentence end before a capitalised line stands alone (a subheading); list items stand alone.
+    An embedded post's remnant is never merged with the story around it: its signature line
+    ("— Name (@handle) Date") joins the one line before it (the post's text) and only the
+    post's URL may follow it; an Instagram remnant line stands alone.
     """
     if not lines:
         return []
     widest = max(len(line) for line in lines)
     paragraphs: list[str] = []
     current = lines[0]
-    for line in lines[1:]:
+    post = [_post_line(line) for line in lines]
+    for index, line in enumerate(lines[1:], 1):
         previous_last = current.rsplit("\n", 1)[-1]
-        continues = (
-            not _TERMINAL.search(previous_last)
-            and not is_list_item(line)
-            and (line[:1].islower() or len(previous_last) >= 0.6 * widest >= 40)
-        )
+        following = post[index + 1] if index + 1 < len(lines) else None
+        if post[index - 1] in ("signature", "alone"):  # a post's end: only its URL may follow
+            continues = continues_post(line)
+        elif post[index] == "signature":  # the post's text is the line before
+            continues = True
+        elif post[index] == "alone" or following == "signature":  # a post starts here
+            continues = False
+        else:
+            continues = (
+                not _TERMINAL.search(previous_last)
+                and not is_list_item(line)
+                and (line[:1].islower() or len(previous_last) >= 0.6 * widest >= 40)
+            )
         if continues:
             if current.endswith("-") and line[:1].islower():  # "well-" + "known"
                 current += line
