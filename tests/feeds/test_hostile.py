@@ -291,3 +291,24 @@ def test_a_utf16_feed_is_not_mended_byte_by_byte() -> None:
     )
     assert feed.title == "A & B"
     assert [e.title for e in feed.entries] == ["Café"]
+
+
+@pytest.mark.parametrize("declaration", [b"<?xml version='1.0' encoding='utf-8'?>", b""])
+def test_one_stray_byte_does_not_turn_a_utf8_feed_to_mojibake(declaration: bytes) -> None:
+    body = declaration + (
+        "<rss version='2.0'><channel><title>Café — naïve</title><item><title>Grüße @</title>"
+        "<link>https://n.example/a</link></item></channel></rss>"
+    ).encode().replace(b"@", b"\xff")
+    feed = parse_feed(body, "https://n.example/f")
+    assert feed.title == "Café — naïve"
+    assert [e.title for e in feed.entries] == ["Grüße \ufffd"]
+    assert "1 bytes that are not UTF-8 replaced" in feed.problems
+
+
+def test_a_latin1_feed_labelled_utf8_is_still_read() -> None:
+    body = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Café naïve"
+        "</title><item><title>Grüße</title><link>https://n.example/a</link></item></channel></rss>"
+    ).encode("latin-1")
+    feed = parse_feed(body, "https://n.example/f")
+    assert (feed.title, feed.entries[0].title) == ("Café naïve", "Grüße")
