@@ -120,3 +120,23 @@ def test_render_never_writes_what_xml_forbids() -> None:
     text = render_opml([Outline(xml_url="https://a.example/f", title="Bell\x07 \x01news\ufffe")])
     SafeET.fromstring(text.encode())
     assert 'title="Bell news"' in text
+
+
+def test_the_readers_sources_page_shows_the_category(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient  # noqa: PLC0415 (only this test serves)
+
+    from newsdesk.config import Settings  # noqa: PLC0415
+    from newsdesk.serve.app import create_app  # noqa: PLC0415
+
+    store = open_store(tmp_path / "n.db")
+    store.add_source(
+        "https://a.example/feed", title="A", category="News/<Local>", now=datetime.now(UTC)
+    )
+    store.add_source("https://b.example/feed", title="B", now=datetime.now(UTC))
+    try:
+        with TestClient(create_app(Settings(db=store.path), store)) as client:
+            page = client.get("/sources").text
+    finally:
+        store.close()
+    assert "News/&lt;Local&gt;" in page  # escaped, like every value from outside
+    assert page.count('class="category"') == 1
