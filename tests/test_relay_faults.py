@@ -196,7 +196,8 @@ def test_a_hostile_page_is_recorded_on_its_entry_and_not_retried(
             assert rows["Long link"] in ("fallback:invalid_url", "failed:invalid_url")
             assert rows["Bad"].split(":")[0] in ("fallback", "failed")
             assert rows["Deep"].startswith("done")  # the JSON-LD is skipped, the page read
-            assert rows["Slow 0"] in ("fallback:timeout", "failed:timeout")
+            slow = [v for k, v in rows.items() if k.startswith("Slow")]
+            assert 1 <= sum(v in ("fallback:timeout", "failed:timeout") for v in slow) <= 4
             # the slow host's other pages were not requested: they wait for the next pass
             assert sum(v == "new:" for v in rows.values()) >= 25
             second = run_once(store, fetcher, SETTINGS)

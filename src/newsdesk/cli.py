@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from newsdesk import __version__
 from newsdesk.clean import clean_text
@@ -27,7 +29,7 @@ from newsdesk.config import Settings, load_settings
 from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
-from newsdesk.errors import ConfigError, NewsdeskError, StoreError
+from newsdesk.errors import ConfigError, NewsdeskError, StoreError, StoreUnavailableError
 from newsdesk.extract import extract
 from newsdesk.extract.decode import Decoded, decode_html, decode_text_bytes
 from newsdesk.feeds import outlines_from_sources, read_opml, render_opml
@@ -35,16 +37,32 @@ from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
 from newsdesk.pipeline import RunReport, add_source, fetch_one, process_page, run_once
 from newsdesk.render import render_markdown, render_text
-from newsdesk.store import Store, open_store
+from newsdesk.store import Store, open_reader, open_store
 from newsdesk.urls import is_http_url
 
 __all__ = ["main"]
 
 FORMATS = ("json", "jsonl", "text", "markdown")
 MAX_INPUT_BYTES = 200_000_000
+# Control characters (ESC among them) that a terminal would act on, never printed from data.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """The command group: an error of ours that a command did not handle ends it with its
+    message (``Error: ...``, exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsdeskError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="newsdesk")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def main(verbose: int) -> None:
@@ -323,15 +341,31 @@ def _settings(db: str | None, config_path: Path | None, allow_private: bool | No
         raise click.UsageError(str(exc)) from exc
 
 
-def _open(settings: Settings, *, create: bool = True) -> Store:
+def _open(settings: Settings, *, create: bool = True, read_only: bool = False) -> Store:
+    """The store; for a ``read_only`` command, a read-only connection when the database
+    cannot be written (a read-only file system, a full disk)."""
     try:
-        return open_store(settings.db, create=create)
+        return open_store(settings.db, create=create and not read_only)
+    except StoreUnavailableError as exc:
+        if read_only:
+            try:
+                return open_reader(settings.db)
+            except StoreError:
+                pass
+        raise click.ClickException(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _add_row(table: Table, *values: str) -> None:
+    """A table row whose cells are plain text: a title from the web is never console
+    markup (``[/bold]`` would end the table's output, ``[link=javascript:…]`` make a
+    terminal hyperlink), and its control characters are dropped."""
+    table.add_row(*(Text(_CONTROL_CHARS.sub("", value)) for value in values))
 
 
 @main.command("add")
@@ -393,7 +427,7 @@ def import_command(
 def export_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
     """Print the followed sources as OPML: what another reader can follow (news sitemaps are
     left out, and named on stderr), with folders from each source's category."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     outlines, left = outlines_from_sources(store.sources())
     click.echo(render_opml(outlines), nl=False)
     for source in left:
@@ -412,11 +446,12 @@ def _when(value: datetime | None) -> str:
 @_settings_options
 def sources_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
     """Each source with its last check, next check, last error kind and article count."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     table = Table("id", "url", "kind", "last check", "next check", "error", "articles")
     for s in store.sources():
         error = f"{s.last_error_kind} ×{s.error_count}" if s.last_error_kind else ""
-        table.add_row(
+        _add_row(
+            table,
             str(s.id),
             s.url,
             s.kind or "?",
@@ -469,7 +504,7 @@ def run_command(
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        with Fetcher(settings) as fetcher:
+        with store.relay_lock(), Fetcher(settings) as fetcher:
             while True:
                 report = _run_pass(
                     store, fetcher, settings, due_only=not once, stop=stopping.is_set
@@ -516,7 +551,7 @@ def articles_command(
     allow_private: bool | None,
 ) -> None:
     """List stored articles, newest first."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     rows = store.articles(
         source_id=source_id, limit=limit, since=since.replace(tzinfo=UTC) if since else None
     )
@@ -528,7 +563,8 @@ def articles_command(
         return
     table = Table("id", "source", "published", "title")
     for article_id, source, article in rows:
-        table.add_row(
+        _add_row(
+            table,
             str(article_id),
             str(source or "–"),
             _when(article.published),
@@ -561,7 +597,7 @@ def clusters_command(
     """List story clusters (copies and coverage of one event), most recently active first.
 
     A cluster's id is its representative's article id (the earliest original)."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     clusters = store.clusters(limit=limit, min_size=min_size)
     if fmt == "jsonl":
         for c in clusters:
@@ -580,7 +616,8 @@ def clusters_command(
         return
     table = Table("cluster", "articles", "sources", "newest", "representative")
     for c in clusters:
-        table.add_row(
+        _add_row(
+            table,
             str(c.id),
             str(c.size),
             str(c.sources),
@@ -604,7 +641,7 @@ def show_command(
     article_id: int, fmt: str, db: str | None, config_path: Path | None, allow_private: bool | None
 ) -> None:
     """Print one stored article."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     article = store.article(article_id)
     if article is None:
         raise click.ClickException(f"no article {article_id}")
@@ -622,7 +659,7 @@ def search_command(
     query: str, limit: int, db: str | None, config_path: Path | None, allow_private: bool | None
 ) -> None:
     """Full-text search over titles and text (best matches first)."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
+    store = _open(_settings(db, config_path, allow_private), read_only=True)
     for hit in store.search(query, limit=limit):
         click.echo(f"{hit.article_id}\t{hit.title or '(untitled)'}\n\t{hit.snippet}")
 

@@ -70,6 +70,8 @@ def store_error(exc: sqlite3.Error, location: str) -> StoreError:
             f"the database {location} is busy: another process held its write lock for too "
             "long. Try again in a moment."
         )
+    if "unable to open" in lowered and not _writable(location):
+        lowered = "readonly"
     if "readonly" in lowered or "read-only" in lowered:
         return StoreUnavailableError(
             f"the database {location} is read-only here (its file or folder cannot be "
@@ -80,7 +82,13 @@ def store_error(exc: sqlite3.Error, location: str) -> StoreError:
             f"the database {location} could not be read or written (disk I/O error): check "
             "the disk and its free space, then run the command again."
         )
-    return StoreError(f"database {location}: {message}")
+    return StoreUnavailableError(f"database {location}: {message}")
+
+
+def _writable(location: str) -> bool:
+    """Whether the database's folder can be written (SQLite makes its journal files there)."""
+    folder = Path(location).resolve().parent
+    return os.access(folder, os.W_OK)
 
 
 class RelayState:
@@ -172,20 +180,27 @@ class RelayState:
             for row in rows
         ]
 
+    def relay_lock(self) -> AbstractContextManager[None]:
+        """The relay lock of this database (``relay_lock``)."""
+        return relay_lock(self.path)
+
     # -- one page's writes, undone alone --------------------------------------------------
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Inside a batch: the writes of the block are undone alone when it raises (the
         batch's other writes stay)."""
-        self._db.execute("SAVEPOINT page")
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK TO page")
+            self._db.execute("SAVEPOINT page")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO page")
+                self._db.execute("RELEASE page")
+                raise
             self._db.execute("RELEASE page")
-            raise
-        self._db.execute("RELEASE page")
+        except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means
+            raise store_error(exc, self.path) from exc
 
 
 @contextmanager

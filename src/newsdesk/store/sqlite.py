@@ -1436,12 +1436,7 @@ def open_reader(path: str | Path) -> Store:
     if not Path(location).is_file():
         raise StoreError(f"no database at {location} (run `newsdesk run` or `newsdesk demo` first)")
     try:
-        connection = sqlite3.connect(
-            Path(location).resolve().as_uri() + "?mode=ro",
-            uri=True,
-            timeout=30.0,
-            check_same_thread=False,
-        )
+        connection = _connect_read_only(location)
         connection.execute("PRAGMA busy_timeout=30000")
         # A reader serves random articles: a larger page cache, and the file mapped into
         # memory so a page read is a memory access rather than a system call.
@@ -1460,6 +1455,21 @@ def open_reader(path: str | Path) -> Store:
     return Store(connection, location)
 
 
+def _connect_read_only(location: str) -> sqlite3.Connection:
+    """A read-only connection; on a read-only file system, where SQLite cannot make the
+    WAL's shared-memory file, an immutable one (the file is not being written then)."""
+    uri = Path(location).resolve().as_uri()
+    connection = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, check_same_thread=False)
+    try:
+        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError:
+        connection.close()
+        connection = sqlite3.connect(
+            uri + "?immutable=1", uri=True, timeout=30.0, check_same_thread=False
+        )
+    return connection
+
+
 def open_store(path: str | Path, *, create: bool = True) -> Store:
     """Open (and migrate) the database at ``path``: WAL mode, foreign keys on."""
     location = str(path)
@@ -1474,6 +1484,8 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         store = Store(connection, location)
         store.migrate()
+    except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means
+        raise store_error(exc, location) from exc
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open database {location}: {exc}") from exc
     return store
