@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,33 @@ def test_river_article_and_search_in_chromium(live_url: str) -> None:
         browser.close()
     assert errors == []  # no CSP violations or other console errors
     assert (artifacts / "reader-search.png").stat().st_size > 5000
+
+
+def test_the_sources_table_fits_a_phone(served: Served, live_url: str) -> None:
+    """At 390 px wide (a phone) the sources' health fits: no column off screen."""
+    executable = chromium()
+    if executable is None:
+        if os.environ.get("NEWSDESK_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    long_url = "https://feeds.example-news-network.example/world/europe/politics/rss.xml?x=1"
+    served.store.add_source(long_url, now=datetime(2026, 11, 1, tzinfo=UTC))
+    served.store.add_source(
+        "https://b.example/feed",
+        title="The Very Long Name of a Regional Newspaper Group",
+        now=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True)
+        page = browser.new_page(java_script_enabled=False, viewport={"width": 390, "height": 844})
+        page.goto(live_url + "/sources")
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth,"
+            " document.querySelector('table.sources').getBoundingClientRect().right]"
+        )
+        assert widths[0] <= 390 and widths[1] <= 390, widths
+        health = page.locator("table.sources td[data-label=Health]").first
+        assert health.is_visible() and health.bounding_box()["x"] >= 0  # type: ignore[index]
+        browser.close()

@@ -29,9 +29,14 @@ __all__ = [
     "provenance_words",
     "removed_html",
     "story_html",
+    "text_direction",
 ]
 
-STORY_MARK = "<!-- newsdesk story 1 -->"
+STORY_MARK = "<!-- newsdesk story 2 -->"
+# Our own words in the story (labels, the byline's "By", times), marked as English written left
+# to right, so that a right-to-left story around them does not reorder them; the story's
+# names inside them are isolated in <bdi>.
+_OURS = 'lang="en" dir="ltr"'
 
 
 def story_html(article: Article, body: str | None = None) -> str:
@@ -41,23 +46,26 @@ def story_html(article: Article, body: str | None = None) -> str:
     if a.description:
         parts.append(f'<p class="dek">{escape(a.description)}</p>')
     meta = []
-    if a.authors:
-        meta.append(f"<span>By {escape(', '.join(a.authors))}</span>")
+    if a.authors:  # names of unknown direction, isolated from our words around them
+        names = ", ".join(f"<bdi>{escape(name)}</bdi>" for name in a.authors)
+        meta.append(f"<span>By {names}</span>")
     if a.published:
         meta.append(
             f'<time datetime="{a.published.isoformat()}">'
             f"{escape(format_when(a.published, 'long'))}</time>"
         )
     if a.site_name:
-        meta.append(f"<span>{escape(a.site_name)}</span>")
+        meta.append(f"<bdi>{escape(a.site_name)}</bdi>")
     if meta:
-        parts.append(f'<p class="meta">{"".join(meta)}</p>')
+        parts.append(f'<p class="meta" {_OURS}>{"".join(meta)}</p>')
     provenance = provenance_words(a.provenance, a.site_name)
     if provenance:
-        parts.append(f'<p class="provenance">{escape(provenance)}.</p>')
+        parts.append(f'<p class="provenance" {_OURS}>{escape(provenance)}.</p>')
     original = safe_url(a.url)
     if original:
-        parts.append(f'<p class="original"><a href="{escape(original)}">Read the original</a></p>')
+        parts.append(
+            f'<p class="original" {_OURS}><a href="{escape(original)}">Read the original</a></p>'
+        )
     parts.append("</header>")
     parts.append(f'<div class="body">\n{article_body_html(a) if body is None else body}\n</div>')
     if a.quotes:
@@ -74,10 +82,33 @@ def story_html(article: Article, body: str | None = None) -> str:
     removed = removed_html(a)
     if removed:
         parts.append(
-            '<details class="removed">'
+            f'<details class="removed" {_OURS}>'
             f"<summary>Removed by cleaning ({len(a.removed)})</summary>{removed}</details>"
         )
     return "\n".join(parts)
+
+
+# Languages written right to left (their primary subtags), and scripts that are. Kurdish
+# and Punjabi are written both ways: only a script subtag (ku-Arab, pa-Arab) says RTL.
+_RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug", "ur", "yi"}
+)
+_RTL_SCRIPTS = frozenset({"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg", "mand"})
+_LTR_SCRIPTS = frozenset({"latn", "cyrl", "deva", "guru"})
+
+
+def text_direction(language: str | None) -> str | None:
+    """ "rtl" or "ltr" for a BCP 47 tag (its script subtag decides, else its language), None
+    when the language is unknown (let the browser judge: ``dir="auto"``)."""
+    if not language:
+        return None
+    parts = language.replace("_", "-").lower().split("-")
+    for part in parts[1:]:
+        if part in _RTL_SCRIPTS:
+            return "rtl"
+        if part in _LTR_SCRIPTS:
+            return "ltr"
+    return "rtl" if parts[0] in _RTL_LANGUAGES else "ltr"
 
 
 def provenance_words(provenance: Provenance | None, site_name: str | None) -> str | None:

@@ -24,6 +24,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,7 +41,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
-from newsdesk.clean.story import format_when
+from newsdesk.clean.story import format_when, text_direction
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import ConfigError, StoreError
 from newsdesk.serve import api, reader
@@ -80,8 +81,16 @@ def _templates() -> Environment:
         auto_reload=False,  # the templates ship with the package: no stat a render
     )
     env.filters["safe_url"] = safe_url
-    env.filters["when"] = format_when
+    env.filters["when"] = _when
+    env.filters["direction"] = text_direction
     return env
+
+
+def _when(when: datetime, style: str = "card") -> str:
+    """A time on a page: in UTC, saying so (every source's own offset, unnamed, made a river's
+    times disagree); a date alone is the UTC date."""
+    text = format_when(when.astimezone(UTC), style)
+    return text if style == "date" else f"{text} UTC"
 
 
 class NewsdeskApp:

@@ -1,7 +1,8 @@
 """The web reader (server-rendered, no JavaScript) and the feeds out.
 
 Pages: the river (``/``), a source's river (``/sources/{id}``), an article
-(``/articles/{id}``), search (``/search?q=``) and the sources' health (``/sources``).
+(``/articles/{id}``), a story cluster (``/clusters/{id}``), search (``/search?q=``) and the
+sources' health (``/sources``). Times are shown in UTC, saying so.
 Feeds: ``/feeds/all.atom|json``, ``/feeds/sources/{id}.atom|json``,
 ``/feeds/search.atom|json?q=``, ``/feeds/sources.opml``.
 
@@ -168,7 +169,23 @@ async def search(request: Request) -> Response:
         request,
         "search.html",
         {"title": f"Search: {q}" if q else "Search", "q": q, "hits": hits, "page": page,
-         "more": more},
+         "more": more, "names": _names(request) if hits else {}},
+    )  # fmt: skip
+
+
+async def cluster(request: Request) -> Response:
+    """A story cluster as a reader's page: every copy, oldest first, each naming its outlet."""
+    cluster_id = path_id(request, "cluster_id")
+    rows = _store(request).cluster_members(cluster_id)
+    if not rows or all(r.cluster_id != cluster_id for r in rows):
+        raise ApiError(404, f"no cluster {cluster_id}")
+    lead = next((r for r in rows if r.id == cluster_id), rows[0])
+    return render_page(
+        request,
+        "cluster.html",
+        {"title": f"Story: {lead.article.title or '(untitled)'}", "rows": rows,
+         "names": _names(request), "cluster_id": cluster_id,
+         "outlets": len({r.source_id for r in rows})},
     )  # fmt: skip
 
 
@@ -323,6 +340,7 @@ def routes(static_dir: str) -> list[BaseRoute]:
         Route("/sources/{source_id}", source_river, methods=["GET"]),
         Route("/articles/{article_id}", article, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
+        Route("/clusters/{cluster_id}", cluster, methods=["GET"]),
         Route("/feeds/sources.opml", feed_opml, methods=["GET"]),
         Route("/feeds/all.{kind}", feed_all, methods=["GET"]),
         Route("/feeds/sources/{source_id}.{kind}", feed_source, methods=["GET"]),
