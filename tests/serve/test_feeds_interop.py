@@ -293,3 +293,18 @@ def test_gzip_output_is_the_same_bytes_every_time(hostile_feeds: Hostile) -> Non
             for _ in range(2)
         ]
     assert raw[0] == raw[1] and gzip.compress(raw[0])
+
+
+def test_the_web_opml_is_what_export_writes(hostile_feeds: Hostile) -> None:
+    store = hostile_feeds.store
+    store.add_source(
+        "https://c.example/feed", kind="atom", title="Gamma", category="News/Local", now=T0
+    )
+    store.add_source("https://d.example/news-sitemap.xml", kind="sitemap", title="Delta", now=T0)
+    opml = hostile_feeds.client.get("/feeds/sources.opml")
+    root = SafeET.fromstring(opml.content)
+    feeds = {o.get("xmlUrl"): o for o in root.iter("outline") if o.get("xmlUrl")}
+    assert "https://d.example/news-sitemap.xml" not in feeds  # no other reader can follow it
+    assert feeds["https://c.example/feed"].get("category") == "/News/Local"
+    folders = [o.get("text") for o in root.iter("outline") if not o.get("xmlUrl")]
+    assert folders == ["News", "Local"]

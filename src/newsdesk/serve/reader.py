@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.clean.story import story_html
 from newsdesk.clean.text import strip_xml_invalid
-from newsdesk.feeds.opml import Outline, render_opml
+from newsdesk.feeds import outlines_from_sources, render_opml
 from newsdesk.serve.common import (
     ApiError,
     bad_parameter,
@@ -323,10 +323,9 @@ async def feed_search(request: Request) -> Response:
 
 
 async def feed_opml(request: Request) -> Response:
-    outlines = [
-        Outline(xml_url=s.url, title=s.title, html_url=s.site_url)
-        for s in _store(request).sources()
-    ]
+    """The sources as `newsdesk export` writes them: folders from their categories, each
+    feed's real kind, only what another reader can follow (not news sitemaps)."""
+    outlines, _ = outlines_from_sources(_store(request).sources())
     # What XML forbids is removed from the document as a whole (a title could hold it).
     body = strip_xml_invalid(render_opml(outlines))
     return Response(body, media_type="text/x-opml; charset=utf-8")
