@@ -131,6 +131,17 @@ def test_every_feed_and_the_opml_are_strictly_well_formed(hostile_feeds: Hostile
             assert "港湾議会" in titles and "مجلس الميناء" in titles, url
 
 
+@pytest.mark.parametrize("kind", ["atom", "json"])
+def test_a_search_feed_for_hostile_words_is_well_formed(hostile_feeds: Hostile, kind: str) -> None:
+    response = hostile_feeds.client.get(f"/feeds/search.{kind}", params={"q": "harbour\x01\ufffe"})
+    assert response.status_code == 200
+    assert not FORBIDDEN.search(response.content.decode("utf-8"))
+    if kind == "atom":
+        assert "search for harbour" in SafeET.fromstring(response.content).findtext(A + "title", "")
+    else:
+        jsonschema.validate(response.json(), SCHEMA)
+
+
 def test_the_control_characters_are_gone_not_the_words(hostile_feeds: Hostile) -> None:
     root = SafeET.fromstring(hostile_feeds.client.get("/feeds/all.atom").content)
     entry = next(e for e in root.iter(A + "entry") if "vote" in (e.findtext(A + "title") or ""))
