@@ -656,10 +656,16 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise TooLargeError(f"{response.url}: Content-Length {declared} over {limit} bytes")
-        decoder = _Decoder(response.headers.get("content-encoding", ""), limit, keep=keep)
+        raws: Iterable[bytes]
+        if response.is_stream_consumed:  # an in-memory answer (httpx.MockTransport): decoded
+            decoder = _Decoder("", limit)
+            raws = [response.content]
+        else:
+            decoder = _Decoder(response.headers.get("content-encoding", ""), limit, keep=keep)
+            raws = response.iter_raw()
         chunks: list[bytes] = []
         received = 0
-        for raw in response.iter_raw():
+        for raw in raws:
             received += len(raw)
             if received > limit:
                 raise TooLargeError(f"{response.url}: body larger than {limit} bytes")
