@@ -21,6 +21,7 @@ __all__ = [
     "Decoding",
     "Embed",
     "Enclosure",
+    "Extraction",
     "FeedEntry",
     "FetchResult",
     "Link",
@@ -28,6 +29,7 @@ __all__ = [
     "ParsedFeed",
     "Provenance",
     "Quote",
+    "Refusal",
     "Removed",
     "Source",
     "article_from_dict",
@@ -148,6 +150,28 @@ class Decoding:
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    """A body-finding method that ran and was not taken, and why (docs/article.md)."""
+
+    method: str
+    why: str
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extraction:
+    """How the body was found (docs/article.md, ``extraction``). ``method`` produced the
+    body (``dom``, ``jsonld``, ``density``, or ``none`` when the body is empty); ``refused``
+    lists the methods tried before it and why each was not taken; ``cut`` says what the
+    per-page bounds left out (a huge page), or is None."""
+
+    method: str
+    refused: tuple[Refusal, ...] = ()
+    cut: str | None = None
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Article:
     """One clean, structured news story (DESIGN §3)."""
 
@@ -171,6 +195,7 @@ class Article:
     provenance: Provenance | None = None
     removed: tuple[Removed, ...] = field(default=())
     decoding: Decoding | None = None  # None when the input was already text
+    extraction: Extraction | None = None  # None for text that was not extracted from HTML
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):
@@ -332,7 +357,28 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         },
         "removed": [{"text": r.text, "reason": r.reason} for r in article.removed],
         "decoding": _decoding_out(article.decoding),
+        "extraction": _extraction_out(article.extraction),
     }
+
+
+def _extraction_out(extraction: Extraction | None) -> dict[str, Any] | None:
+    if extraction is None:
+        return None
+    return {
+        "method": extraction.method,
+        "refused": [{"method": r.method, "why": r.why} for r in extraction.refused],
+        "cut": extraction.cut,
+    }
+
+
+def _extraction_in(data: dict[str, Any] | None) -> Extraction | None:
+    if not data:
+        return None
+    return Extraction(
+        method=data["method"],
+        refused=tuple(Refusal(**r) for r in data.get("refused") or ()),
+        cut=data.get("cut"),
+    )
 
 
 def _decoding_out(decoding: Decoding | None) -> dict[str, Any] | None:
@@ -381,6 +427,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         provenance=provenance_from_dict(prov),
         removed=tuple(Removed(**r) for r in data.get("removed") or ()),
         decoding=Decoding(**data["decoding"]) if data.get("decoding") else None,
+        extraction=_extraction_in(data.get("extraction")),
     )
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsdesk import Article, ExtractionError, extract
+from newsdesk.extract.cascade import MAX_BODY_CHARS
 
 PNG = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + bytes(17)
 
@@ -60,11 +61,16 @@ def test_deep_nesting_does_not_crash() -> None:
 
 
 def test_fifty_megabyte_page() -> None:
+    """A best-effort Article whose body is bounded (issue 24: bounded memory), and the
+    Article says what was cut."""
     paragraph = "<p>" + "Words of a long story, with commas, go on and on. " * 20 + "</p>\n"
     html = "<html><body><article>" + paragraph * (50_000_000 // len(paragraph)) + "</article>"
     assert len(html) > 49_000_000
     article = extract(html.encode())
-    assert len(article.text) > 40_000_000
+    kept = sum(len(block.text) for block in article.blocks)
+    assert MAX_BODY_CHARS - len(paragraph) < kept <= MAX_BODY_CHARS
+    assert article.extraction is not None and article.extraction.method == "dom"
+    assert article.extraction.cut is not None and "body cut after" in article.extraction.cut
 
 
 def test_script_and_style_never_leak() -> None:

@@ -15,8 +15,9 @@ from selectolax.lexbor import LexborHTMLParser
 from newsdesk.clean import Boilerplate, repair_blocks
 from newsdesk.errors import ExtractionError
 from newsdesk.extract.body import RawBlock, linearize, select_blocks
+from newsdesk.extract.cascade import Evidence, Found, bound_body, look_again
 from newsdesk.extract.decode import decode_page, reject_binary
-from newsdesk.extract.dom import parse, prune
+from newsdesk.extract.dom import bound_markup, parse, prune
 from newsdesk.extract.embeds import CHROME_SELECTOR, find_embeds
 from newsdesk.extract.finish import finish_blocks
 from newsdesk.extract.metadata import Metadata, read_metadata
@@ -80,7 +81,8 @@ def extract(
     sample = text[:4096]
     if len(_CONTROL.findall(sample)) > len(sample) // 10:
         raise ExtractionError("input is binary data, not an HTML page")
-    tree = parse(text, utf8)
+    text, cut = bound_markup(text)
+    tree = parse(text, None if cut else utf8)
     meta = read_metadata(tree, url)
     embeds = find_embeds(tree, meta.url or url)
     chrome = _remove_embed_chrome(tree)
@@ -89,14 +91,31 @@ def extract(
     if root is None:
         raise ExtractionError("the page has no document body")
     raw, nodes = linearize(root)
-    chosen, removed = finish_blocks(
-        select_blocks(raw, nodes), meta.title, authors=tuple(meta.authors), lexicon=options.clean
+    authors = tuple(meta.authors)
+    first = Found(
+        *finish_blocks(
+            select_blocks(raw, nodes), meta.title, authors=authors, lexicon=options.clean
+        )
     )
-    if meta.article_body and sum(len(b.text) for b in chosen) < 0.5 * len(meta.article_body):
-        chosen = _body_from_jsonld(meta.article_body, text) or chosen
+    del tree, raw, nodes, root  # the first look's DOM is not needed by the next ones
+    evidence = Evidence(
+        html=text,
+        title=meta.title,
+        authors=authors,
+        lexicon=options.clean,
+        article_body=meta.article_body,
+        description=meta.description,
+    )
+    found = look_again(first, evidence)
+    chosen, body_cut = bound_body(found.blocks)
     if not chosen and not meta.title and not _WORD.search(text):
         raise ExtractionError("the page holds no text")
-    article = replace(_assemble(meta, chosen, chrome + removed, embeds, url), decoding=decoding)
+    extraction = found.record("; ".join(filter(None, (cut, body_cut))) or None)
+    article = replace(
+        _assemble(meta, chosen, chrome + found.removed, embeds, url),
+        decoding=decoding,
+        extraction=extraction,
+    )
     return _cleaned(article, options) if options.clean else article
 
 
@@ -138,24 +157,6 @@ def _remove_embed_chrome(tree: LexborHTMLParser) -> list[Removed]:
     for node in outer:
         node.decompose()
     return removed
-
-
-def _body_from_jsonld(article_body: str, html: str) -> list[RawBlock] | None:
-    """JSON-LD ``articleBody`` as the body, but only when the page agrees with it.
-
-    It is often a teaser, a stale version or another story, so it is used only when the
-    DOM gave much less text and the visible page text contains its opening and its close.
-    """
-    paragraphs = [_WS.sub(" ", p).strip() for p in article_body.splitlines()]
-    paragraphs = [p for p in paragraphs if p]
-    if not paragraphs:
-        return None
-    body = parse(html).body
-    page_text = _WS.sub(" ", body.text(separator=" ")) if body is not None else ""
-    first, last = paragraphs[0][:80], paragraphs[-1][-80:]
-    if first not in page_text or last not in page_text:
-        return None
-    return [RawBlock("paragraph", p, None, 0, [], ()) for p in paragraphs]
 
 
 def _assemble(

@@ -13,7 +13,7 @@ from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["parse", "prune"]
+__all__ = ["MAX_TAGS", "bound_markup", "parse", "prune", "prune_light"]
 
 # Tags whose content is never article prose.
 _DROP_TAGS = [
@@ -203,6 +203,7 @@ def _any_word(words: tuple[str, ...]) -> re.Pattern[str]:
 _NEGATIVE_RE = _any_word(_NEGATIVE)
 _POSITIVE_RE = _any_word(_POSITIVE)
 _STRONG_RE = _any_word(_STRONG)
+_COMMENTS_RE = _any_word(("comment", "disqus"))
 # Furniture by tag, role or hidden state: found by Lexbor's selector engine, no Python test.
 _FURNITURE_SELECTOR = ", ".join(
     [*sorted(_FURNITURE_TAGS), "[hidden]", '[itemprop="author"]', '[itemprop="publisher"]']
@@ -323,24 +324,40 @@ def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
     return verdict
 
 
+_MODIFIER = re.compile(r"--[\w-]*")
+
+
 def _strong_furniture(node: LexborNode) -> bool:
+    """Furniture whatever its size.
+
+    A BEM modifier (``tonal__main--tone-comment``: an opinion piece's styling) names a
+    variant of the element, not what it is, so it is not read here."""
     if node.tag in ("nav", "footer"):
         return True
     attrs = node.attributes
     names = " ".join(filter(None, (attrs.get("class"), attrs.get("id")))).lower()
+    names = _MODIFIER.sub("", names)
     if _POSITIVE_RE.search(names.translate(_SEPARATORS)):
         return False
     # A sidebar itself ("sidebar", "sidebar-right"), not a layout that has one
     # ("content-with-sidebar-wrp", "has-sidebar") nor a wrapper that holds the story (a
     # "sticky sidebar" plugin around the article): a sidebar never holds the headline.
-    sidebar = (
+    return _is_sidebar(node, names) or bool(_STRONG_RE.search(names))
+
+
+_ARTICLE_SELECTOR = 'article, main, [itemprop="articleBody"]'
+
+
+def _is_sidebar(node: LexborNode, names: str) -> bool:
+    """A sidebar itself by its lower-cased ``names`` ("sidebar", "sidebar-right"), not a
+    layout that has one ("has-sidebar"), and not holding the headline or the article."""
+    return (
         any(
             _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
             for token in names.split()
         )
-        and node.css_first('h1, article, main, [itemprop="articleBody"]') is None
+        and node.css_first(f"h1, {_ARTICLE_SELECTOR}") is None
     )
-    return sidebar or bool(_STRONG_RE.search(names))
 
 
 def _prose_chars(node: LexborNode) -> int:
@@ -388,3 +405,62 @@ def prune(tree: LexborHTMLParser) -> None:
             node.decompose()
         if not guarded:
             break
+
+
+# Lexbor keeps every element and text node (about 180 bytes each): a 10 MB page of 895,000
+# tiny paragraphs is 1.8 million nodes, 330 MB before any Python object exists. Markup past
+# this many tags is cut before parsing (no real article page comes near it).
+MAX_TAGS = 200_000
+
+
+def bound_markup(html: str) -> tuple[str, str | None]:
+    """``html`` cut before its ``MAX_TAGS``-th tag when it has more, and what was cut."""
+    tags = html.count("<")
+    if tags <= MAX_TAGS:
+        return html, None
+    position = -1
+    for _ in range(MAX_TAGS):
+        position = html.find("<", position + 1)
+    return html[:position], (
+        f"markup cut after {MAX_TAGS:,} of {tags:,} tags ({position:,} of {len(html):,} characters)"
+    )
+
+
+def prune_light(tree: LexborHTMLParser) -> None:
+    """The second look's pruning: only what is never article text whatever the page (tags
+    that hold no prose, hidden elements, navigation and footers, comment threads, cookie
+    and newsletter boxes). Names that are furniture on most pages are left to the scorer."""
+    tree.strip_tags(_DROP_TAGS)
+    body = tree.body
+    if body is None:
+        return
+    hidden = (
+        'nav, footer, [hidden], [role="navigation"], [role="contentinfo"], '
+        '[style*="display:none" i], [style*="display: none" i]'
+    )
+    for node in body.css(hidden):
+        node.attrs[_MARK] = ""
+    total: int | None = None
+    marked_article = body.css_first(_ARTICLE_SELECTOR) is not None
+    for node in body.css(_NAMED_SELECTOR):
+        if node.tag_id not in _NAMED_TAG_IDS:
+            continue
+        attrs = node.attributes
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        # A sidebar beside an article the page marks as such (a layout class such as
+        # "l-sidebar-fixed" around the story itself is not one).
+        if marked_article and _is_sidebar(node, names):
+            node.attrs[_MARK] = ""
+            continue
+        squashed = _MODIFIER.sub("", names).translate(_SEPARATORS)
+        if not _STRONG_RE.search(squashed) or _POSITIVE_RE.search(squashed):
+            continue
+        # A comment thread goes whatever its size; a recommendation or newsletter wrapper
+        # that holds most of the page's prose is wrapped around the article ("read more").
+        if not _COMMENTS_RE.search(squashed):
+            total = total or _prose_chars(body) or 1
+            if _prose_chars(node) > 0.5 * total:
+                continue
+        node.attrs[_MARK] = ""
+    for node in body.css(_OUTERMOST):
+        node.decompose()

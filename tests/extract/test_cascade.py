@@ -1,0 +1,100 @@
+"""The body-finding cascade: a later method when the first finds little, and the Article says
+which method produced the body and why the others were refused (issue 19)."""
+
+from __future__ import annotations
+
+import json
+
+from newsdesk import article_from_json, article_to_json, extract
+
+PARAGRAPH = (
+    "<p>The council met on Monday to discuss the future of the old mill, which has stood "
+    "empty for a decade, and residents asked, again, for a library in it.</p>"
+)
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html><head><title>Mill</title>{head}</head><body>{body}</body></html>"
+
+
+def test_a_story_in_a_furniture_named_wrapper_is_found_by_the_second_look() -> None:
+    # A recommendation widget's "read more" wrapper around the whole story: the first look
+    # removes it as furniture, the whole-page look finds the prose.
+    page = _page(
+        '<nav><a href="/">Home</a></nav>'
+        f'<div id="outbrain_readmore"><h1>Mill</h1>{PARAGRAPH * 6}</div>'
+        "<footer>Copyright</footer>"
+    )
+    article = extract(page)
+    assert article.text.count("The council met") == 6
+    assert article.extraction is not None
+    assert article.extraction.method == "density"
+    assert [r.method for r in article.extraction.refused] == ["dom"]
+    assert "furniture removal" in article.extraction.refused[0].why
+
+
+def test_a_layout_class_naming_a_sidebar_does_not_hide_the_story() -> None:
+    page = _page(f'<div class="l-sidebar-fixed"><h2>Mill</h2>{PARAGRAPH * 5}</div>')
+    article = extract(page)
+    assert article.text.count("The council met") == 5
+    assert article.extraction is not None and article.extraction.method in ("dom", "density")
+
+
+def test_a_comment_thread_is_never_the_second_look_s_body() -> None:
+    comments = "".join(
+        f"<li><p>Reader {i} says: I agree with the council, and with the residents, that "
+        "the mill should become a library before it falls down.</p></li>"
+        for i in range(20)
+    )
+    page = _page(
+        f'<article><h1>Mill</h1><p>Short news.</p></article><ol class="commentlist">{comments}</ol>'
+    )
+    article = extract(page)
+    assert "Reader" not in article.text
+
+
+def test_a_bem_modifier_does_not_make_an_opinion_piece_a_comment_section() -> None:
+    page = _page(
+        f'<div class="content__main tonal__main--tone-comment"><h1>Mill</h1>{PARAGRAPH * 5}</div>'
+    )
+    article = extract(page)
+    assert article.text.count("The council met") == 5
+    assert article.extraction is not None and article.extraction.method == "dom"
+
+
+def test_jsonld_article_body_shown_on_the_page_is_taken_and_recorded() -> None:
+    text = " ".join(["The mill will become a library, the council said on Monday."] * 12)
+    ld = {"@type": "NewsArticle", "headline": "Mill", "articleBody": text}
+    page = _page(
+        f'<div class="comments"><p>{text}</p></div>',
+        head=f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+    )
+    article = extract(page)
+    assert article.extraction is not None
+    assert article.extraction.method == "jsonld"
+    assert article.extraction.refused[0].method == "dom"
+    assert "articleBody" in article.extraction.refused[0].why
+
+
+def test_a_page_without_an_article_has_an_empty_body_with_its_reason() -> None:
+    links = "".join(f'<li><a href="/s/{i}">Story number {i}</a></li>' for i in range(30))
+    article = extract(_page(f"<h1>Latest</h1><ul>{links}</ul>"))
+    assert article.text == ""
+    assert article.extraction is not None
+    assert article.extraction.method == "none"
+    assert [r.method for r in article.extraction.refused] == ["dom", "density"]
+    assert all(r.why for r in article.extraction.refused)
+
+
+def test_a_well_marked_article_is_the_first_method_with_nothing_refused() -> None:
+    article = extract(_page(f"<article><h1>Mill</h1>{PARAGRAPH * 4}</article>"))
+    assert article.extraction is not None
+    assert (article.extraction.method, article.extraction.refused) == ("dom", ())
+    assert article.extraction.cut is None
+
+
+def test_the_extraction_record_survives_the_json_round_trip() -> None:
+    article = extract(_page(f'<div id="outbrain_readmore">{PARAGRAPH * 6}</div>'))
+    again = article_from_json(article_to_json(article))
+    assert again.extraction == article.extraction
+    assert json.loads(article_to_json(article))["extraction"]["method"] == "density"
