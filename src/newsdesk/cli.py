@@ -381,8 +381,9 @@ def add_command(
     try:
         with Fetcher(settings) as fetcher:
             source = add_source(store, fetcher, url, now=_now())
-    except NewsdeskError as exc:
-        raise click.ClickException(f"{url}: {exc}") from exc
+    except NewsdeskError as exc:  # its message names the URL (once)
+        message = str(exc)
+        raise click.ClickException(message if url in message else f"{url}: {message}") from exc
     click.echo(f"following source {source.id}: {source.url} ({source.kind}, {source.title})")
 
 

@@ -145,20 +145,27 @@ def next_check(
 
 
 def add_source(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> Source:
-    """Follow ``url``: a feed, or a site or page whose feeds (or news sitemap) are found."""
+    """Follow ``url``: a feed, or a site or page whose feeds (or news sitemap) are found.
+    When none is, the error says first why ``url`` itself is not a feed (a refused DTD, a
+    truncated or compressed body, an HTML page), then what discovery tried."""
     result = fetcher.get(url)
     try:
         feed = parse_feed(result.body, result.final_url)
-        return store.add_source(
-            result.final_url, kind=feed.kind, title=feed.title, site_url=feed.site_url, now=now
-        )
-    except FeedParseError:
-        pass
+    except FeedParseError as exc:
+        reason = _unprefixed(str(exc), result.final_url, url)
+    else:
+        if feed.entries or feed.title or getattr(feed, "children", ()):
+            return store.add_source(
+                result.final_url, kind=feed.kind, title=feed.title, site_url=feed.site_url, now=now
+            )
+        reason = "a feed with no title and no entries"
+    tried: list[str] = []
     for candidate in discover_feeds(result.body, result.final_url):
         try:
             found = fetcher.get(candidate)
             feed = parse_feed(found.body, found.final_url)
-        except (FetchError, FeedParseError):
+        except (FetchError, FeedParseError) as exc:
+            tried.append(f"{candidate} ({_unprefixed(str(exc), candidate)})")
             continue
         if feed.entries or feed.title:
             return store.add_source(
@@ -168,7 +175,20 @@ def add_source(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> So
                 site_url=feed.site_url or result.final_url,
                 now=now,
             )
-    raise FeedParseError(f"{url}: no feed or news sitemap found there")
+        tried.append(f"{candidate} (a feed with no title and no entries)")
+    listed = "; ".join(tried[:3]) + ("; ..." if len(tried) > 3 else "")
+    raise FeedParseError(
+        f"{url}: {reason}. Discovery found no feed or news sitemap there either "
+        f"({len(tried)} addresses tried{': ' + listed if tried else ''})"
+    )
+
+
+def _unprefixed(message: str, *urls: str) -> str:
+    """``message`` without a leading "URL: " (the caller names the URL once)."""
+    for url in urls:
+        if message.startswith(url + ": "):
+            return message[len(url) + 2 :]
+    return message
 
 
 @dataclass(frozen=True, slots=True)

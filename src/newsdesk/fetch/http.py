@@ -665,16 +665,17 @@ class Fetcher:
             raws = response.iter_raw()
         chunks: list[bytes] = []
         received = 0
-        for raw in raws:
-            received += len(raw)
-            if received > limit:
-                raise TooLargeError(f"{response.url}: body larger than {limit} bytes")
-            if self._clock() > deadline:
-                raise FetchTimeout(
-                    f"{response.url}: took longer than {self.settings.total_timeout} s"
-                )
-            chunks.append(decoder.feed(raw))
-        chunks.append(decoder.drain())
+        try:
+            for raw in raws:
+                received += len(raw)
+                if received > limit:
+                    raise TooLargeError(f"body larger than {limit} bytes")
+                if self._clock() > deadline:
+                    raise FetchTimeout(f"took longer than {self.settings.total_timeout} s")
+                chunks.append(decoder.feed(raw))
+            chunks.append(decoder.drain())
+        except (TooLargeError, FetchTimeout, NetworkError) as exc:  # named by its URL, once
+            raise type(exc)(f"{response.url}: {exc}") from exc
         return b"".join(chunks), decoder.compressed()
 
 
