@@ -5,11 +5,12 @@ and sleeps in short steps so that stopping it never waits long."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 
 Behaviour = Callable[[socket.socket, bytes, threading.Event], None]
 
@@ -143,3 +144,80 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.monotonic() - self.start
+
+
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>{home}</link>'
+    "{items}</channel></rss>"
+)
+ITEM = (
+    "<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
+    "<description>{text}</description></item>"
+)
+ARTICLE = (
+    "<html><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>"
+    + "<p>{title}: a story long enough to be an article, told in a sentence or two. </p>" * 6
+    + "</article></body></html>"
+)
+
+
+def rss(title: str, home: str, items: list[tuple[str, str]]) -> bytes:
+    body = "".join(
+        ITEM.format(title=t, link=link, guid=f"{title}-{i}", text="Summary.")
+        for i, (t, link) in enumerate(items)
+    )
+    return RSS.format(title=title, home=home, items=body).encode()
+
+
+def xml(body: bytes) -> tuple[str, dict[str, str], bytes]:
+    return "200 OK", {"Content-Type": "application/rss+xml"}, body
+
+
+def page(title: str, head: str = "") -> tuple[str, dict[str, str], bytes]:
+    html = ARTICLE.format(title=title, head=head).encode()
+    return "200 OK", {"Content-Type": "text/html; charset=utf-8"}, html
+
+
+class Hostile:
+    """The hostile sources, each on a server of its own; ``feeds`` are their URLs."""
+
+    def __init__(self, stack: ExitStack, *, big_items: int = 20_000) -> None:
+        self.feeds: list[str] = []
+        serve = lambda behaviour: stack.enter_context(raw_server(behaviour))  # noqa: E731
+        for behaviour in (trickled_headers(0.2), trickled_body(0.2), silence, reset, lying_length):
+            self.feeds.append(serve(behaviour) + "/feed.xml")
+        loop = serve(answer("302 Found", {"Location": "/feed.xml"}))
+        self.feeds.append(loop + "/feed.xml")
+        self.feeds.append(serve(answer("302 Found", {"Location": "http://[zz/x"})) + "/feed.xml")
+        bomb = gzip.compress(b"<rss>" + b" " * 60_000_000, compresslevel=9)
+        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+        self.feeds.append(serve(answer("200 OK", headers, bomb)) + "/feed.xml")
+        poison = b'{"version": "https://jsonfeed.org/version/1.1", "title": "P", "items": '
+        poison += b"[" * 100_000 + b"]" * 100_000 + b"}"
+        self.feeds.append(serve(answer("200 OK", {"Content-Type": "application/json"}, poison)))
+        # A healthy-looking feed whose pages poison, trickle or cannot be requested.
+        slow_pages = serve(trickled_body(0.2))
+        deep = '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
+        links = [(f"Slow {i}", f"{slow_pages}/s/{i}") for i in range(30)]
+        links += [("Long link", "http://127.0.0.1/" + "a" * 200_000), ("Bad", "http://[zz/x")]
+        self.poisoned_pages: list[str] = []
+
+        def mixed(path: str) -> tuple[str, dict[str, str], bytes]:
+            if path == "/feed.xml":
+                return xml(rss("Mixed", mixed_base, [*links, ("Deep", mixed_base + "/deep")]))
+            return page("Deep JSON-LD", head=deep)
+
+        mixed_base = serve(routes(mixed))
+        self.feeds.append(mixed_base + "/feed.xml")
+        # A flood: a feed of big_items items on one host, every page fine.
+        flood = [(f"Big {i}", f"/s/{i}") for i in range(big_items)]
+
+        def big(path: str) -> tuple[str, dict[str, str], bytes]:
+            if path == "/feed.xml":
+                return xml(big_feed)
+            return page(f"Big story {path}")
+
+        big_base = serve(routes(big))
+        big_feed = rss("Big", big_base, [(t, big_base + link) for t, link in flood])
+        self.big = big_base + "/feed.xml"
+        self.feeds.append(self.big)

@@ -4,7 +4,6 @@ poison, flood), the pass ends within its bound and every healthy entry is stored
 
 from __future__ import annotations
 
-import gzip
 import threading
 import time
 from collections.abc import Iterator
@@ -20,17 +19,7 @@ from newsdesk.demo.server import RunningNewsroom, serve_newsroom
 from newsdesk.fetch import Fetcher
 from newsdesk.pipeline import run_once
 from newsdesk.store import Store, open_store
-from tests.faults import (
-    Timer,
-    answer,
-    lying_length,
-    raw_server,
-    reset,
-    routes,
-    silence,
-    trickled_body,
-    trickled_headers,
-)
+from tests.faults import Hostile, Timer, raw_server, silence
 
 SETTINGS = Settings(
     allow_private_networks=True,
@@ -46,82 +35,6 @@ SETTINGS = Settings(
     extract_processes=2,
 )
 BOUND = 20.0  # seconds: a few fetch budgets, the big feed's parse and the healthy work
-BIG_FEED_ITEMS = 20_000
-RSS = (
-    '<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>{home}</link>'
-    "{items}</channel></rss>"
-)
-ITEM = (
-    "<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
-    "<description>{text}</description></item>"
-)
-ARTICLE = (
-    "<html><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>"
-    + "<p>{title}: a story long enough to be an article, told in a sentence or two. </p>" * 6
-    + "</article></body></html>"
-)
-
-
-def rss(title: str, home: str, items: list[tuple[str, str]]) -> bytes:
-    body = "".join(
-        ITEM.format(title=t, link=link, guid=f"{title}-{i}", text="Summary.")
-        for i, (t, link) in enumerate(items)
-    )
-    return RSS.format(title=title, home=home, items=body).encode()
-
-
-def xml(body: bytes) -> tuple[str, dict[str, str], bytes]:
-    return "200 OK", {"Content-Type": "application/rss+xml"}, body
-
-
-def page(title: str, head: str = "") -> tuple[str, dict[str, str], bytes]:
-    html = ARTICLE.format(title=title, head=head).encode()
-    return "200 OK", {"Content-Type": "text/html; charset=utf-8"}, html
-
-
-class Hostile:
-    """The hostile sources, each on a server of its own; ``feeds`` are their URLs."""
-
-    def __init__(self, stack: ExitStack) -> None:
-        self.feeds: list[str] = []
-        serve = lambda behaviour: stack.enter_context(raw_server(behaviour))  # noqa: E731
-        for behaviour in (trickled_headers(0.2), trickled_body(0.2), silence, reset, lying_length):
-            self.feeds.append(serve(behaviour) + "/feed.xml")
-        loop = serve(answer("302 Found", {"Location": "/feed.xml"}))
-        self.feeds.append(loop + "/feed.xml")
-        self.feeds.append(serve(answer("302 Found", {"Location": "http://[zz/x"})) + "/feed.xml")
-        bomb = gzip.compress(b"<rss>" + b" " * 60_000_000, compresslevel=9)
-        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
-        self.feeds.append(serve(answer("200 OK", headers, bomb)) + "/feed.xml")
-        poison = b'{"version": "https://jsonfeed.org/version/1.1", "title": "P", "items": '
-        poison += b"[" * 100_000 + b"]" * 100_000 + b"}"
-        self.feeds.append(serve(answer("200 OK", {"Content-Type": "application/json"}, poison)))
-        # A healthy-looking feed whose pages poison, trickle or cannot be requested.
-        slow_pages = serve(trickled_body(0.2))
-        deep = '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
-        links = [(f"Slow {i}", f"{slow_pages}/s/{i}") for i in range(30)]
-        links += [("Long link", "http://127.0.0.1/" + "a" * 200_000), ("Bad", "http://[zz/x")]
-        self.poisoned_pages: list[str] = []
-
-        def mixed(path: str) -> tuple[str, dict[str, str], bytes]:
-            if path == "/feed.xml":
-                return xml(rss("Mixed", mixed_base, [*links, ("Deep", mixed_base + "/deep")]))
-            return page("Deep JSON-LD", head=deep)
-
-        mixed_base = serve(routes(mixed))
-        self.feeds.append(mixed_base + "/feed.xml")
-        # A flood: a feed of BIG_FEED_ITEMS items on one host, every page fine.
-        big_items = [(f"Big {i}", f"/s/{i}") for i in range(BIG_FEED_ITEMS)]
-
-        def big(path: str) -> tuple[str, dict[str, str], bytes]:
-            if path == "/feed.xml":
-                return xml(big_feed)
-            return page(f"Big story {path}")
-
-        big_base = serve(routes(big))
-        big_feed = rss("Big", big_base, [(t, big_base + link) for t, link in big_items])
-        self.big = big_base + "/feed.xml"
-        self.feeds.append(self.big)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +72,7 @@ def test_hostile_sources_never_stop_or_stall_the_pass(
 
     store = open_store(tmp_path / "n.db")
     with ExitStack() as stack:
-        hostile = Hostile(stack)
+        hostile = Hostile(stack, big_items=20_000)
         _follow(store, [*hostile.feeds[:6], *healthy.feed_urls(), *hostile.feeds[6:]])
         with Fetcher(SETTINGS) as fetcher, Timer() as timer:
             report = run_once(store, fetcher, SETTINGS)
@@ -182,7 +95,7 @@ def test_a_hostile_page_is_recorded_on_its_entry_and_not_retried(
 ) -> None:
     store = open_store(tmp_path / "n.db")
     with ExitStack() as stack:
-        hostile = Hostile(stack)
+        hostile = Hostile(stack, big_items=20_000)
         mixed = hostile.feeds[9]
         _follow(store, [mixed])
         with Fetcher(SETTINGS) as fetcher:
