@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from newsdesk.dates import parse_date
 from newsdesk.dedupe import BatchDeduper, Fingerprint, fingerprint, text_key
+from newsdesk.dedupe.stories import story_terms
 from newsdesk.urls import canonicalize_url
 
 __all__ = ["MAX_TEXT_BYTES", "DedupeFields", "DedupeReport", "dedupe_corpus"]
@@ -65,6 +66,7 @@ class _Prepared:
     site_name: str | None
     credit: str | None
     error: str | None
+    story: bytes = b""
 
 
 def _canonical(url: object) -> str | None:
@@ -107,11 +109,9 @@ def _prepare(line: str, fields: DedupeFields) -> _Prepared:
         return _fail(f"text larger than {MAX_TEXT_BYTES // 1_000_000} MB", story_id)
     title = record.get(fields.title)
     description = record.get("description")
-    fp = fingerprint(
-        text,
-        title=title if isinstance(title, str) else None,
-        description=description if isinstance(description, str) else None,
-    )
+    title = title if isinstance(title, str) else None
+    description = description if isinstance(description, str) else None
+    fp = fingerprint(text, title=title, description=description)
     raw_provenance = record.get("provenance")
     provenance: dict[str, Any] = raw_provenance if isinstance(raw_provenance, dict) else {}
     credits = provenance.get("credits") or ()
@@ -128,6 +128,7 @@ def _prepare(line: str, fields: DedupeFields) -> _Prepared:
         site_name=site if isinstance(site, str) else None,
         credit=str(credits[0]) if isinstance(credits, list) and credits else None,
         error=None,
+        story=story_terms(text, title=title, description=description).to_bytes(),
     )
 
 
@@ -188,6 +189,7 @@ def dedupe_corpus(
                 original_url=prepared.original_url,
                 site_name=prepared.site_name,
                 credit=prepared.credit,
+                story=prepared.story,
             )
         )
     resolution = index.resolve()

@@ -9,8 +9,8 @@ arrays (the 16-bit signatures, 64-bit keys, a few flags); ``resolve`` links them
    dictionary of buckets, which for datasketch's ``MinHashLSH`` costs a Python object per
    band and story (over a gigabyte at a million stories). Candidates are verified on the
    signatures (``links.are_copies`` thresholds);
-3. clusters: the same over the terms signatures of each group's original, within the
-   time window.
+3. story clusters: each copy group's original streamed, in publication order (then id),
+   through ``stories.StoryIndex``; copies take their original's cluster.
 
 Groups are connected components, and every choice inside them (the original, the kept copy
 of exact duplicates, a cluster's representative) is made by ``links`` rules on the members
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newsdesk.dedupe.links import MIN_SHINGLES, copy_verdicts, event_verdicts
-from newsdesk.dedupe.sketch import BANDS, EMPTY, LEAD_PERM, TERMS_PERM, TEXT_PERM, Fingerprint
+from newsdesk.dedupe.links import MIN_SHINGLES, copy_verdicts
+from newsdesk.dedupe.sketch import BANDS, LEAD_PERM, TERMS_PERM, TEXT_PERM, Fingerprint
+from newsdesk.dedupe.stories import StoryIndex, StoryTerms
 
 __all__ = ["BatchDeduper", "Resolution", "key64"]
 
@@ -112,24 +113,34 @@ class _Columns:
         return out
 
 
-class _Ids:
-    """Story ids packed in one byte buffer with offsets: ~9 bytes a short id, against ~60
-    for a list of str objects."""
+class _Blobs:
+    """Byte strings packed in one buffer with offsets: no Python object per story."""
 
     def __init__(self) -> None:
         self._blob = bytearray()
         self._ends = array("Q")
 
-    def append(self, value: str) -> None:
-        self._blob += value.encode("utf-8")
+    def append_bytes(self, value: bytes) -> None:
+        self._blob += value
         self._ends.append(len(self._blob))
 
     def __len__(self) -> int:
         return len(self._ends)
 
-    def __getitem__(self, index: int) -> str:
+    def bytes_at(self, index: int) -> bytes:
         start = self._ends[index - 1] if index > 0 else 0
-        return self._blob[start : self._ends[index]].decode("utf-8")
+        return bytes(self._blob[start : self._ends[index]])
+
+
+class _Ids(_Blobs):
+    """Story ids packed in one byte buffer with offsets: ~9 bytes a short id, against ~60
+    for a list of str objects."""
+
+    def append(self, value: str) -> None:
+        self.append_bytes(value.encode("utf-8"))
+
+    def __getitem__(self, index: int) -> str:
+        return self.bytes_at(index).decode("utf-8")
 
 
 class BatchDeduper:
@@ -142,6 +153,7 @@ class BatchDeduper:
         self._terms = _Columns(TERMS_PERM, np.uint16)
         self._ints = _Columns(_INTS, np.int64)
         self._times = _Columns(1, np.float64)
+        self._stories = _Blobs()  # each story's terms (``StoryTerms.to_bytes``)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -159,9 +171,12 @@ class BatchDeduper:
         original_url: str | None = None,
         site_name: str | None = None,
         credit: str | None = None,
+        story: bytes = b"",
     ) -> int:
-        """Record one story; returns its index."""
+        """Record one story; returns its index. ``story``: its terms (``StoryTerms.to_bytes``;
+        none, when it should only be clustered with its copies)."""
         self.ids.append(story_id)
+        self._stories.append_bytes(story)
         self._text.append(fp.text)
         self._lead.append(fp.lead)
         self._terms.append(fp.terms)
@@ -215,12 +230,9 @@ class BatchDeduper:
         groups = copies.roots()
         original_of = _originals(groups, rank, (url, fetched, target), (site, credit))
 
-        clusters = _UnionFind(n)
-        for i in range(n):
-            clusters.union(i, int(original_of[i]))
-        originals = np.unique(original_of)
-        _link_events(clusters, originals, terms, times, rank)
-        cluster_of = _best_of_groups(clusters.roots(), rank)
+        del terms
+        clusters = _link_stories(self._stories, original_of, times, self.ids)
+        cluster_of = _best_of_groups(clusters, rank)
 
         outcome = []
         duplicate_of = np.where(kept_of != np.arange(n), kept_of, -1)
@@ -370,18 +382,25 @@ def _originals(
     return original
 
 
-def _link_events(
-    uf: _UnionFind, originals: np.ndarray, terms: np.ndarray, times: np.ndarray, rank: np.ndarray
-) -> None:
-    # no terms (every slot EMPTY; two slots tell, with odds of 2^-32 of a false call): no event
-    named = originals[(terms[originals, 0] != EMPTY) | (terms[originals, 1] != EMPTY)]
-    for pairs in _candidate_pairs(named, terms, *BANDS["terms"], rank):
-        if not len(pairs):
-            continue
-        for a, b in _verified(
-            pairs,
-            lambda p: event_verdicts(
-                terms[p[:, 0]], terms[p[:, 1]], np.abs(times[p[:, 0]] - times[p[:, 1]])
-            ),
-        ):
-            uf.union(int(a), int(b))
+def _link_stories(
+    stories: _Blobs, original_of: np.ndarray, times: np.ndarray, ids: _Ids
+) -> np.ndarray:
+    """Each story's cluster label: the copy groups' originals streamed through a
+    ``StoryIndex`` in publication order, then by id (undated last); every copy takes its
+    original's cluster, so a copy group always lies inside one story cluster."""
+    n = len(original_of)
+    originals = np.flatnonzero(original_of == np.arange(n))
+    published = np.where(np.isnan(times), np.inf, times)
+    order = sorted(originals.tolist(), key=lambda i: (published[i], ids[i]))
+    index = StoryIndex()
+    label = np.arange(n, dtype=np.int64)
+    for i in order:
+        data = stories.bytes_at(i)
+        if data:
+            when = None if np.isnan(times[i]) else float(times[i])
+            label[i] = index.add(i, StoryTerms.from_bytes(data, when)).cluster
+    found = {int(i): int(index.final(int(label[i]))) for i in originals}
+    out: np.ndarray = np.fromiter(
+        (found[int(original_of[i])] for i in range(n)), dtype=np.int64, count=n
+    )
+    return out

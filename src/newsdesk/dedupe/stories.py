@@ -1,0 +1,429 @@
+"""Story clusters: independent coverage of one event, grouped as it streams in. Pure.
+
+Each story becomes a sparse bag of weighted terms (``story_terms``): the content words of its
+headline, standfirst and opening (lower-cased, lightly stemmed, stop words out), with the
+words that name something — capitalised words inside a sentence (people, places,
+organisations) and numbers — counted again as *names*. Headline words count twice.
+
+A ``StoryIndex`` holds the recent clusters. A new story is compared, by TF-IDF cosine, with
+the centroid (summed terms) of every recent cluster it shares a rare term with; document
+frequencies come from the last ``DocFreq.window`` stories (a rolling window, so a word that
+floods the news this week weighs less this week). It joins the best cluster when
+
+- the cosine is at least ``JOIN``, and
+- the two share enough of their names (``NAMES_MATCH``): two events of one kind (two
+  earthquakes, two shootings) share a topic's words but not its people, places, numbers;
+- when both have times, the story lies within ``WINDOW`` of the cluster's span,
+
+else it starts a cluster of its own. A story that matches two clusters joins the best; when
+the second is also close (``BRIDGE``, names included), the two clusters become one (a bridge).
+
+The index keeps only clusters seen within the window (by time when stories are dated, by
+count otherwise): memory is bounded by the window, never by the archive.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "BRIDGE",
+    "JOIN",
+    "NAMES_MATCH",
+    "WINDOW",
+    "DocFreq",
+    "StoryIndex",
+    "StoryTerms",
+    "story_terms",
+]
+
+JOIN = 0.3  # TF-IDF cosine of a story with a cluster's centroid to join it
+BRIDGE = 0.45  # ... with a second cluster, for the two to become one
+NAMES_MATCH = 0.1  # cosine of their names at least this, when both name anything
+NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
+WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
+KEEP = 1_000_000.0  # a cluster is dropped KEEP windows after it was last active
+RECENT = 20_000  # clusters kept when stories are undated (the window, counted)
+DF_WINDOW = 20_000  # stories the document frequencies are counted over
+HEADLINE = 2  # a headline word counts this many times
+NAME_WEIGHT = 1.0  # a name's extra count (the word itself counts too)
+MAX_TERMS = 64  # terms a story keeps (its heaviest): bounds what the batch holds a story
+LEAD_TOKENS = 400  # tokens of the text read: the opening tells the event
+CENTROID_TERMS = 300  # terms a cluster's centroid keeps (its heaviest)
+PROBE_TERMS = 12  # a story's rarest terms that look up candidate clusters
+MIN_PROBES = 2  # probe terms a candidate cluster shares, at least
+CANDIDATES = 32  # candidate clusters scored, at most
+PROBE_POSTINGS = 16  # newest clusters each probe term looks at
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,:]*\d|\d|[.!?;…\n]")
+_STOP_WORDS = """
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+out over own same she should so some such than that the their theirs them themselves then
+there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves says said say
+saying told tells tell according new one two three four five six seven eight nine ten first
+last year years time times day days week weeks month months monday tuesday wednesday
+thursday friday saturday sunday today yesterday tomorrow people many much may might must
+like get got make made also just still even back well way per via mr mrs ms dr
+de la le les el los las des du et en un une der die das und ein eine il lo gli di da che
+per por para con del al
+"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _stem(word: str) -> str:
+    """A light suffix stripper (plurals, -ing, -ed, -ly): enough that "attacks", "attacked"
+    and "attacking" meet, cheap enough for a feed's pace."""
+    if len(word) <= 4:
+        return word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def _key(term: str) -> int:
+    return zlib.crc32(term.encode())
+
+
+NAME_TAG = 1 << 32  # a name's key: its word's key with this bit set
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTerms:
+    """A story's terms: key → count (names carry ``NAME_TAG``), and its time (epoch seconds,
+    None when unknown)."""
+
+    counts: dict[int, float]
+    published: float | None = None
+
+    def names(self) -> dict[int, float]:
+        return {k: v for k, v in self.counts.items() if k & NAME_TAG}
+
+    def to_bytes(self) -> bytes:
+        """Compact form for storage: (key, count) pairs, 6 bytes each (counts in halves,
+        at most 127.5)."""
+        out = bytearray()
+        for key, count in self.counts.items():
+            out += key.to_bytes(5, "little")
+            out.append(min(round(count * 2), 255))
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, published: float | None = None) -> StoryTerms:
+        counts = {
+            int.from_bytes(data[i : i + 5], "little"): data[i + 5] / 2
+            for i in range(0, len(data) - 5, 6)
+        }
+        return cls(counts, published)
+
+
+def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
+    """(token, names something) for the first ``limit`` word and number tokens of ``part``."""
+    sentence_start = True
+    seen = 0
+    for token in _TOKEN.findall(unicodedata.normalize("NFKC", part[: limit * 12])):
+        if token in ".!?;…\n":
+            sentence_start = True
+            continue
+        if token[0].isdigit():
+            yield token.rstrip(".,:"), True
+        else:
+            yield token, token[0].isupper() and not sentence_start
+        sentence_start = False
+        seen += 1
+        if seen >= limit:
+            return
+
+
+def story_terms(
+    text: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    published: float | None = None,
+) -> StoryTerms:
+    """The weighted terms of a story (see the module's docstring)."""
+    counts: dict[int, float] = {}
+    for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1)):
+        for token, named in _tokens(part, LEAD_TOKENS):
+            word = token.casefold().replace("’", "'")
+            if word.endswith("'s"):
+                word = word[:-2]
+            if len(word) < 2 or word in _STOP:
+                continue
+            key = _key(_stem(word))
+            counts[key] = counts.get(key, 0.0) + weight
+            if named:
+                name = key | NAME_TAG
+                counts[name] = counts.get(name, 0.0) + weight * NAME_WEIGHT
+    if len(counts) > MAX_TERMS:  # the heaviest (headline words and names first), in order
+        kept = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_TERMS]
+        counts = dict(kept)
+    return StoryTerms(counts, published)
+
+
+@dataclass(slots=True)
+class DocFreq:
+    """Document frequencies over the last ``window`` stories."""
+
+    window: int = DF_WINDOW
+    counts: dict[int, int] = field(default_factory=dict)
+    recent: deque[tuple[int, ...]] = field(default_factory=deque)
+
+    def add(self, keys: Iterable[int]) -> None:
+        kept = tuple(keys)
+        counts = self.counts
+        for key in kept:
+            counts[key] = counts.get(key, 0) + 1
+        self.recent.append(kept)
+        if len(self.recent) > self.window:
+            for key in self.recent.popleft():
+                left = counts[key] - 1
+                if left:
+                    counts[key] = left
+                else:
+                    del counts[key]
+
+    def idf(self, key: int) -> float:
+        return math.log((len(self.recent) + 1) / (self.counts.get(key, 0) + 1)) + 1.0
+
+
+def weighted(counts: Mapping[int, float], df: DocFreq) -> dict[int, float]:
+    """Sublinear TF times IDF."""
+    idf = df.idf
+    return {k: (1.0 + math.log(c) if c >= 1 else c) * idf(k) for k, c in counts.items()}
+
+
+@dataclass(slots=True)
+class _Cluster:
+    id: int
+    counts: dict[int, float]
+    size: int = 1
+    first: float | None = None
+    last: float | None = None
+    seq: int = 0  # the last story it took (its recency, when stories are undated)
+    view: Candidate | None = None  # its weights as of its last change
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where a story went: its cluster, and the clusters it merged into that one."""
+
+    cluster: int
+    merged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A recent cluster as the decision sees it: its centroid's TF-IDF weights (made when
+    it last changed) and their norms, all terms and names only."""
+
+    id: int
+    weights: Mapping[int, float]
+    words_norm: float
+    names_norm: float
+    first: float | None
+    last: float | None
+
+
+def make_candidate(
+    cluster_id: int,
+    counts: Mapping[int, float],
+    span: tuple[float | None, float | None],
+    df: DocFreq,
+) -> Candidate:
+    weights = weighted(counts, df)
+    words, names = _norms(weights)
+    return Candidate(cluster_id, weights, words, names, span[0], span[1])
+
+
+def _norms(weights: Mapping[int, float]) -> tuple[float, float]:
+    """The norms of the words' part and of the names' part of a weight vector."""
+    words = names = 0.0
+    for key, weight in weights.items():
+        if key & NAME_TAG:
+            names += weight * weight
+        else:
+            words += weight * weight
+    return math.sqrt(words), math.sqrt(names)
+
+
+def _gap(when: float | None, first: float | None, last: float | None) -> float:
+    """Seconds from ``when`` to the span [first, last] (0 inside it, or when unknown)."""
+    if when is None or first is None or last is None:
+        return 0.0
+    return max(first - when, when - last, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A story's TF-IDF weights, made once for all its candidates."""
+
+    story: StoryTerms
+    weights: Mapping[int, float]
+    words_norm: float
+    names_norm: float
+
+
+def make_query(story: StoryTerms, df: DocFreq) -> Query:
+    weights = weighted(story.counts, df)
+    return Query(story, weights, *_norms(weights))
+
+
+def score(query: Query, cluster: Candidate) -> float:
+    """How well a story fits ``cluster``: the TF-IDF cosine of their words and that of their
+    names, mixed (``NAMES_SHARE``; words alone when either names nothing); 0 when their
+    names disagree or the story lies outside the cluster's time window."""
+    if _gap(query.story.published, cluster.first, cluster.last) > WINDOW:
+        return 0.0
+    theirs = cluster.weights
+    words = names = 0.0
+    for key, weight in query.weights.items():
+        other = theirs.get(key)
+        if other is not None:
+            if key & NAME_TAG:
+                names += weight * other
+            else:
+                words += weight * other
+    if not (query.words_norm and cluster.words_norm):
+        return 0.0
+    words /= query.words_norm * cluster.words_norm
+    if not (query.names_norm and cluster.names_norm):
+        return words
+    names /= query.names_norm * cluster.names_norm
+    if names < NAMES_MATCH:
+        return 0.0
+    return (1.0 - NAMES_SHARE) * words + NAMES_SHARE * names
+
+
+def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
+    """The decision the batch and the live path share: the best candidate at or above
+    ``JOIN`` (None: a new cluster), and the other candidates close enough to be bridged.
+    Ties go to the older cluster (the lower id)."""
+    scored = sorted(((score(query, c), c.id) for c in candidates), key=lambda sc: (-sc[0], sc[1]))
+    if not scored or scored[0][0] < JOIN:
+        return None
+    best = scored[0][1]
+    return Placed(best, tuple(sorted(cid for s, cid in scored[1:] if s >= BRIDGE)))
+
+
+class StoryIndex:
+    """The streaming clusterer: ``add`` each story in publication order, get its cluster."""
+
+    def __init__(self, *, window: float | None = None, recent: int = RECENT) -> None:
+        self.df = DocFreq()
+        self.window, self.recent = window or WINDOW, recent
+        self._clusters: dict[int, _Cluster] = {}
+        self._postings: dict[int, deque[int]] = {}
+        self._seq = 0
+        self._order: deque[tuple[int, int]] = deque()  # (cluster, its seq then), oldest first
+        self.merged: dict[int, int] = {}  # a cluster merged away → the one it joined
+
+    def __len__(self) -> int:
+        return len(self._clusters)
+
+    def final(self, cluster: int) -> int:
+        """The cluster ``cluster`` is part of now (it may have been merged into another)."""
+        while cluster in self.merged:
+            cluster = self.merged[cluster]
+        return cluster
+
+    def candidates(self, story: StoryTerms) -> list[Candidate]:
+        # The heaviest terms some other recent story has too (a word only this story has
+        # finds nothing)
+        counts = self.df.counts
+        shared = [k for k in story.counts if counts.get(k, 0) > 1]
+        weight = {k: (1.0 + math.log(max(story.counts[k], 1.0))) * self.df.idf(k) for k in shared}
+        probes = sorted(shared, key=lambda k: (-weight[k], k))[:PROBE_TERMS]
+        hits: dict[int, int] = {}
+        for key in probes:
+            for cid in self._postings.get(key, ()):
+                hits[cid] = hits.get(cid, 0) + 1
+        # A cluster of the same event shares several of the story's heavy terms; one shared
+        # term is what a topic shares. The best ``CANDIDATES`` by shared terms are scored.
+        ranked = sorted(
+            (cid for cid, n in hits.items() if n >= MIN_PROBES and cid in self._clusters),
+            key=lambda cid: (-hits[cid], cid),
+        )
+        found = ranked[:CANDIDATES]
+        return [self._view(self._clusters[cid]) for cid in sorted(found)]
+
+    def _view(self, cluster: _Cluster) -> Candidate:
+        if cluster.view is None:
+            cluster.view = make_candidate(
+                cluster.id, cluster.counts, (cluster.first, cluster.last), self.df
+            )
+        return cluster.view
+
+    def add(self, story_id: int, story: StoryTerms) -> Placed:
+        """Place story ``story_id`` (ids increase with each call)."""
+        self.df.add(story.counts)
+        self._seq += 1
+        self._evict(story.published)
+        placed = decide(make_query(story, self.df), self.candidates(story))
+        if placed is None:
+            cluster = _Cluster(story_id, {}, 0)
+            self._clusters[story_id] = cluster
+            placed = Placed(story_id)
+        cluster = self._clusters[placed.cluster]
+        for other in placed.merged:
+            self._absorb(cluster, self._clusters.pop(other))
+        self._take(cluster, story.counts, story.published, 1)
+        return placed
+
+    def _absorb(self, into: _Cluster, other: _Cluster) -> None:
+        self.merged[other.id] = into.id
+        self._take(into, other.counts, other.first, other.size)
+        if other.last is not None:
+            self._take(into, {}, other.last, 0)
+
+    def _take(
+        self, cluster: _Cluster, counts: Mapping[int, float], when: float | None, size: int
+    ) -> None:
+        merged = cluster.counts
+        for key, count in counts.items():
+            if key not in merged:
+                self._postings.setdefault(key, deque(maxlen=PROBE_POSTINGS)).append(cluster.id)
+            merged[key] = merged.get(key, 0.0) + count
+        if len(merged) > 2 * CENTROID_TERMS:
+            kept = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
+            cluster.counts = dict(kept)
+        cluster.size += size
+        if when is not None:
+            cluster.first = when if cluster.first is None else min(cluster.first, when)
+            cluster.last = when if cluster.last is None else max(cluster.last, when)
+        cluster.seq = self._seq
+        cluster.view = None
+        self._order.append((cluster.id, self._seq))
+
+    def _evict(self, now: float | None) -> None:
+        """Drop clusters out of the window: last seen more than ``window`` before ``now``
+        (dated), or not among the ``recent`` most recently active."""
+        while self._order:
+            cid, seq = self._order[0]
+            cluster = self._clusters.get(cid)
+            if cluster is None or cluster.seq != seq:  # gone, or active again since
+                self._order.popleft()
+                continue
+            stale_time = (
+                now is not None
+                and cluster.last is not None
+                and now - cluster.last > self.window * KEEP
+            )
+            if stale_time or len(self._clusters) > self.recent:
+                self._order.popleft()
+                del self._clusters[cid]
+                continue
+            break
