@@ -392,6 +392,13 @@ async def get_source(
     return JSONResponse(source_json(source))
 
 
+_BUSY: dict[str, Any] = {
+    "model": ErrorResponse,
+    "description": "The database is busy, full or read-only: try again after Retry-After",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
 @router.post(
     "/sources",
     status_code=201,
@@ -401,6 +408,7 @@ async def get_source(
         **_ok(SourceOut, "Followed", 201),
         403: {"model": ErrorResponse, "description": "Writing through the API is off"},
         502: {"model": ErrorResponse, "description": "The URL could not be fetched"},
+        503: _BUSY,
     },
 )
 def create_source(request: Request, body: NewSource) -> JSONResponse:
@@ -432,6 +440,7 @@ def create_source(request: Request, body: NewSource) -> JSONResponse:
     responses={
         204: {"description": "No longer followed"},
         403: {"model": ErrorResponse, "description": "Writing through the API is off"},
+        503: _BUSY,
     },
 )
 def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:

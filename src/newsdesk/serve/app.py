@@ -43,7 +43,7 @@ from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.clean.story import format_when, text_direction
 from newsdesk.config import Settings, load_settings
-from newsdesk.errors import ConfigError, StoreError
+from newsdesk.errors import ConfigError, StoreError, StoreUnavailableError
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers, error_body, error_response
@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+STORE_RETRY_AFTER = 5  # seconds a client waits before writing again to a busy database
 HERE = Path(__file__).parent
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -309,6 +310,10 @@ def _install_errors(app: Starlette) -> None:
 
     async def store_error(request: Request, exc: Exception) -> Response:
         log.error("store error on %s: %s", request.url.path, exc)
+        if isinstance(exc, StoreUnavailableError):  # busy, full, read-only: try again later
+            response = error_response(request, 503, str(exc), [])
+            response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+            return response
         return error_response(request, 500, f"database error: {exc}", [])
 
     app.add_exception_handler(ApiError, api_error)

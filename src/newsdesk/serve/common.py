@@ -54,6 +54,7 @@ _CODES = {
     422: "bad_request",
     500: "internal_error",
     502: "upstream_error",
+    503: "unavailable",
 }
 
 
