@@ -1,8 +1,8 @@
-"""Settings, declared once: name, default, type, environment variable, help.
+"""Settings, declared once, in the ``Settings`` dataclass: name, type, default, help, bounds.
 
 Loaded at the edge (the CLI) in this order: defaults, then a TOML file, then ``NEWSDESK_*``
 environment variables, then command-line flags; passed down as one frozen ``Settings``.
-``docs/settings.md`` is generated from ``SETTINGS``.
+``SETTINGS`` is derived from its fields; ``docs/settings.md`` is generated from it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,189 +43,192 @@ class Setting:
 _DAY = 86_400
 _YEAR = 366 * _DAY
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("db", "newsdesk.db", str, "SQLite database file.", minimum=1),
-    Setting(
-        "allow_private_networks",
-        False,
-        bool,
-        "Allow requests to private, loopback, link-local and reserved addresses (local use).",
-    ),
-    Setting(
-        "user_agent",
-        "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; news relay)",
-        str,
-        "User-Agent sent with every request; also the agent robots.txt rules are matched to.",
-    ),
-    Setting("connect_timeout", 10.0, float, "Seconds to connect.", maximum=_DAY, positive=True),
-    Setting(
-        "read_timeout", 20.0, float, "Seconds between bytes received.", maximum=_DAY, positive=True
-    ),
-    Setting(
-        "total_timeout",
-        30.0,
-        float,
-        "Seconds for a whole request, from connect to its last byte (redirects included): a "
-        "wall-clock deadline, whatever the server sends.",
-        maximum=_DAY,
-        positive=True,
-    ),
-    Setting(
-        "fetch_budget",
-        60.0,
-        float,
-        "Seconds for a whole fetch, its retries and their backoff included: no check or page "
-        "waits longer on one URL.",
-        maximum=_DAY,
-        positive=True,
-    ),
-    Setting(
-        "max_body_bytes",
-        10_000_000,
-        int,
-        "Cap on a body, compressed and decompressed.",
-        minimum=1,
-        maximum=2**31,
-    ),
-    Setting("max_redirects", 5, int, "Redirects followed before giving up.", maximum=100),
-    Setting(
-        "retries", 3, int, "Retries on 5xx, 429 and network errors (with backoff).", maximum=100
-    ),
-    Setting(
-        "per_host_concurrency",
-        2,
-        int,
-        "Requests in flight to one host at once.",
-        minimum=1,
-        maximum=1000,
-    ),
-    Setting(
-        "per_host_delay",
-        1.0,
-        float,
-        "Seconds between the starts of requests to one host.",
-        maximum=_DAY,
-    ),
-    Setting("workers", 8, int, "Pages fetched at once across hosts.", minimum=1, maximum=1000),
-    Setting(
-        "host_pass_seconds",
-        30.0,
-        float,
-        "Seconds of one host's politeness delay a pass may queue: with per_host_delay set, a "
-        "pass takes at most this divided by the delay of a host's pages, round-robin across "
-        "its sources; the rest of a backlog waits, in order, for the next passes.",
-        maximum=_DAY,
-        positive=True,
-    ),
-    Setting(
-        "extract_processes",
-        -1,
-        int,
-        "Processes that extract pages in parallel (-1: one more than the machine's cores; "
-        "0: extract in the fetch threads).",
-        minimum=-1,
-        maximum=1024,
-    ),
-    Setting(
-        "min_interval",
-        300,
-        int,
-        "Seconds: a source is never checked more often (at most max_interval).",
-        maximum=_YEAR,
-    ),
-    Setting(
-        "max_interval",
-        86_400,
-        int,
-        "Seconds: a source is checked at least this often.",
-        minimum=1,
-        maximum=_YEAR,
-    ),
-    Setting(
-        "feed_pages",
-        100,
-        int,
-        "Pages of a paged feed (RFC 5005, JSON Feed next_url) read in one check: the next, "
-        "older page is read while every entry of a page is new (1: the first page only).",
-        minimum=1,
-        maximum=100_000,
-    ),
-    Setting("respect_robots", True, bool, "Honour robots.txt."),
-    Setting(
-        "dedupe",
-        True,
-        bool,
-        "Link each new article to its duplicates, syndicated copies and story cluster.",
-    ),
-    Setting("host", "127.0.0.1", str, "Address `newsdesk serve` listens on.", minimum=1),
-    Setting("port", 8080, int, "Port `newsdesk serve` listens on.", minimum=1, maximum=65_535),
-    Setting(
-        "api_token",
-        "",
-        str,
-        "Bearer token the API's write endpoints require (empty: writing through the API is off).",
-    ),
-    Setting(
-        "serve_cache_mb",
-        64,
-        int,
-        "MiB of rendered answers each `newsdesk serve` process keeps until the database "
-        "changes (0: no cache).",
-        maximum=1_048_576,
-    ),
-    Setting(
-        "api_public_read",
-        True,
-        bool,
-        "Serve the API's read endpoints without the token (false: they need it too; the "
-        "reader's pages and the feeds stay public: docs/serving.md).",
-    ),
-    Setting(
-        "base_url",
-        "",
-        str,
-        "The server's public URL (https://news.example.org): feed ids and links are made "
-        "from it, never from a request's headers (empty: from the request's host).",
-    ),
-    Setting(
-        "trusted_proxies",
-        "",
-        str,
-        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-Proto "
-        "and X-Forwarded-For are believed (empty: no request's are).",
-    ),
-)
+
+def _declare(
+    default: Any,
+    help: str,  # the setting's help, as docs/settings.md shows it
+    *,
+    minimum: float = 0,
+    maximum: float | None = None,
+    positive: bool = False,
+) -> Any:
+    """One setting of ``Settings``: its default, help and bounds (see ``Setting``)."""
+    bounds = {"help": help, "minimum": minimum, "maximum": maximum, "positive": positive}
+    return field(default=default, metadata=bounds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    db: str = "newsdesk.db"
-    allow_private_networks: bool = False
-    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; news relay)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 30.0
-    fetch_budget: float = 60.0
-    max_body_bytes: int = 10_000_000
-    max_redirects: int = 5
-    retries: int = 3
-    per_host_concurrency: int = 2
-    per_host_delay: float = 1.0
-    workers: int = 8
-    host_pass_seconds: float = 30.0
-    extract_processes: int = -1
-    min_interval: int = 300
-    max_interval: int = 86_400
-    feed_pages: int = 100
-    respect_robots: bool = True
-    dedupe: bool = True
-    host: str = "127.0.0.1"
-    port: int = 8080
-    api_token: str = ""
-    serve_cache_mb: int = 64
-    api_public_read: bool = True
-    base_url: str = ""
-    trusted_proxies: str = ""
+    """Every setting, declared once: the dataclass is the registry. Each field's type, default,
+    help and bounds make its ``Setting`` (``SETTINGS``): its environment variable, its check,
+    its line in docs/settings.md."""
+
+    db: str = _declare(
+        "newsdesk.db",
+        "SQLite database file.",
+        minimum=1,
+    )
+    allow_private_networks: bool = _declare(
+        False,
+        "Allow requests to private, loopback, link-local and reserved addresses (local use).",
+    )
+    user_agent: str = _declare(
+        "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; news relay)",
+        "User-Agent sent with every request; also the agent robots.txt rules are matched to.",
+    )
+    connect_timeout: float = _declare(
+        10.0,
+        "Seconds to connect.",
+        maximum=_DAY,
+        positive=True,
+    )
+    read_timeout: float = _declare(
+        20.0,
+        "Seconds between bytes received.",
+        maximum=_DAY,
+        positive=True,
+    )
+    total_timeout: float = _declare(
+        30.0,
+        "Seconds for a whole request, from connect to its last byte (redirects included): "
+        "a wall-clock deadline, whatever the server sends.",
+        maximum=_DAY,
+        positive=True,
+    )
+    fetch_budget: float = _declare(
+        60.0,
+        "Seconds for a whole fetch, its retries and their backoff included: no check or "
+        "page waits longer on one URL.",
+        maximum=_DAY,
+        positive=True,
+    )
+    max_body_bytes: int = _declare(
+        10_000_000,
+        "Cap on a body, compressed and decompressed.",
+        minimum=1,
+        maximum=2_147_483_648,
+    )
+    max_redirects: int = _declare(
+        5,
+        "Redirects followed before giving up.",
+        maximum=100,
+    )
+    retries: int = _declare(
+        3,
+        "Retries on 5xx, 429 and network errors (with backoff).",
+        maximum=100,
+    )
+    per_host_concurrency: int = _declare(
+        2,
+        "Requests in flight to one host at once.",
+        minimum=1,
+        maximum=1000,
+    )
+    per_host_delay: float = _declare(
+        1.0,
+        "Seconds between the starts of requests to one host.",
+        maximum=_DAY,
+    )
+    workers: int = _declare(
+        8,
+        "Pages fetched at once across hosts.",
+        minimum=1,
+        maximum=1000,
+    )
+    host_pass_seconds: float = _declare(
+        30.0,
+        "Seconds of one host's politeness delay a pass may queue: with per_host_delay "
+        "set, a pass takes at most this divided by the delay of a host's pages, "
+        "round-robin across its sources; the rest of a backlog waits, in order, for the "
+        "next passes.",
+        maximum=_DAY,
+        positive=True,
+    )
+    extract_processes: int = _declare(
+        -1,
+        "Processes that extract pages in parallel (-1: one more than the machine's cores; "
+        "0: extract in the fetch threads).",
+        minimum=-1,
+        maximum=1024,
+    )
+    min_interval: int = _declare(
+        300,
+        "Seconds: a source is never checked more often (at most max_interval).",
+        maximum=_YEAR,
+    )
+    max_interval: int = _declare(
+        86_400,
+        "Seconds: a source is checked at least this often.",
+        minimum=1,
+        maximum=_YEAR,
+    )
+    feed_pages: int = _declare(
+        100,
+        "Pages of a paged feed (RFC 5005, JSON Feed next_url) read in one check: the "
+        "next, older page is read while every entry of a page is new (1: the first page "
+        "only).",
+        minimum=1,
+        maximum=100_000,
+    )
+    respect_robots: bool = _declare(
+        True,
+        "Honour robots.txt.",
+    )
+    dedupe: bool = _declare(
+        True,
+        "Link each new article to its duplicates, syndicated copies and story cluster.",
+    )
+    host: str = _declare(
+        "127.0.0.1",
+        "Address `newsdesk serve` listens on.",
+        minimum=1,
+    )
+    port: int = _declare(
+        8080,
+        "Port `newsdesk serve` listens on.",
+        minimum=1,
+        maximum=65_535,
+    )
+    api_token: str = _declare(
+        "",
+        "Bearer token the API's write endpoints require (empty: writing through the API is off).",
+    )
+    serve_cache_mb: int = _declare(
+        64,
+        "MiB of rendered answers each `newsdesk serve` process keeps until the database "
+        "changes (0: no cache).",
+        maximum=1_048_576,
+    )
+    api_public_read: bool = _declare(
+        True,
+        "Serve the API's read endpoints without the token (false: they need it too; the "
+        "reader's pages and the feeds stay public: docs/serving.md).",
+    )
+    base_url: str = _declare(
+        "",
+        "The server's public URL (https://news.example.org): feed ids and links are made "
+        "from it, never from a request's headers (empty: from the request's host).",
+    )
+    trusted_proxies: str = _declare(
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-Proto "
+        "and X-Forwarded-For are believed (empty: no request's are).",
+    )
+
+
+_KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(
+        f.name,
+        f.default,
+        _KINDS[str(f.type)],
+        f.metadata["help"],
+        minimum=f.metadata["minimum"],
+        maximum=f.metadata["maximum"],
+        positive=f.metadata["positive"],
+    )
+    for f in fields(Settings)
+)
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
@@ -357,13 +360,3 @@ def load_settings(
             f"max_interval ({settings.max_interval})"
         )
     return settings
-
-
-def _check_declared_once() -> None:
-    declared = [s.name for s in SETTINGS]
-    assert declared == [f.name for f in fields(Settings)], "SETTINGS and Settings disagree"
-    for setting in SETTINGS:
-        assert getattr(Settings(), setting.name) == setting.default, setting.name
-
-
-_check_declared_once()
