@@ -9,8 +9,8 @@ own. The settings are the defaults (30 s a request, 60 s a fetch, 1 s between re
 host), but for loopback addresses being allowed. A clean pass over the healthy sources alone
 is the reference. Target: the pass ends within 90 s and stores every healthy entry.
 
-    .venv/bin/python bench/faults.py
-    .venv/bin/python bench/faults.py --flood 100000 --articles 200
+    .venv/bin/python bench/faults.py                   # the 3 slowest beside 5 healthy
+    .venv/bin/python bench/faults.py --hostile all     # all 11 kinds, a 100,000-item flood
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.faults, beside
 
-from tests.faults import Hostile
+from tests.faults import Hostile, raw_server, silence, trickled_body, trickled_headers
 
 from newsdesk.config import Settings
 from newsdesk.demo.generator import Newsroom
@@ -62,6 +62,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100, help="healthy newsroom's stories")
     parser.add_argument("--flood", type=int, default=100_000, help="items of the flood feed")
+    parser.add_argument(
+        "--hostile",
+        choices=["slow", "all"],
+        default="slow",
+        help="slow: the three that hold a request longest (headers and a body trickled a byte "
+        "at a time, a server that accepts and says nothing); all: every hostile source",
+    )
     args = parser.parse_args()
     settings = Settings(allow_private_networks=True)
     with (
@@ -72,9 +79,13 @@ def main() -> None:
         feeds = healthy.feed_urls()
         clean_seconds, clean, _ = one_pass(Path(tmp) / "clean.db", feeds, settings)
         expected = healthy_outcome(clean, feeds)
-        hostile = Hostile(stack, big_items=args.flood)
+        if args.hostile == "all":
+            hostile = Hostile(stack, big_items=args.flood).feeds
+        else:
+            slow = (trickled_headers(1.0), trickled_body(1.0), silence)
+            hostile = [stack.enter_context(raw_server(b)) + "/feed.xml" for b in slow]
         seconds, store, report = one_pass(
-            Path(tmp) / "n.db", [*hostile.feeds[:6], *feeds, *hostile.feeds[6:]], settings
+            Path(tmp) / "n.db", [*hostile[:6], *feeds, *hostile[6:]], settings
         )
         got = healthy_outcome(store, feeds)
     print(
@@ -82,7 +93,7 @@ def main() -> None:
             {
                 "healthy_alone_seconds": round(clean_seconds, 1),
                 "with_hostile_seconds": round(seconds, 1),
-                "hostile_sources": len(hostile.feeds),
+                "hostile_sources": len(hostile),
                 "healthy_sources": len(feeds),
                 "healthy_articles_expected": expected[0],
                 "healthy_articles_stored": got[0],
