@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-__all__ = ["ParsedDate", "parse_date", "parse_http_date"]
+__all__ = ["ParsedDate", "date_from_url", "in_local_time", "parse_date", "parse_http_date"]
 
 # Precision: a full timestamp with an offset beats a naive time (taken as UTC), which beats
 # a bare date. "The most specific signal wins" compares these.
@@ -58,6 +58,9 @@ _DMY = re.compile(
     re.I,
 )
 _NUMERIC = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+# Day first with dots ("06.10.2017", German and most of Europe); with slashes day first unless
+# the day cannot be ("17/03/2020", but "08/23/2017" is month first).
+_NUMERIC_DMY = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d{2})(?!\d|\.\d)")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.I)
 _TZ_ABBR = {
     "utc": 0,
@@ -139,22 +142,10 @@ def _rfc2822(text: str) -> ParsedDate | None:
 
 
 def _written(text: str) -> ParsedDate | None:
-    match = _MDY.search(text)
-    if match:
-        month, day, year = _MONTHS[match.group(1).lower()], int(match.group(2)), int(match.group(3))
-    else:
-        match = _DMY.search(text)
-        if match:
-            day, month, year = (
-                int(match.group(1)),
-                _MONTHS[match.group(2).lower()],
-                int(match.group(3)),
-            )
-        else:
-            match = _NUMERIC.search(text)
-            if not match:
-                return None
-            year, month, day = (int(g) for g in match.groups())
+    found = _find_written(text)
+    if found is None:
+        return None
+    (year, month, day), match = found
     try:
         value = datetime(year, month, day, tzinfo=UTC)
     except ValueError:
@@ -178,3 +169,96 @@ def _written(text: str) -> ParsedDate | None:
         offset = timezone(timedelta(hours=_TZ_ABBR[tz_match.group(1).lower()]))
         return ParsedDate(value.replace(tzinfo=offset), WITH_OFFSET)
     return ParsedDate(value, NAIVE_TIME)
+
+
+def _find_written(text: str) -> tuple[tuple[int, int, int], re.Match[str]] | None:
+    """The first written-out or numeric date in ``text``: (year, month, day) and its match."""
+    match = _MDY.search(text)
+    if match:
+        month, day = _MONTHS[match.group(1).lower()], int(match.group(2))
+        return (int(match.group(3)), month, day), match
+    match = _DMY.search(text)
+    if match:
+        day, month = int(match.group(1)), _MONTHS[match.group(2).lower()]
+        return (int(match.group(3)), month, day), match
+    match = _NUMERIC.search(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        return (year, month, day), match
+    match = _NUMERIC_DMY.search(text)
+    if match:
+        first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        if match.group(2) == "/" and second > 12 >= first:
+            first, second = second, first  # month first: the "day" cannot be a month
+        return (year, second, first), match
+    return None
+
+
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$|\d{6})"
+)
+
+
+def date_from_url(url: str | None) -> ParsedDate | None:
+    """The day a URL's path states (``/2023/11/08/``, ``/2020-08-24-``, ``/20200413/``), at
+    day precision; None when the path holds no full date."""
+    if not url:
+        return None
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    scheme_end = path.find("//")
+    path = path[path.find("/", scheme_end + 2) :] if scheme_end >= 0 else path
+    match = _URL_DATE.search(path)
+    if match is None:
+        return None
+    try:
+        year, month, day = (int(g) for g in match.groups())
+        value = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    return ParsedDate(value, DATE_ONLY) if _sane(value) else None
+
+
+_UTC = timedelta(0)
+_DAY = timedelta(days=1)
+
+
+def in_local_time(best: ParsedDate, others: list[ParsedDate]) -> datetime:
+    """``best`` in the page's own time when it is a UTC instant and the page says where it was.
+
+    An evening story stamped ``2023-11-09T01:09:55Z`` was published on the 8th where it was
+    written; the day must be taken in the page's offset, never in UTC. The offset comes from
+    ``others`` (the page's other date signals): the same instant with a local offset; a naive
+    wall-clock time for it (the offset is their difference, a whole quarter hour); else a
+    local day (a date-only signal, a URL's date) one day before or after the UTC one, which
+    then gives the day, at day precision, since its offset is unknown.
+    """
+    value = best.value
+    if best.precision != WITH_OFFSET or value.utcoffset() != _UTC:
+        return value
+    for other in others:
+        offset = other.value.utcoffset()
+        if (
+            other.precision == WITH_OFFSET
+            and offset
+            and abs((other.value - value).total_seconds()) < 60
+        ):
+            return value.astimezone(other.value.tzinfo)
+    for other in others:
+        if other.precision != NAIVE_TIME:
+            continue
+        gap = other.value.replace(tzinfo=None) - value.replace(tzinfo=None)
+        seconds = gap.total_seconds()
+        if gap != _UTC and abs(seconds) <= 14 * 3600 and seconds % 900 == 0:
+            return value.astimezone(timezone(gap))
+    for other in others:
+        if other.precision != DATE_ONLY:
+            continue
+        day = other.value.date()
+        if day == value.date():
+            return value
+        # The local day must be reachable by a real offset (UTC-12 to UTC+14).
+        earlier = day == value.date() - _DAY and value.hour < 12
+        later = day == value.date() + _DAY and value.hour >= 10
+        if earlier or later:
+            return other.value
+    return value

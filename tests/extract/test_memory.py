@@ -19,7 +19,12 @@ CHILD = textwrap.dedent(
     from newsdesk import extract
     page = open(sys.argv[1], "rb").read()
     article = extract(page)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: ru_maxrss carries the parent's peak across fork and exec.
+    with open("/proc/self/status") as status:
+        peaks = [line.split()[1] for line in status if line.startswith("VmHWM:")]
+    peak_mb = int(peaks[0]) / 1024 if peaks else (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
     print(json.dumps({
         "peak_mb": peak_mb,
         "blocks": len(article.blocks),

@@ -12,7 +12,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from newsdesk.dates import ParsedDate, parse_date
+from newsdesk.dates import ParsedDate, date_from_url, in_local_time, parse_date
 from newsdesk.urls import absolute_url, is_http_url
 
 __all__ = ["Metadata", "read_metadata"]
@@ -59,8 +59,11 @@ _BYLINE_TAIL = re.compile(
 )
 # Short page furniture that states when (and often by whom) a story was published.
 _VISIBLE_META = (
-    '[class*="byline"]:not(form *), [class*="meta"]:not(form *), [class*="date"]:not(form *), '
-    '[class*="publish"]:not(form *), [class*="posted"]:not(form *), time'
+    ", ".join(
+        f'[class*="{word}"]:not(form *)'
+        for word in ("byline", "meta", "date", "publish", "posted", "created", "author", "datum")
+    )
+    + ", time, abbr.published"
 )
 
 
@@ -267,8 +270,10 @@ def _dedupe_names(names: list[str]) -> list[str]:
     ]
 
 
-def _pick_date(candidates: list[str | None]) -> datetime | None:
-    """The first (most trusted) date; a later signal on the same day with more precision wins."""
+def _pick_date(candidates: list[str | None], local: tuple[ParsedDate, ...] = ()) -> datetime | None:
+    """The first (most trusted) date; a later signal on the same day with more precision wins.
+    A UTC instant is then put in the page's own offset when the other signals (or ``local``,
+    the URL's day) tell it (dates.in_local_time)."""
     parsed: list[ParsedDate] = [p for p in map(parse_date, candidates) if p is not None]
     if not parsed:
         return None
@@ -277,7 +282,7 @@ def _pick_date(candidates: list[str | None]) -> datetime | None:
         same_day = abs((other.value - best.value).total_seconds()) < 36 * 3600
         if other.precision > best.precision and same_day:
             best = other
-    return best.value
+    return in_local_time(best, [*parsed, *local])
 
 
 def _title_candidates(ld: dict[str, Any], metas: dict[str, str], signals: _Signals) -> list[str]:
@@ -389,6 +394,48 @@ def _visible_date(tree: LexborHTMLParser) -> str | None:
     return next((t for t in texts if parse_date(t) is not None), None)
 
 
+# Publication dates that scripts state for analytics and ads ("datePublished" in a JSON-LD
+# block that does not parse, var publication_date = "...", a data layer's
+# "first-publication"): read only when no metadata, <time> or visible date is found.
+_SCRIPT_DATE = re.compile(
+    r"""["']?(?:datePublished|publicationDate|publication_date|publish_date|publishDate|"""
+    r"""pubDate|first-publication|firstPublished|dateCreated|DateCreation)["']?\s*[:=]\s*"""
+    r"""["']([^"'<>]{8,40})["']"""
+)
+
+
+def _date_near_headline(signals: _Signals) -> str | None:
+    """The first short line that is a date in the headline's surroundings (up to three
+    containers up, within about 1,500 characters before and 2,500 after it): where a page
+    without date metadata states when it was published ("Datum: 22.12.2012", "am 20.06.2018")."""
+    if not signals.h1s:
+        return None
+    headline = signals.h1s[0]
+    key = _WS.sub(" ", headline.text()).strip()
+    node = headline.parent
+    for _ in range(3):
+        if node is None:
+            break
+        text = node.text(deep=True, separator="\n")
+        at = text.find(key) if key else 0
+        window = text[max(0, at - 1500) : at + len(key) + 2500]
+        for raw in window.splitlines():
+            line = raw.strip()
+            if 6 <= len(line) <= 100 and any(c.isdigit() for c in line) and parse_date(line):
+                return line
+        node = node.parent
+    return None
+
+
+def _script_dates(tree: LexborHTMLParser) -> list[str | None]:
+    found: list[str | None] = []
+    for node in tree.css("script"):
+        text = node.text()
+        if text and len(found) < 5:
+            found.extend(match.group(1) for match in _SCRIPT_DATE.finditer(text, 0, 200_000))
+    return found[:5]
+
+
 def _microdata(signals: _Signals, prop: str) -> str | None:
     node = signals.itemprops.get(prop)
     if node is None:
@@ -397,11 +444,39 @@ def _microdata(signals: _Signals, prop: str) -> str | None:
     return attrs.get("content") or attrs.get("datetime") or _clean(node.text())
 
 
-def _time_elements(signals: _Signals) -> list[str | None]:
+def _time_elements(signals: _Signals, *, near: bool) -> list[str | None]:
+    """``<time datetime>`` values: with ``near``, those in the headline's surroundings (up to
+    three containers above the first ``h1``), else the others (all are near on a page
+    without an ``h1``). On a page whose headline has no time beside it, the first times
+    belong to teasers of other stories."""
+    around = _headline_containers(signals)
     out: list[str | None] = []
-    for node in signals.times[:5]:
-        out.append(node.attributes.get("datetime"))
-    return out
+    for node in signals.times[:10]:
+        if not around or _inside(node, around) == near:
+            out.append(node.attributes.get("datetime"))
+    return out[:5]
+
+
+def _headline_containers(signals: _Signals) -> set[int]:
+    ids: set[int] = set()
+    node = signals.h1s[0].parent if signals.h1s else None
+    for _ in range(3):
+        if node is None or node.tag in ("body", "html"):
+            break
+        ids.add(node.mem_id)
+        node = node.parent
+    return ids
+
+
+def _inside(node: LexborNode, ids: set[int]) -> bool:
+    parent = node.parent
+    for _ in range(12):
+        if parent is None:
+            return False
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
 
 
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
@@ -447,10 +522,14 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     if not authors:
         authors = _byline_authors(tree)
     meta.authors = _dedupe_names(authors)
+    url_day = date_from_url(meta.url) or date_from_url(url)
+    local = (url_day,) if url_day is not None else ()
     meta.published = _pick_date(
         [
             *_all_ld(objects, "datePublished"),
             metas.get("article:published_time"),
+            metas.get("og:article:published_time"),
+            metas.get("article:published"),
             metas.get("datepublished"),
             _microdata(signals, "datePublished"),
             metas.get("og:published_time"),
@@ -463,10 +542,23 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             metas.get("dc.date"),
             metas.get("date"),
             metas.get("citation_publication_date"),
+            metas.get("dcterms.date"),
+            metas.get("dcterms.created"),
+            metas.get("dc.date.created"),
+            metas.get("publication_date"),
             ld.get("dateCreated") if isinstance(ld.get("dateCreated"), str) else None,
-            *_time_elements(signals),
-        ]
-    ) or _pick_date([_visible_date(tree)])
+            *_time_elements(signals, near=True),
+        ],
+        local,
+    )
+    meta.published = (
+        meta.published
+        or _pick_date(_script_dates(tree), local)
+        or _pick_date([_visible_date(tree)], local)
+        or _pick_date([_date_near_headline(signals)], local)
+        or (_pick_date(_time_elements(signals, near=False), local) if signals.h1s else None)
+        or (url_day.value if url_day is not None else None)
+    )
     meta.updated = _pick_date(
         [
             *_all_ld(objects, "dateModified"),

@@ -1,0 +1,139 @@
+"""Publication dates from every signal, in the page's own offset (issue 19)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from newsdesk import extract
+from newsdesk.dates import (
+    DATE_ONLY,
+    NAIVE_TIME,
+    WITH_OFFSET,
+    ParsedDate,
+    date_from_url,
+    in_local_time,
+    parse_date,
+)
+
+BODY = "<p>" + "The council met on Monday, and the mill will become a library. " * 8 + "</p>"
+
+
+def _page(head: str = "", body: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body or BODY}</body></html>"
+
+
+def test_day_first_numeric_dates_are_read() -> None:
+    for text, day in [
+        ("06.10.2017 11:15", (2017, 10, 6)),
+        ("am 20.06.2018", (2018, 6, 20)),
+        ("17/03/2020", (2020, 3, 17)),
+        ("08/23/2017", (2017, 8, 23)),  # month first: 23 cannot be a month
+    ]:
+        parsed = parse_date(text)
+        assert parsed is not None, text
+        assert (parsed.value.year, parsed.value.month, parsed.value.day) == day, text
+
+
+def test_a_version_number_is_not_a_date() -> None:
+    assert parse_date("version 1.2.2019.4") is None
+    assert parse_date("1.2.3") is None
+    assert parse_date("call 12.34.5678") is None
+
+
+def test_a_url_path_states_a_day() -> None:
+    assert date_from_url("https://x.example/2023/11/08/story-name/") == ParsedDate(
+        datetime(2023, 11, 8, tzinfo=UTC), DATE_ONLY
+    )
+    assert date_from_url("https://x.example/news/20200413/story") is not None
+    assert date_from_url("https://x.example/2020-08-24-story") is not None
+    assert date_from_url("https://x.example/2018/08/story.html") is None  # no day
+    assert date_from_url("https://x.example/p?id=20200413") is None  # not the path
+    assert date_from_url("https://x.example/2020/13/40/x") is None
+
+
+def test_a_utc_instant_takes_the_offset_of_the_same_instant_elsewhere() -> None:
+    utc = ParsedDate(datetime(2023, 11, 9, 1, 9, 55, tzinfo=UTC), WITH_OFFSET)
+    local = ParsedDate(
+        datetime(2023, 11, 8, 18, 9, 55, tzinfo=timezone(timedelta(hours=-7))), WITH_OFFSET
+    )
+    value = in_local_time(utc, [utc, local])
+    assert value == utc.value and value.date().day == 8
+    assert value.utcoffset() == timedelta(hours=-7)
+
+
+def test_a_naive_wall_clock_gives_the_offset_exactly() -> None:
+    utc = ParsedDate(datetime(2023, 11, 9, 1, 9, 55, tzinfo=UTC), WITH_OFFSET)
+    naive = ParsedDate(datetime(2023, 11, 8, 17, 9, 55, tzinfo=UTC), NAIVE_TIME)
+    value = in_local_time(utc, [utc, naive])
+    assert value == utc.value
+    assert value.utcoffset() == timedelta(hours=-8)
+    assert value.date().isoformat() == "2023-11-08"
+
+
+def test_a_local_day_one_day_before_a_utc_instant_gives_the_day() -> None:
+    utc = ParsedDate(datetime(2023, 11, 9, 1, 9, tzinfo=UTC), WITH_OFFSET)
+    url_day = ParsedDate(datetime(2023, 11, 8, tzinfo=UTC), DATE_ONLY)
+    assert in_local_time(utc, [utc, url_day]).date().isoformat() == "2023-11-08"
+    # A day that no real offset reaches is not taken.
+    noon = ParsedDate(datetime(2023, 11, 9, 13, 0, tzinfo=UTC), WITH_OFFSET)
+    assert in_local_time(noon, [noon, url_day]) == noon.value
+
+
+def test_the_page_keeps_its_own_offset_and_day() -> None:
+    page = _page(
+        '<meta property="article:published_time" content="2023-11-09T01:09:55Z">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Mill",'
+        ' "datePublished": "2023-11-08 17:09:55"}</script>'
+    )
+    article = extract(page, url="https://x.example/news/mill")
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2023-11-08"
+
+
+def test_the_url_day_decides_a_utc_evening_story() -> None:
+    page = _page('<meta property="article:published_time" content="2023-11-09T02:28:00Z">')
+    article = extract(page, url="https://x.example/2023/11/08/news/mill/")
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2023-11-08"
+
+
+def test_a_visible_date_beside_the_headline() -> None:
+    body = f'<div class="head"><h1>Mill</h1><h3>Datum: 22.12.2012, Rubrik: USA</h3></div>{BODY}'
+    article = extract(_page(body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2012-12-22"
+
+
+def test_a_script_states_the_date_when_metadata_does_not() -> None:
+    script = '<script>var publication_date = "2020-02-17 21:18:11"; var x = 1;</script>'
+    article = extract(_page(head=script))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2020-02-17"
+
+
+def test_a_teaser_time_far_from_the_headline_loses_to_the_article_s_date() -> None:
+    body = (
+        '<ul class="rail"><li><time datetime="2018-03-12T19:30:12+00:00">x</time></li></ul>'
+        '<div class="story"><div class="top"><h1>Mill</h1>'
+        '<p class="byline-date">Dienstag, 29. Januar 2019</p></div>'
+        f"{BODY}</div>"
+    )
+    article = extract(_page(body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2019-01-29"
+
+
+def test_the_url_day_is_the_last_resort() -> None:
+    article = extract(_page(), url="https://x.example/2012/05/11/parken-in-paris/")
+    assert article.published == datetime(2012, 5, 11, tzinfo=UTC)
+
+
+def test_published_and_updated_stay_apart() -> None:
+    page = _page(
+        '<meta property="article:published_time" content="2017-10-06T09:00:00+02:00">'
+        '<meta property="article:modified_time" content="2017-10-08T10:00:00+02:00">'
+    )
+    article = extract(page)
+    assert article.published is not None and article.updated is not None
+    assert (article.published.day, article.updated.day) == (6, 8)
+    assert article.published.utcoffset() == timedelta(hours=2)
