@@ -137,3 +137,29 @@ def test_published_and_updated_stay_apart() -> None:
     assert article.published is not None and article.updated is not None
     assert (article.published.day, article.updated.day) == (6, 8)
     assert article.published.utcoffset() == timedelta(hours=2)
+
+
+def test_a_relative_time_s_tooltip_gives_the_date() -> None:
+    body = f'<div class="post-date" title="2020-09-20T14:20:02Z">3 hours ago</div>{BODY}'
+    article = extract(_page(body=body))
+    assert article.published == datetime(2020, 9, 20, 14, 20, 2, tzinfo=UTC)
+
+
+def test_the_headline_is_the_h1_that_reads_as_the_title() -> None:
+    body = (
+        '<div class="logo"><h1>Daily Bugle</h1><time datetime="2019-07-30">x</time></div>'
+        '<div class="story"><div class="head"><h1>Mill to become a library</h1>'
+        '<span><time datetime="2019-06-27">27 June</time></span></div>'
+        f"{BODY}</div>"
+    )
+    page = _page(head="<title>Mill to become a library - Daily Bugle</title>", body=body)
+    article = extract(page)
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2019-06-27"
+
+
+def test_an_rdf_block_in_a_comment_states_the_date() -> None:
+    head = '<!-- <rdf:RDF><rdf:Description dc:date="2020-07-12T22:00:00+09:00"/></rdf:RDF> -->'
+    article = extract(_page(head=head))
+    assert article.published is not None
+    assert article.published.isoformat() == "2020-07-12T22:00:00+09:00"

@@ -21,7 +21,7 @@ from newsdesk.extract.dom import bound_markup, parse, prune
 from newsdesk.extract.embeds import CHROME_SELECTOR, find_embeds
 from newsdesk.extract.finish import finish_blocks
 from newsdesk.extract.metadata import Metadata, read_metadata
-from newsdesk.model import Article, Block, Decoding, Embed, Link, Removed
+from newsdesk.model import Article, Block, Decoding, Embed, Link, Refusal, Removed
 from newsdesk.urls import absolute_url, canonicalize_url, is_http_url
 
 __all__ = ["ExtractOptions", "extract"]
@@ -83,7 +83,7 @@ def extract(
         raise ExtractionError("input is binary data, not an HTML page")
     text, cut = bound_markup(text)
     tree = parse(text, None if cut else utf8)
-    meta = read_metadata(tree, url)
+    meta = read_metadata(tree, url, text)
     embeds = find_embeds(tree, meta.url or url)
     chrome = _remove_embed_chrome(tree)
     prune(tree)
@@ -126,6 +126,12 @@ def _cleaned(article: Article, options: ExtractOptions) -> Article:
     )
     known = {e.url for e in article.embeds}
     embeds = article.embeds + tuple(e for e in repaired.embeds if e.url not in known)
+    extraction = article.extraction
+    if article.blocks and not repaired.blocks and extraction is not None:
+        reasons = sorted({r.reason for r in repaired.removed})
+        why = f"cleaning removed every block ({', '.join(reasons) or 'nothing left'})"
+        refused = (*extraction.refused, Refusal(method=extraction.method, why=why))
+        extraction = replace(extraction, method="none", refused=refused)
     return replace(
         article,
         text="\n\n".join(b.text for b in repaired.blocks),
@@ -134,6 +140,7 @@ def _cleaned(article: Article, options: ExtractOptions) -> Article:
         quotes=repaired.quotes,
         provenance=repaired.provenance,
         removed=article.removed + repaired.removed,
+        extraction=extraction,
     )
 
 

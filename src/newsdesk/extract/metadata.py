@@ -100,6 +100,7 @@ class _Signals:
     h1s: list[LexborNode] = field(default_factory=list)
     times: list[LexborNode] = field(default_factory=list)
     itemprops: dict[str, LexborNode] = field(default_factory=dict)
+    headline: LexborNode | None = None  # the h1 that is the story's headline (read_metadata)
 
 
 def _gather(tree: LexborHTMLParser) -> _Signals:
@@ -379,6 +380,9 @@ def _visible_meta_texts(tree: LexborHTMLParser) -> list[str]:
     texts = []
     for node in tree.css(_VISIBLE_META)[:40]:
         text = _WS.sub(" ", node.text(deep=True, separator=" ")).strip()
+        tooltip = node.attributes.get("title")
+        if tooltip and parse_date(text) is None:  # "3 hours ago": the date is a tooltip
+            text = tooltip
         if 6 <= len(text) <= 150:
             texts.append(text)
             if len(texts) == 20:
@@ -404,13 +408,50 @@ _SCRIPT_DATE = re.compile(
 )
 
 
+_DATE_KEY = re.compile(r"publish|pubdate|created|uploaded|(?:^|[:._-])date$")
+_RDF_DATE = re.compile(r"""dc:date=["']([^"']{8,40})["']""")
+
+
+def _other_meta_dates(metas: dict[str, str], html: str | None) -> list[str | None]:
+    """Dates in meta tags no vocabulary above names (``<site>:uploaded``, ``x:date``), then an
+    RDF block's ``dc:date`` (blogs put one in a comment)."""
+    found: list[str | None] = [
+        value
+        for key, value in metas.items()
+        if _DATE_KEY.search(key) and "modified" not in key and "update" not in key
+    ]
+    if html is not None:
+        match = _RDF_DATE.search(html, 0, 2_000_000)
+        found.append(match.group(1) if match else None)
+    return found[:6]
+
+
+def _first_text_date(tree: LexborHTMLParser) -> str | None:
+    """The first short line of the page's text that is a date (within its first 20,000
+    characters): the last resort before the URL's day."""
+    body = tree.body
+    if body is None:
+        return None
+    text = body.text(deep=True, separator="\n")[:20_000]
+    # A date that is a link or quoted is another story's or an embedded post's.
+    foreign: set[str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if 6 <= len(line) <= 60 and any(c.isdigit() for c in line) and parse_date(line):
+            if foreign is None:
+                foreign = {n.text().strip() for n in body.css("a, blockquote, blockquote *")}
+            if line not in foreign:
+                return line
+    return None
+
+
 def _date_near_headline(signals: _Signals) -> str | None:
     """The first short line that is a date in the headline's surroundings (up to three
     containers up, within about 1,500 characters before and 2,500 after it): where a page
     without date metadata states when it was published ("Datum: 22.12.2012", "am 20.06.2018")."""
-    if not signals.h1s:
+    headline = signals.headline
+    if headline is None:
         return None
-    headline = signals.h1s[0]
     key = _WS.sub(" ", headline.text()).strip()
     node = headline.parent
     for _ in range(3):
@@ -445,27 +486,43 @@ def _microdata(signals: _Signals, prop: str) -> str | None:
 
 
 def _time_elements(signals: _Signals, *, near: bool) -> list[str | None]:
-    """``<time datetime>`` values: with ``near``, those in the headline's surroundings (up to
-    three containers above the first ``h1``), else the others (all are near on a page
-    without an ``h1``). On a page whose headline has no time beside it, the first times
-    belong to teasers of other stories."""
-    around = _headline_containers(signals)
-    out: list[str | None] = []
-    for node in signals.times[:10]:
-        if not around or _inside(node, around) == near:
-            out.append(node.attributes.get("datetime"))
-    return out[:5]
+    """``<time datetime>`` values: with ``near``, those closest to the headline (in its
+    parent, else its grandparent, else the container above), else the others (all are near
+    on a page without a headline). On a page whose headline has no time beside it, the first
+    times belong to teasers of other stories."""
+    times = signals.times[:10]
+    levels = _headline_containers(signals)
+    if not levels:
+        return [node.attributes.get("datetime") for node in times[:5]] if near else []
+    for level in levels:
+        close = [node for node in times if _inside(node, {level})]
+        if close:
+            chosen = close if near else [node for node in times if node not in close]
+            return [node.attributes.get("datetime") for node in chosen[:5]]
+    return [] if near else [node.attributes.get("datetime") for node in times[:5]]
 
 
-def _headline_containers(signals: _Signals) -> set[int]:
-    ids: set[int] = set()
-    node = signals.h1s[0].parent if signals.h1s else None
+def _headline_containers(signals: _Signals) -> list[int]:
+    ids: list[int] = []
+    node = signals.headline.parent if signals.headline is not None else None
     for _ in range(3):
         if node is None or node.tag in ("body", "html"):
             break
-        ids.add(node.mem_id)
+        ids.append(node.mem_id)
         node = node.parent
     return ids
+
+
+def _pick_headline(h1s: list[LexborNode], title: str | None) -> LexborNode | None:
+    """The ``h1`` that is the story's headline: the one that reads as the title (a site's
+    logo is often an ``h1`` too), else the first one with text."""
+    texts = [(node, _WS.sub(" ", node.text()).strip()) for node in h1s[:5]]
+    texts = [(node, text) for node, text in texts if text]
+    if title:
+        for node, text in texts:
+            if text.casefold() == title.casefold() or _similar(text, title):
+                return node
+    return texts[0][0] if texts else None
 
 
 def _inside(node: LexborNode, ids: set[int]) -> bool:
@@ -479,8 +536,9 @@ def _inside(node: LexborNode, ids: set[int]) -> bool:
     return False
 
 
-def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
-    """Collect metadata from the unpruned DOM. ``url`` resolves relative URLs."""
+def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = None) -> Metadata:
+    """Collect metadata from the unpruned DOM. ``url`` resolves relative URLs; ``html`` is
+    the page's markup, for dates only its comments hold (an RDF block's ``dc:date``)."""
     signals = _gather(tree)
     objects, publisher = _jsonld_objects(signals)
     ld: dict[str, Any] = objects[0] if objects else {}
@@ -504,6 +562,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     )
     h1_texts = [t for t in (_clean(h.text()) for h in signals.h1s[:3]) if t]
     meta.title = _pick_title(_title_candidates(ld, metas, signals), meta.site_name, h1_texts)
+    signals.headline = _pick_headline(signals.h1s, meta.title)
     authors = [n for raw in _names(ld.get("author")) for n in _clean_author(raw)]
     if not authors:
         for key in (
@@ -556,7 +615,9 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         or _pick_date(_script_dates(tree), local)
         or _pick_date([_visible_date(tree)], local)
         or _pick_date([_date_near_headline(signals)], local)
-        or (_pick_date(_time_elements(signals, near=False), local) if signals.h1s else None)
+        or _pick_date(_time_elements(signals, near=False), local)
+        or _pick_date(_other_meta_dates(metas, html), local)
+        or _pick_date([_first_text_date(tree)], local)
         or (url_day.value if url_day is not None else None)
     )
     meta.updated = _pick_date(
@@ -594,5 +655,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         or _split_tags(metas.get("news_keywords") or metas.get("keywords"))
     )
     meta.tags = _dedupe(tags)[:30]
+    if meta.published is None and meta.image:  # the lead image's upload day, last
+        image_day = date_from_url(meta.image)
+        meta.published = image_day.value if image_day is not None else None
     meta.article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else None
     return meta
