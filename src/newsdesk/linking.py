@@ -19,18 +19,30 @@ Everything runs inside the caller's transaction (the pipeline's batch).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from newsdesk.dedupe import (
-    CLUSTER_WINDOW,
     Evidence,
     Fingerprint,
     band_keys,
     choose_original,
     copies_among,
-    events_among,
     fingerprint,
     text_key,
+)
+from newsdesk.dedupe.sketch import FINGERPRINT_BYTES
+from newsdesk.dedupe.stories import (
+    DF_WINDOW,
+    MIN_PROBES,
+    WINDOW,
+    Candidate,
+    KnownFreq,
+    StoryTerms,
+    decide,
+    make_candidate,
+    make_query,
+    probe_keys,
+    story_terms,
 )
 from newsdesk.model import Article, pickled_by_fields
 from newsdesk.store import DedupeRow, Store
@@ -65,18 +77,26 @@ class Prints:
     text_key: str | None
     fingerprint: Fingerprint
     copy_keys: list[int]
-    event_keys: list[int]
+    event_keys: list[int]  # the story's probe terms (``stories.probe_keys``)
     evidence: Evidence  # its evidence for choosing originals, under id 0 until it is stored
+    story: StoryTerms | None = None  # its terms, for the story clusters
 
 
 def article_prints(article: Article) -> Prints:
     fp = article_fingerprint(article)
+    story = story_terms(
+        article.text,
+        title=article.title,
+        description=article.description,
+        published=article.published.timestamp() if article.published else None,
+    )
     return Prints(
         text_key=text_key(article.text),
         fingerprint=fp,
         copy_keys=band_keys(fp.text, "text") + band_keys(fp.lead, "lead"),
-        event_keys=band_keys(fp.terms, "terms"),
+        event_keys=probe_keys(story),
         evidence=_evidence(0, article),
+        story=story,
     )
 
 
@@ -144,22 +164,16 @@ def _evidence(article_id: int, article: Article | DedupeRow) -> Evidence:
 
 def link_article(store: Store, article_id: int, article: Article, prints: Prints) -> Linked:
     fp = prints.fingerprint
+    story = prints.story
     store.save_fingerprint(
         article_id,
         text_key=prints.text_key,
-        fingerprint=fp.to_bytes(),
+        fingerprint=fp.to_bytes() + (story.to_bytes() if story else b""),
         keys=prints.copy_keys + prints.event_keys,
     )
     matches = store.lsh_matches(prints.copy_keys, exclude=article_id, min_shared=COPY_MIN_BANDS)
     verdicts = copies_among(fp, [m.fingerprint for m in matches])
     copies = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
-    when = article.published
-    around = (when - CLUSTER_WINDOW, when + CLUSTER_WINDOW) if when else None
-    matches = store.lsh_matches(prints.event_keys, exclude=article_id, around=around)
-    verdicts = events_among(
-        fp, [m.fingerprint for m in matches], when, [_time(m.published) for m in matches]
-    )
-    events = [m for m, ok in zip(matches, verdicts, strict=True) if ok]
     me = DedupeRow(
         id=article_id,
         original_id=None,
@@ -178,10 +192,13 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
 
     original_id = int(choose_original([evidence(m) for m in group.values()]).id)
 
-    # Clusters merge as a whole: their representatives (each its cluster's earliest
-    # original) and this group's original compete; every member follows the winner.
-    roots = {c.cluster_id or c.id for c in [*copies, *events]}
+    # Its copy group's clusters, and the story cluster its terms join (or bridge), merge as
+    # a whole: their representatives (each its cluster's earliest original) and this
+    # group's original compete; every member follows the winner.
+    roots = {c.cluster_id or c.id for c in copies}
     roots |= {m.cluster_id for m in group.values() if m.cluster_id is not None}
+    if story is not None and not copies:  # a copy takes its group's cluster, as in batch
+        roots |= _story_clusters(store, article_id, article, story, prints.event_keys)
     contenders = [r for r in store.dedupe_rows("id", sorted(roots)) if r.original_id is None]
     contenders = [r for r in contenders if r.id not in group] + [group[original_id]]
     cluster_id = int(choose_original([evidence(r) for r in contenders]).id)
@@ -194,6 +211,45 @@ def link_article(store: Store, article_id: int, article: Article, prints: Prints
         cluster_id=cluster_id,
         copies=len(group) - 1,
     )
+
+
+def _story_clusters(
+    store: Store, article_id: int, article: Article, story: StoryTerms, keys: list[int]
+) -> set[int]:
+    """The stored story clusters ``story`` joins (the best) and bridges (``stories.decide``,
+    the rule the batch uses), over the clusters of stored stories sharing
+    ``MIN_PROBES`` of its probe terms; each cluster's centroid is made of those stories."""
+    store.count_story_terms(list(story.counts), window=DF_WINDOW)
+    when = article.published
+    span = timedelta(seconds=WINDOW)
+    around = (when - span, when + span) if when else None
+    matches = store.lsh_matches(keys, exclude=article_id, around=around, min_shared=MIN_PROBES)
+    members: dict[int, list[tuple[StoryTerms, float | None]]] = {}
+    for m in matches:
+        published = _time(m.published)
+        stamp = published.timestamp() if published else None
+        terms = StoryTerms.from_bytes(m.fingerprint[FINGERPRINT_BYTES:], stamp)
+        if terms.counts:
+            members.setdefault(m.cluster_id or m.id, []).append((terms, stamp))
+    if not members:
+        return set()
+    wanted = set(story.counts).union(*(t.counts for ms in members.values() for t, _ in ms))
+    counts, total = store.story_frequencies(sorted(wanted))
+    df = KnownFreq(counts, total)
+    placed = decide(make_query(story, df), [_candidate(c, ms, df) for c, ms in members.items()])
+    return set() if placed is None else {placed.cluster, *placed.merged}
+
+
+def _candidate(
+    cluster_id: int, members: list[tuple[StoryTerms, float | None]], df: KnownFreq
+) -> Candidate:
+    summed: dict[int, float] = {}
+    for terms, _ in members:
+        for key, count in terms.counts.items():
+            summed[key] = summed.get(key, 0.0) + count
+    times = [t for _, t in members if t is not None]
+    span = (min(times), max(times)) if times else (None, None)
+    return make_candidate(cluster_id, summed, span, df)
 
 
 def _time(value: str | None) -> datetime | None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from newsdesk.dedupe.sketch import (
     EMPTY,
+    FINGERPRINT_BYTES,
     LEAD_PERM,
     TEXT_PERM,
     Fingerprint,
@@ -131,7 +132,9 @@ def same_event(
 def _stacked(prints: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sizes, text signatures and terms signatures of serialised fingerprints, as arrays."""
     heads = np.frombuffer(b"".join(p[:8] for p in prints), dtype=np.uint32).reshape(-1, 2)
-    body = np.frombuffer(b"".join(p[8:] for p in prints), dtype=np.uint16).reshape(len(prints), -1)
+    body = np.frombuffer(b"".join(p[8:FINGERPRINT_BYTES] for p in prints), dtype=np.uint16).reshape(
+        len(prints), -1
+    )
     return heads[:, 0].astype(np.int64), body[:, :TEXT_PERM], body[:, TEXT_PERM + LEAD_PERM :]
 
 

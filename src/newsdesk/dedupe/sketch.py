@@ -41,6 +41,7 @@ from newsdesk.model import pickled_by_fields
 
 __all__ = [
     "EMPTY",
+    "FINGERPRINT_BYTES",
     "LEAD_PERM",
     "LEAD_WORDS",
     "TERMS_PERM",
@@ -138,6 +139,9 @@ def _line_words(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 EMPTY = 0xFFFF  # every slot of the signature of an empty set
+# A serialised fingerprint's length (two sizes, then the signatures); bytes after it (the
+# live store keeps the story's terms there) are not the fingerprint's.
+FINGERPRINT_BYTES = 8 + 2 * (TEXT_PERM + LEAD_PERM + TERMS_PERM)
 
 
 @cache
@@ -224,7 +228,7 @@ class Fingerprint:
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
         sizes = np.frombuffer(data[:8], dtype=np.uint32)
-        body = np.frombuffer(data[8:], dtype=np.uint16)
+        body = np.frombuffer(data[8:FINGERPRINT_BYTES], dtype=np.uint16)
         return cls(
             text=body[:TEXT_PERM],
             lead=body[TEXT_PERM : TEXT_PERM + LEAD_PERM],

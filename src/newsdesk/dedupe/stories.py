@@ -31,15 +31,26 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = [
     "BRIDGE",
+    "DF_WINDOW",
     "JOIN",
+    "MIN_PROBES",
     "NAMES_MATCH",
     "WINDOW",
+    "Candidate",
     "DocFreq",
+    "Frequencies",
+    "KnownFreq",
+    "Placed",
     "StoryIndex",
     "StoryTerms",
+    "decide",
+    "make_candidate",
+    "make_query",
+    "probe_keys",
     "story_terms",
 ]
 
@@ -129,6 +140,17 @@ class StoryTerms:
         return cls(counts, published)
 
 
+PROBE_TAG = 3 << 60  # the live index's key of a probe term (apart from LSH band keys)
+
+
+def probe_keys(story: StoryTerms) -> list[int]:
+    """The keys the live store indexes a story under: its ``PROBE_TERMS`` heaviest terms
+    (by count: headline words and names first; the store has no document frequencies at
+    hand when it indexes), tagged apart from the copy bands' keys."""
+    heaviest = sorted(story.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:PROBE_TERMS]
+    return [PROBE_TAG | key for key, _ in heaviest]
+
+
 def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
     """(token, names something) for the first ``limit`` word and number tokens of ``part``."""
     sentence_start = True
@@ -174,6 +196,28 @@ def story_terms(
     return StoryTerms(counts, published)
 
 
+class Frequencies(Protocol):
+    """Where the inverse document frequency of a term comes from."""
+
+    def idf(self, key: int) -> float: ...
+
+
+def idf_of(docs: float, total: float) -> float:
+    """Smoothed inverse document frequency: a term in ``docs`` of ``total`` stories."""
+    return math.log((total + 1) / (docs + 1)) + 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFreq:
+    """Document frequencies read from elsewhere (the live store's rolling counts)."""
+
+    counts: Mapping[int, float]
+    total: float
+
+    def idf(self, key: int) -> float:
+        return idf_of(self.counts.get(key, 0.0), self.total)
+
+
 @dataclass(slots=True)
 class DocFreq:
     """Document frequencies over the last ``window`` stories."""
@@ -197,10 +241,10 @@ class DocFreq:
                     del counts[key]
 
     def idf(self, key: int) -> float:
-        return math.log((len(self.recent) + 1) / (self.counts.get(key, 0) + 1)) + 1.0
+        return idf_of(self.counts.get(key, 0), len(self.recent))
 
 
-def weighted(counts: Mapping[int, float], df: DocFreq) -> dict[int, float]:
+def weighted(counts: Mapping[int, float], df: Frequencies) -> dict[int, float]:
     """Sublinear TF times IDF."""
     idf = df.idf
     return {k: (1.0 + math.log(c) if c >= 1 else c) * idf(k) for k, c in counts.items()}
@@ -242,7 +286,7 @@ def make_candidate(
     cluster_id: int,
     counts: Mapping[int, float],
     span: tuple[float | None, float | None],
-    df: DocFreq,
+    df: Frequencies,
 ) -> Candidate:
     weights = weighted(counts, df)
     words, names = _norms(weights)
@@ -277,7 +321,7 @@ class Query:
     names_norm: float
 
 
-def make_query(story: StoryTerms, df: DocFreq) -> Query:
+def make_query(story: StoryTerms, df: Frequencies) -> Query:
     weights = weighted(story.counts, df)
     return Query(story, weights, *_norms(weights))
 

@@ -1,0 +1,163 @@
+"""Story clusters on real coverage: newsdesk beside a TF-IDF average-link baseline.
+
+For every set present in ../shared/data/story-clusters/ (JSON Lines with ``id``, ``cluster``,
+``title``, ``text``, ``published``), each method runs in a fresh process:
+
+- **newsdesk**: `newsdesk dedupe` (the whole CLI path: fingerprints, copies, story clusters),
+  one process (one core);
+- **baseline**: scikit-learn's TfidfVectorizer (sublinear TF) over headline and text, cosine
+  distances, average-link agglomerative clustering (scipy's ``linkage``), cut at each
+  similarity threshold of a grid; its best B-cubed F1 is reported (a threshold tuned on the
+  answers, which newsdesk does not get).
+
+Scored with ../shared/bench/score_clusters.py (B-cubed precision, recall, F1; ARI). Reported:
+records/s and the peak RSS of each process. ``--shuffled-ids`` renames every record by a hash
+first, so the order of undated records (by id) carries no hint of the answer.
+
+    .venv/bin/python bench/clusters.py
+    .venv/bin/python bench/clusters.py --shuffled-ids
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = SHARED / "data" / "story-clusters"
+SCORER = SHARED / "bench" / "score_clusters.py"
+THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 13)]
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:"))
+
+
+def _score(gold: Path, pred: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, str(SCORER), str(gold), str(pred), "--json"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    scored: dict[str, float] = json.loads(out.stdout)
+    return scored
+
+
+def run_newsdesk(gold: Path, out: Path) -> None:
+    from newsdesk.dedupe_corpus import dedupe_corpus
+
+    started = time.perf_counter()
+    with out.open("w") as handle:
+        report = dedupe_corpus(gold, handle)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "records": report.records, "peak": _peak_mb()}))
+
+
+def run_baseline(gold: Path, out: Path) -> None:
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_distances
+
+    records = [json.loads(line) for line in gold.open() if line.strip()]
+    records = [r for r in records if (r.get("text") or "").strip()]
+    started = time.perf_counter()
+    docs = [(r.get("title") or "") + "\n" + r["text"] for r in records]
+    matrix = TfidfVectorizer(sublinear_tf=True).fit_transform(docs)
+    distances = np.clip(cosine_distances(matrix), 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    del distances
+    labels = {t: fcluster(tree, 1.0 - t, criterion="distance") for t in THRESHOLDS}
+    seconds = time.perf_counter() - started
+    with out.open("w") as handle:
+        for i, r in enumerate(records):
+            row = {"id": r["id"], **{f"t{t}": int(labels[t][i]) for t in THRESHOLDS}}
+            handle.write(json.dumps(row) + "\n")
+    print(json.dumps({"seconds": seconds, "records": len(records), "peak": _peak_mb()}))
+
+
+def _child(method: str, gold: Path, out: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", method, str(gold), str(out)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    row: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return row
+
+
+def _renamed(source: Path, target: Path) -> None:
+    with source.open() as fh, target.open("w") as out:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                r["id"] = hashlib.sha256(str(r["id"]).encode()).hexdigest()[:16]
+                out.write(json.dumps(r) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--shuffled-ids", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        method, gold, out = args.child
+        (run_newsdesk if method == "newsdesk" else run_baseline)(Path(gold), Path(out))
+        return 0
+    sets = sorted(DATA.glob("*.jsonl")) if DATA.exists() else []
+    if not sets:
+        print(f"no sets in {DATA}")
+        return 0
+    print("| set | method | threshold | B³ P | B³ R | B³ F1 | ARI | records/s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for given in sets:
+        with tempfile.TemporaryDirectory() as tmp:
+            gold = given
+            if args.shuffled_ids:
+                gold = Path(tmp) / given.name
+                _renamed(given, gold)
+            out = Path(tmp) / "newsdesk.jsonl"
+            row = _child("newsdesk", gold, out)
+            s = _score(gold, out)
+            print(
+                f"| {gold.stem} | newsdesk | - | {s['bcubed_p']:.3f} | {s['bcubed_r']:.3f} "
+                f"| {s['bcubed_f1']:.3f} | {s['ari']:.3f} | {row['records'] / row['seconds']:.0f} "
+                f"| {row['peak']:.0f} |"
+            )
+            if args.no_baseline:
+                continue
+            out = Path(tmp) / "baseline.jsonl"
+            row = _child("baseline", gold, out)
+            best = max(
+                ((t, _score(gold, out.with_name(f"b{t}.jsonl"))) for t in _split(out)),
+                key=lambda ts: ts[1]["bcubed_f1"],
+            )
+            t, s = best
+            print(
+                f"| {gold.stem} | TF-IDF average link | {t} | {s['bcubed_p']:.3f} "
+                f"| {s['bcubed_r']:.3f} | {s['bcubed_f1']:.3f} | {s['ari']:.3f} "
+                f"| {row['records'] / row['seconds']:.0f} | {row['peak']:.0f} |"
+            )
+    return 0
+
+
+def _split(out: Path) -> list[float]:
+    """One prediction file per threshold (``cluster_id``), from the baseline's output."""
+    rows = [json.loads(line) for line in out.open()]
+    for t in THRESHOLDS:
+        with out.with_name(f"b{t}.jsonl").open("w") as fh:
+            for r in rows:
+                fh.write(json.dumps({"id": r["id"], "cluster_id": r[f"t{t}"]}) + "\n")
+    return THRESHOLDS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Story clusters (dedupe.stories and the batch's use of it): the hard cases."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+from newsdesk.dedupe.stories import (
+    DocFreq,
+    KnownFreq,
+    StoryIndex,
+    StoryTerms,
+    decide,
+    make_candidate,
+    make_query,
+    probe_keys,
+    story_terms,
+)
+from newsdesk.dedupe_corpus import dedupe_corpus
+
+DAY = 86400.0
+
+# Background stories: other news, so the document frequencies mean something.
+BACKGROUND = [
+    f"The {topic} committee met on Tuesday in {town} to discuss the {thing} budget for "
+    f"next year, and members said a decision on the {thing} would follow in the spring."
+    for topic, town, thing in [
+        ("finance", "Leeds", "library"),
+        ("transport", "Bristol", "tram"),
+        ("health", "Cardiff", "clinic"),
+        ("schools", "Norwich", "playground"),
+        ("housing", "Exeter", "estate"),
+        ("culture", "York", "museum"),
+        ("parks", "Bath", "garden"),
+        ("water", "Derby", "reservoir"),
+    ]
+]
+
+QUAKE_A = [
+    "A magnitude 6.1 earthquake struck near Kaikoura on Monday, damaging roads and "
+    "homes, New Zealand officials said.",
+    "Kaikoura residents cleared debris after Monday's 6.1 earthquake cut the coastal road, "
+    "with officials in New Zealand counting the damage to homes.",
+    "Officials said the 6.1 quake near Kaikoura damaged dozens of homes and blocked the "
+    "coastal road north of Christchurch.",
+]
+QUAKE_B = [
+    "A magnitude 7.4 earthquake struck off Sumatra on Friday, shaking buildings in Padang, "
+    "Indonesian officials said.",
+    "Padang residents fled buildings after Friday's 7.4 earthquake off Sumatra, and "
+    "Indonesian officials said a tsunami warning was lifted.",
+]
+
+
+def _index_with_background() -> tuple[StoryIndex, int]:
+    index = StoryIndex()
+    for i, text in enumerate(BACKGROUND):
+        index.add(i, story_terms(text))
+    return index, len(BACKGROUND)
+
+
+def test_coverage_of_one_event_joins_one_cluster() -> None:
+    index, n = _index_with_background()
+    placed = [index.add(n + i, story_terms(t)).cluster for i, t in enumerate(QUAKE_A)]
+    assert len(set(placed)) == 1
+
+
+def test_two_similar_events_stay_apart() -> None:
+    """Two earthquakes share a topic's words; their places and numbers tell them apart."""
+    index, n = _index_with_background()
+    a = [index.add(n + i, story_terms(t)).cluster for i, t in enumerate(QUAKE_A)]
+    b = [index.add(n + 10 + i, story_terms(t)).cluster for i, t in enumerate(QUAKE_B)]
+    assert len(set(a)) == 1 and len(set(b)) == 1
+    assert set(a).isdisjoint(b)
+
+
+def test_time_keeps_dated_coverage_of_distant_events_apart() -> None:
+    index, n = _index_with_background()
+    first = index.add(n, story_terms(QUAKE_A[0], published=0.0)).cluster
+    later = index.add(n + 1, story_terms(QUAKE_A[1], published=60 * DAY)).cluster
+    assert first != later
+
+
+def test_an_undated_story_joins_by_its_words() -> None:
+    index, n = _index_with_background()
+    first = index.add(n, story_terms(QUAKE_A[0], published=5 * DAY)).cluster
+    undated = index.add(n + 1, story_terms(QUAKE_A[1])).cluster
+    assert first == undated
+
+
+def test_a_bridge_story_merges_two_clusters() -> None:
+    """Two clusters that one later story fits both become one."""
+    a = StoryTerms({1: 3.0, 3: 3.0})
+    b = StoryTerms({2: 3.0, 5: 3.0})
+    bridge = StoryTerms({1: 3.0, 3: 3.0, 2: 3.0, 5: 3.0})
+    df = KnownFreq(dict.fromkeys(range(1, 7), 1.0), 100.0)
+    candidates = [
+        make_candidate(10, a.counts, (None, None), df),
+        make_candidate(20, b.counts, (None, None), df),
+    ]
+    placed = decide(make_query(bridge, df), candidates)
+    assert placed is not None
+    assert placed.cluster == 10 and placed.merged == (20,)
+
+
+def test_the_index_follows_a_bridge() -> None:
+    index = StoryIndex()
+    placed = []
+    for i, counts in enumerate(
+        [{1: 3.0, 3: 3.0}, {2: 3.0, 5: 3.0}, {1: 3.0, 3: 3.0}, {2: 3.0, 5: 3.0}]
+    ):
+        index.df.add(range(100 + 10 * i, 110 + 10 * i))  # other stories: 1, 2, 3, 5 are rare
+        placed.append(index.add(i, StoryTerms(counts)).cluster)
+    assert placed == [0, 1, 0, 1]  # two clusters
+    bridge = index.add(9, StoryTerms({1: 3.0, 3: 3.0, 2: 3.0, 5: 3.0}))
+    assert bridge.cluster == 0 and bridge.merged == (1,)
+    assert {index.final(c) for c in placed} == {0}
+
+
+def test_terms_survive_their_bytes() -> None:
+    terms = story_terms("Kaikoura was struck by a 6.1 earthquake", title="Quake hits Kaikoura")
+    again = StoryTerms.from_bytes(terms.to_bytes())
+    assert again.counts == terms.counts
+    assert len(probe_keys(terms)) <= 12
+
+
+def test_document_frequencies_roll() -> None:
+    df = DocFreq(window=2)
+    df.add([1, 2])
+    df.add([1])
+    df.add([3])
+    assert df.counts == {1: 1, 3: 1}
+
+
+def _records(tmp: Path, rows: list[dict[str, object]]) -> Path:
+    path = tmp / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_copy_group_lies_inside_one_story_cluster(tmp_path: Path) -> None:
+    """A syndicated copy (and an exact duplicate) take their original's cluster; coverage
+    in other words joins it; the other event stays apart."""
+    body = " ".join([QUAKE_A[0]] * 3)
+    rows: list[dict[str, object]] = [
+        {"id": f"bg{i}", "text": t, "published": "2026-01-01"} for i, t in enumerate(BACKGROUND)
+    ]
+    rows += [
+        {"id": "orig", "text": body, "url": "https://a.example/1", "published": "2026-02-02"},
+        {"id": "copy", "text": body + "\nRead more at A", "url": "https://b.example/1"},
+        {"id": "same", "text": body, "url": "https://c.example/1", "published": "2026-02-02"},
+        {"id": "own", "text": QUAKE_A[1], "url": "https://d.example/1", "published": "2026-02-02"},
+        {"id": "other", "text": QUAKE_B[0], "url": "https://e.example/", "published": "2026-02-02"},
+    ]
+    out = StringIO()
+    dedupe_corpus(_records(tmp_path, rows), out)
+    linked = {r["id"]: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert linked["copy"]["original_id"] == "orig"
+    assert linked["same"]["duplicate_of"] == "orig"
+    clusters = {k: linked[k]["cluster_id"] for k in ("orig", "copy", "same", "own", "other")}
+    assert clusters["orig"] == clusters["copy"] == clusters["same"] == clusters["own"]
+    assert clusters["other"] != clusters["orig"]
+
+
+def test_the_same_records_in_the_same_order_give_the_same_clusters(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {"id": f"s{i}", "text": t} for i, t in enumerate(BACKGROUND + QUAKE_A + QUAKE_B)
+    ]
+    source = _records(tmp_path, rows)
+    first, second = StringIO(), StringIO()
+    dedupe_corpus(source, first)
+    dedupe_corpus(source, second)
+    assert first.getvalue() == second.getvalue()
