@@ -41,6 +41,7 @@ __all__ = [
     "ArticleQuery",
     "ArticleView",
     "Cluster",
+    "ClusterMeta",
     "CopyLink",
     "DedupeRow",
     "LshMatch",
@@ -250,6 +251,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     RELAY_MIGRATION,  # the feed pages still to read; pending entries by source
     # A source's category: the folder an imported OPML file kept it in (written back on export).
     ("0010_source_category", "ALTER TABLE sources ADD COLUMN category TEXT;"),
+    # Story clusters: the rolling document frequencies of story terms (key 0: the number of
+    # stories counted), halved as the count passes twice the window (newsdesk.dedupe.stories).
+    (
+        "0011_cluster_meta",
+        "CREATE TABLE story_df (key INTEGER PRIMARY KEY, docs REAL NOT NULL) WITHOUT ROWID;",
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.
@@ -438,6 +445,15 @@ class LshMatch(NamedTuple):
     original_id: int | None
     cluster_id: int | None
     published: str | None  # ISO 8601, parsed only by the lookups that compare times
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterMeta:
+    id: int  # the representative article's id
+    size: int
+    outlets: list[str]
+    first: datetime | None
+    last: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1317,6 +1333,55 @@ class Store(RelayState):
             (cluster_id, cluster_id),
         ).fetchall()
         return [_stored(r) for r in rows]
+
+    def story_frequencies(self, keys: Sequence[int]) -> tuple[dict[int, float], float]:
+        """The rolling document frequencies of story terms ``keys``, and the stories counted."""
+        found: dict[int, float] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT key, docs FROM story_df WHERE key IN ({marks})", tuple(part)
+            )
+            found.update((int(k), float(d)) for k, d in rows)
+        total = self._db.execute("SELECT docs FROM story_df WHERE key = 0").fetchone()
+        return found, float(total[0]) if total else 0.0
+
+    def count_story_terms(self, keys: Sequence[int], *, window: int) -> None:
+        """One more story with terms ``keys``; every count is halved when the stories counted
+        pass twice ``window`` (a rolling window that needs no per-day rows)."""
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO story_df (key, docs) VALUES (?, 1) "
+                "ON CONFLICT(key) DO UPDATE SET docs = docs + 1",
+                [(key,) for key in {0, *keys}],
+            )
+            total = self._db.execute("SELECT docs FROM story_df WHERE key = 0").fetchone()
+            if total and total[0] > 2 * window:
+                self._db.execute("UPDATE story_df SET docs = docs / 2")
+                self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
+
+    def cluster_meta(self, cluster_id: int) -> ClusterMeta | None:
+        """A story cluster's size, outlets (site names, else source ids' titles) and the
+        first and last time one of its articles was published (else fetched)."""
+        row = self._db.execute(
+            f"SELECT COUNT(*), MIN({_WHEN}), MAX({_WHEN}) FROM articles "
+            "WHERE cluster_id = ? OR id = ?",
+            (cluster_id, cluster_id),
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        outlets = self._db.execute(
+            "SELECT DISTINCT COALESCE(json_extract(a.article_json, '$.site_name'), s.title) "
+            "FROM articles a LEFT JOIN sources s ON s.id = a.source_id "
+            "WHERE a.cluster_id = ? OR a.id = ?",
+            (cluster_id, cluster_id),
+        ).fetchall()
+        names = sorted({str(o[0]) for o in outlets if o[0]})
+        return ClusterMeta(
+            id=cluster_id, size=int(row[0]), outlets=names, first=_dt(row[1]), last=_dt(row[2])
+        )
 
     # -- fetch log and counts -------------------------------------------------------------
 
