@@ -146,7 +146,9 @@ def _utf8_counts(data: bytes) -> tuple[str, int, int]:
     """The bytes as UTF-8 with replacements, the characters replaced, the valid non-ASCII."""
     text = data.decode("utf-8", "replace")
     bad = text.count(_UTF8_BAD) - data.count(b"\xef\xbf\xbd")
-    non_ascii = sum(1 for char in text if char > "\x7f")
+    # Characters past ASCII, counted in C (a Python loop over the characters took a quarter
+    # of all extraction time).
+    non_ascii = 0 if data.isascii() else len(text) - len(text.encode("ascii", "ignore"))
     return text, bad, non_ascii - bad - data.count(b"\xef\xbf\xbd")
 
 
