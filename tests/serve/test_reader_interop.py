@@ -68,6 +68,13 @@ def test_a_right_to_left_story_says_so_and_isolates_names(reader: Reader) -> Non
     assert [b.text() for b in card.css("p.meta bdi")] == ["أخبار الميناء", ARABIC_NAME]
 
 
+def test_titles_of_unknown_direction_are_judged_by_the_browser(reader: Reader) -> None:
+    client, store, _ = reader
+    source = store.add_source("https://c.example/feed", title="صحيفة الميناء", now=T0)
+    for path in (f"/sources/{source.id}", "/search?q=%D8%B5%D8%AD%D9%8A%D9%81%D8%A9"):
+        assert HTMLParser(client.get(path).text).css_first("h1").attributes["dir"] == "auto"
+
+
 def test_stories_of_unknown_direction_let_the_browser_judge() -> None:
     assert text_direction(None) is None
     assert [text_direction(t) for t in ("he", "fa-IR", "ur", "ku-Arab", "ku", "en", "zh")] == [
