@@ -34,6 +34,7 @@ from newsdesk.dedupe.sketch import FINGERPRINT_BYTES
 from newsdesk.dedupe.stories import (
     DF_WINDOW,
     MIN_PROBES,
+    MIN_STORIES,
     WINDOW,
     Candidate,
     KnownFreq,
@@ -235,6 +236,8 @@ def _story_clusters(
         return set()
     wanted = set(story.counts).union(*(t.counts for ms in members.values() for t, _ in ms))
     counts, total = store.story_frequencies(sorted(wanted))
+    if total <= MIN_STORIES:
+        return set()
     df = KnownFreq(counts, total)
     placed = decide(make_query(story, df), [_candidate(c, ms, df) for c, ms in members.items()])
     return set() if placed is None else {placed.cluster, *placed.merged}

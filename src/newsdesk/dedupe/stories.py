@@ -38,6 +38,7 @@ __all__ = [
     "DF_WINDOW",
     "JOIN",
     "MIN_PROBES",
+    "MIN_STORIES",
     "NAMES_MATCH",
     "WINDOW",
     "Candidate",
@@ -54,6 +55,10 @@ __all__ = [
     "story_terms",
 ]
 
+# Stories counted before any joins: over a handful, document frequencies tell a topic's
+# stock words from an event's names too poorly to cluster on.
+MIN_STORIES = 50
+IDF_FLOOR = 1.0  # added to every idf (1: scikit-learn's smooth idf)
 JOIN = 0.3  # TF-IDF cosine of a story with a cluster's centroid to join it
 BRIDGE = 0.45  # ... with a second cluster, for the two to become one
 NAMES_MATCH = 0.1  # cosine of their names at least this, when both name anything
@@ -204,7 +209,7 @@ class Frequencies(Protocol):
 
 def idf_of(docs: float, total: float) -> float:
     """Smoothed inverse document frequency: a term in ``docs`` of ``total`` stories."""
-    return math.log((total + 1) / (docs + 1)) + 1.0
+    return math.log((total + 1) / (docs + 1)) + IDF_FLOOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +421,9 @@ class StoryIndex:
         self.df.add(story.counts)
         self._seq += 1
         self._evict(story.published)
-        placed = decide(make_query(story, self.df), self.candidates(story))
+        placed = None
+        if len(self.df.recent) > MIN_STORIES:
+            placed = decide(make_query(story, self.df), self.candidates(story))
         if placed is None:
             cluster = _Cluster(story_id, {}, 0)
             self._clusters[story_id] = cluster
