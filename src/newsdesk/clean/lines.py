@@ -116,6 +116,7 @@ _DATE_LINE = re.compile(
     r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})$"
 )
 _HEADLINE_MAX = 120
+_LABEL_MAX = 60
 
 
 class RelatedTail:
@@ -123,14 +124,20 @@ class RelatedTail:
     WordPress appended after its share and like buttons: the list's heading ("Related",
     "Ähnliche Beiträge", "Relacionado", ...) right after share furniture, then its entries
     (a headline, a date, 'In "Category"', "With 2 comments", "Similar post"). A line of prose
-    (a sentence, or longer than a headline) ends the list."""
+    (a sentence, or longer than a headline) ends the list. After share furniture too, a short
+    label right after a sign-up prompt ("Subscribed", then the site's name) is furniture."""
 
     def __init__(self) -> None:
         self.after_share = False
         self.inside = False
+        self.last: str | None = None  # the previous line's reason
 
     def reason(self, line: str, junk: str | None) -> str | None:
         """The removal reason for ``line`` (``junk``: what the lexicon said of it alone)."""
+        self.last = reason = self._reason(line, junk)
+        return reason
+
+    def _reason(self, line: str, junk: str | None) -> str | None:
         text = " ".join(line.split())
         if self.after_share and _RELATED["label"].match(text):
             self.inside = True
@@ -138,6 +145,13 @@ class RelatedTail:
         if junk is not None:
             self.after_share = self.after_share or junk == "share"
             return junk
+        if (
+            self.after_share
+            and self.last == "promo"
+            and len(text) <= _LABEL_MAX
+            and not _SENTENCE_END.search(text)
+        ):  # the site's name in WordPress's actions bar, after "Subscribe"
+            return "promo"
         if self.inside and (
             _RELATED["entry"].match(text)
             or _DATE_LINE.match(text)
