@@ -98,3 +98,12 @@ def test_the_extraction_record_survives_the_json_round_trip() -> None:
     again = article_from_json(article_to_json(article))
     assert again.extraction == article.extraction
     assert json.loads(article_to_json(article))["extraction"]["method"] == "density"
+
+
+def test_a_body_that_cleaning_empties_says_so() -> None:
+    page = _page("<article><p>Advertisement</p><p>Share this article</p></article>")
+    article = extract(page)
+    assert article.text == ""
+    assert article.extraction is not None and article.extraction.method == "none"
+    assert article.extraction.refused
+    assert all(r.why for r in article.extraction.refused)

@@ -468,13 +468,17 @@ def _date_near_headline(signals: _Signals) -> str | None:
     return None
 
 
-def _script_dates(tree: LexborHTMLParser) -> list[str | None]:
-    found: list[str | None] = []
+def _script_dates(tree: LexborHTMLParser, html: str | None) -> list[str | None]:
+    """Up to five dates that scripts state under a publication key, in page order. The
+    page's markup is searched in one regex pass when there is one (no script node's text
+    is built)."""
+    if html is not None:
+        found = _SCRIPT_DATE.finditer(html, 0, 3_000_000)
+        return [match.group(1) for _, match in zip(range(5), found, strict=False)]
+    dates: list[str | None] = []
     for node in tree.css("script"):
-        text = node.text()
-        if text and len(found) < 5:
-            found.extend(match.group(1) for match in _SCRIPT_DATE.finditer(text, 0, 200_000))
-    return found[:5]
+        dates.extend(match.group(1) for match in _SCRIPT_DATE.finditer(node.text() or ""))
+    return dates[:5]
 
 
 def _microdata(signals: _Signals, prop: str) -> str | None:
@@ -612,7 +616,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = No
     )
     meta.published = (
         meta.published
-        or _pick_date(_script_dates(tree), local)
+        or _pick_date(_script_dates(tree, html), local)
         or _pick_date([_visible_date(tree)], local)
         or _pick_date([_date_near_headline(signals)], local)
         or _pick_date(_time_elements(signals, near=False), local)
