@@ -319,3 +319,17 @@ def test_the_web_opml_is_what_export_writes(hostile_feeds: Hostile) -> None:
     assert feeds["https://c.example/feed"].get("category") == "/News/Local"
     folders = [o.get("text") for o in root.iter("outline") if not o.get("xmlUrl")]
     assert folders == ["News", "Local"]
+
+
+def test_the_exported_opml_is_strictly_well_formed(hostile_feeds: Hostile) -> None:
+    """`newsdesk export` writes the same OPML as /feeds/sources.opml, held to the same parse."""
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from newsdesk.cli import main  # noqa: PLC0415
+
+    result = CliRunner().invoke(main, ["export", "--db", hostile_feeds.store.path])
+    assert result.exit_code == 0, result.output
+    assert not FORBIDDEN.search(result.stdout)
+    root = ET.fromstring(result.stdout.encode("utf-8"))
+    assert [o.get("title") for o in root.iter("outline")] == ["Example feed"]
+    assert result.stdout == hostile_feeds.client.get("/feeds/sources.opml").text
