@@ -64,3 +64,52 @@ def test_jsonld_article_body_is_used_only_when_the_page_agrees() -> None:
     assert "JSON-LD only" in extract(agreeing).text
     disagreeing = agreeing.replace(f"<p>{body_text}</p>", "<p>Something else.</p>")
     assert "JSON-LD only" not in extract(disagreeing).text
+
+
+def _section(ident: str, heading: str) -> str:
+    return (
+        f'<div class="section" id="{ident}"><h2>{heading}</h2>'
+        + "".join(P.format(t) for t in PROSE)
+        + "<ul><li>A first step to take, with care.</li><li>A second step, also short.</li></ul>"
+        + "<pre>hg pull --rebase</pre></div>"
+    )
+
+
+def test_sections_named_by_their_heading_slugs_stay() -> None:
+    # Documentation and explainers give each section the slug of its heading as its id: the
+    # words of a heading ("sharing", "comments") say nothing about page furniture.
+    html = (
+        "<html><body><nav><a href='/'>Home</a></nav><div class='document'>"
+        + _section("sharing-with-a-single-developer", "Sharing with a single developer")
+        + _section("reading-the-comments-of-a-changeset", "Reading the comments")
+        + _section("setting-up", "Setting up")
+        + "</div><div id='comments'><p>I disagree with this page, and here is why.</p></div>"
+        "</body></html>"
+    )
+    article = extract(html)
+    headings = [b.text for b in article.blocks if b.kind == "heading"]
+    assert headings == ["Sharing with a single developer", "Reading the comments", "Setting up"]
+    assert sum(b.kind == "list_item" for b in article.blocks) == 6
+    assert sum(b.kind == "code" for b in article.blocks) == 3
+    assert "I disagree" not in article.text
+
+
+def test_a_sectioned_article_across_sibling_containers_comes_out_whole() -> None:
+    part = (
+        "<section><h2>{}</h2>"
+        + "".join(P.format(t) for t in PROSE[:2])
+        + "<ul><li>Price: 40 pounds</li><li>Weight: 2 kilograms</li></ul></section>"
+    )
+    html = (
+        "<html><body><main><h1>Ten best kettles</h1>"
+        + "".join(part.format(f"Kettle number {i}") for i in range(1, 6))
+        + "<div class='newsletter-signup'><p>Sign up for our newsletter, it is free.</p></div>"
+        + "".join(part.format(f"Kettle number {i}") for i in range(6, 11))
+        + "</main><aside class='related'><p>Related: the best toasters, reviewed.</p></aside>"
+        "</body></html>"
+    )
+    article = extract(html)
+    headings = [b.text for b in article.blocks if b.kind == "heading"]
+    assert headings == [f"Kettle number {i}" for i in range(1, 11)]
+    assert sum(b.kind == "list_item" for b in article.blocks) == 20
+    assert "newsletter" not in article.text and "toasters" not in article.text

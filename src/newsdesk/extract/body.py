@@ -198,6 +198,7 @@ class _Stats:
     text: int = 0
     links: int = 0
     prose: int = 0
+    plain: int = 0  # text of link-poor blocks of any length or kind (headings, list items)
     score: float = 0.0
     parent: int | None = None
 
@@ -207,6 +208,7 @@ def _collect(blocks: list[RawBlock]) -> dict[int, _Stats]:
     for block in blocks:
         length = len(block.text)
         is_prose = length >= 50 and block.link_density < 0.3 and block.kind != "list_item"
+        is_plain = block.link_density < 0.3
         parent = None
         for cid in block.containers:
             stat = stats.get(cid)
@@ -216,6 +218,8 @@ def _collect(blocks: list[RawBlock]) -> dict[int, _Stats]:
             stat.links += block.link_chars
             if is_prose:
                 stat.prose += length
+            if is_plain:
+                stat.plain += length
             parent = cid
         if length < 25 or block.link_density > 0.5 or not block.containers:
             continue
@@ -238,6 +242,7 @@ def _best_container(stats: dict[int, _Stats], nodes: dict[int, LexborNode]) -> i
 
 
 WIDEN = 0.8
+WIDEN_SECTIONS = 0.95
 
 
 def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
@@ -255,7 +260,11 @@ def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
         parent = stats[parent_id]
         added_text = parent.text - stat.text
         added_prose = parent.prose - stat.prose
-        if added_text > 0 and added_prose < WIDEN * added_text:
+        added_plain = parent.plain - stat.plain
+        # Mostly prose; or the article's other sections: headings, lists, tables and code
+        # with prose between them (link-poor throughout, and at least part prose).
+        sections = added_plain >= WIDEN_SECTIONS * added_text and added_prose >= 0.4 * added_text
+        if added_text > 0 and added_prose < WIDEN * added_text and not sections:
             break
         current = parent_id
     return current

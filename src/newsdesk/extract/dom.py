@@ -315,9 +315,17 @@ def _names_are_furniture(names: str) -> bool:
     return negative and _POSITIVE_RE.search(squashed) is None
 
 
+_SLUG_PARTS = re.compile(r"[-_]")
+
+
 def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
     attrs = node.attributes
-    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    ident = attrs.get("id") or ""
+    # An id of four words or more is a heading's slug ("sharing-with-a-single-developer",
+    # a documentation section), not the name of a role: its words say nothing of furniture.
+    if len(_SLUG_PARTS.findall(ident)) >= 3:
+        ident = ""
+    names = f"{attrs.get('class') or ''} {ident}"
     verdict = verdicts.get(names)
     if verdict is None:
         verdict = verdicts[names] = _names_are_furniture(names)
