@@ -119,3 +119,16 @@ def test_dedupe_reads_a_poisoned_line(tmp_path: Path) -> None:
         report = dedupe_corpus(corpus, out, fields=DedupeFields())
     lines = (tmp_path / "out.jsonl").read_text("utf-8").splitlines()
     assert len(lines) == 3 and report.outcomes is not None and report.outcomes["error"] >= 1
+
+
+def test_a_lone_surrogate_in_a_feed_never_reaches_the_store(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from newsdesk.store import open_store
+
+    body = json_feed('[{"id": "1", "url": "https://example.com/a", "title": "t\\ud800\\u0001z"}]')
+    feed = parse_feed(body.replace(b'"title": "x"', b'"title": "x\\ud800"'), "https://e.com/f")
+    assert feed.title == "x" and feed.entries[0].title == "tz"
+    store = open_store(tmp_path / "n.db")
+    source = store.add_source("https://e.com/f", now=datetime.now(UTC))
+    assert store.record_entries(source.id, feed.entries, now=datetime.now(UTC)) == 1

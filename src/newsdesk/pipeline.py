@@ -636,7 +636,15 @@ class _Pass:
         # entries' order, and what a pass stores, does not depend on the network's timing),
         # except that a check slower than SLOW_CHECK holds no later one back.
         self.checks: dict[Future[_Checked], float] = {}
-        self.window: deque[Future[_Page]] = deque()  # in the order the entries were taken
+        # Pages in flight, in the order the entries were taken, with when each was asked for.
+        self.window: dict[Future[_Page], float] = {}
+        self.host_of: dict[Future[_Page], str] = {}
+        # Per host: pages in flight, and pages taken but held back until the host has a free
+        # slot (a page waiting for its host's politeness delay would hold a worker thread).
+        self.in_flight: dict[str, int] = {}
+        self.held: dict[str, deque[tuple[int, int, FeedEntry]]] = {}
+        self.held_count = 0
+        self.per_host = max(1, settings.per_host_concurrency)
         self.pending: deque[tuple[int, int, FeedEntry]] = deque()
         self.after: dict[int, int] = {}  # per source: the last entry id taken (-1: paused)
         self.by_host: dict[str, int] = {}  # pages taken this pass, per host
@@ -684,11 +692,19 @@ class _Pass:
     # -- pages ----------------------------------------------------------------------------
 
     def refill(self) -> None:
-        """Keep two batches of pages in flight, taken fairly from the store."""
+        """Keep two batches of pages in flight, taken fairly from the store: no more of a
+        host's pages in flight than it has slots, the rest held until one frees."""
+        for host in [h for h, queue in self.held.items() if queue]:
+            while self.held[host] and self.in_flight.get(host, 0) < self.per_host:
+                self.held_count -= 1
+                self.submit(host, self.held[host].popleft())
         while len(self.window) < 2 * self.batch and not self.stop():
+            if self.held_count >= 4 * self.batch:
+                return  # enough taken: the held pages go as their hosts free
             if not self.pending and not self.read_pending():
                 return
-            entry_id, source_id, entry = self.pending.popleft()
+            item = self.pending.popleft()
+            source_id, entry = item[1], item[2]
             host = _host(entry.url)
             if self.after.get(source_id) == -1:
                 continue  # its source was paused (its host's share of the pass is used)
@@ -696,15 +712,42 @@ class _Pass:
                 self.after[source_id] = -1  # the rest of its backlog waits for the next pass
                 continue
             self.by_host[host] = self.by_host.get(host, 0) + 1
-            future = self.pool.submit(
-                _fetch_entry,
-                self.run.fetcher,
-                self.extractors,
-                (entry_id, source_id, entry),
-                dedupe=self.run.settings.dedupe,
-                tripped=self.tripped,
-            )
-            self.window.append(future)
+            if self.in_flight.get(host, 0) >= self.per_host:
+                self.held.setdefault(host, deque()).append(item)
+                self.held_count += 1
+                continue
+            self.submit(host, item)
+
+    def submit(self, host: str, item: tuple[int, int, FeedEntry]) -> None:
+        future = self.pool.submit(
+            _fetch_entry,
+            self.run.fetcher,
+            self.extractors,
+            item,
+            dedupe=self.run.settings.dedupe,
+            tripped=self.tripped,
+        )
+        self.window[future] = time.monotonic()
+        self.host_of[future] = host
+        self.in_flight[host] = self.in_flight.get(host, 0) + 1
+
+    def finished_pages(self) -> list[Future[_Page]]:
+        """The finished pages to write now, in the order they were taken: those before the
+        first unfinished one, and any finished one past a page slower than ``SLOW_CHECK``."""
+        ready: list[Future[_Page]] = []
+        now = time.monotonic()
+        for future, asked in self.window.items():
+            if future.done():
+                ready.append(future)
+                if len(ready) >= self.batch:
+                    break
+            elif now - asked <= SLOW_CHECK:
+                break
+        for future in ready:
+            del self.window[future]
+            host = self.host_of.pop(future)
+            self.in_flight[host] -= 1
+        return ready
 
     def read_pending(self) -> bool:
         if self.exhausted:
@@ -762,23 +805,24 @@ class _Pass:
         while not self.stop():
             self.refill()
             if not self.window and not self.checks:
+                if self.held_count:
+                    continue  # (cannot happen: a held page's host has nothing in flight)
                 if self.exhausted or not self.read_pending():
                     return
                 continue
             # Pages are written in the order they were taken (as a single writer would
             # meet them); checks in the order they were asked for (see recordable).
             waiting: set[Future[Any]] = {check for check in self.checks if not check.done()}
-            if self.window:
-                waiting.add(self.window[0])
-            if waiting:
+            waiting.update(page for page in self.window if not page.done())
+            if waiting and not any(page.done() for page in self.window):
                 wait(waiting, timeout=SLOW_CHECK, return_when=FIRST_COMPLETED)
             for check in self.recordable():
                 self.record_check(check)
-            pages: list[Future[_Page]] = []
-            while self.window and self.window[0].done() and len(pages) < self.batch:
-                pages.append(self.window.popleft())
+            pages = self.finished_pages()
             if pages:
                 self.write(pages)
+            elif not self.recordable() and waiting:
+                wait(waiting, timeout=SLOW_CHECK / 4, return_when=FIRST_COMPLETED)
 
     def recordable(self) -> list[Future[_Checked]]:
         """The finished checks to record now: those before the first unfinished one, and
@@ -792,7 +836,7 @@ class _Pass:
         return ready
 
     def cancel(self) -> None:
-        for page in self.window:
+        for page in list(self.window):
             page.cancel()
         for check in self.checks:
             check.cancel()
