@@ -315,17 +315,14 @@ def _names_are_furniture(names: str) -> bool:
     return negative and _POSITIVE_RE.search(squashed) is None
 
 
-_SLUG_PARTS = re.compile(r"[-_]")
-
-
 def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
-    attrs = node.attributes
-    ident = attrs.get("id") or ""
+    # node.attrs.get and node.id read one attribute; node.attributes builds a dict of all.
+    ident = node.id or ""
     # An id of four words or more is a heading's slug ("sharing-with-a-single-developer",
     # a documentation section), not the name of a role: its words say nothing of furniture.
-    if len(_SLUG_PARTS.findall(ident)) >= 3:
+    if ident.count("-") + ident.count("_") >= 3:
         ident = ""
-    names = f"{attrs.get('class') or ''} {ident}"
+    names = f"{node.attrs.get('class') or ''} {ident}"
     verdict = verdicts.get(names)
     if verdict is None:
         verdict = verdicts[names] = _names_are_furniture(names)
