@@ -393,13 +393,16 @@ def _link_stories(
     published = np.where(np.isnan(times), np.inf, times)
     order = sorted(originals.tolist(), key=lambda i: (published[i], ids[i]))
     index = StoryIndex()
-    label = np.arange(n, dtype=np.int64)
-    for i in order:
+    label = {}  # original → its cluster, as the position (in that order) of its first story
+    for position, i in enumerate(order):
         data = stories.bytes_at(i)
         if data:
             when = None if np.isnan(times[i]) else float(times[i])
-            label[i] = index.add(i, StoryTerms.from_bytes(data, when)).cluster
-    found = {int(i): int(index.final(int(label[i]))) for i in originals}
+            label[i] = index.add(position, StoryTerms.from_bytes(data, when)).cluster
+        else:
+            label[i] = -1 - position  # alone
+    first = dict(enumerate(order))  # position → the original there
+    found = {i: first[index.final(c)] if c >= 0 else i for i, c in label.items()}
     out: np.ndarray = np.fromiter(
         (found[int(original_of[i])] for i in range(n)), dtype=np.int64, count=n
     )
