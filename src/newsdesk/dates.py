@@ -171,8 +171,13 @@ def _written(text: str) -> ParsedDate | None:
     return ParsedDate(value, NAIVE_TIME)
 
 
+_YEAR = re.compile(r"\d{4}")
+
+
 def _find_written(text: str) -> tuple[tuple[int, int, int], re.Match[str]] | None:
     """The first written-out or numeric date in ``text``: (year, month, day) and its match."""
+    if _YEAR.search(text) is None:  # every form below has a four-digit year
+        return None
     match = _MDY.search(text)
     if match:
         month, day = _MONTHS[match.group(1).lower()], int(match.group(2))

@@ -101,6 +101,7 @@ class _Signals:
     times: list[LexborNode] = field(default_factory=list)
     itemprops: dict[str, LexborNode] = field(default_factory=dict)
     headline: LexborNode | None = None  # the h1 that is the story's headline (read_metadata)
+    visible: list[str] | None = None  # _visible_meta_texts, once found
 
 
 def _gather(tree: LexborHTMLParser) -> _Signals:
@@ -347,7 +348,7 @@ def _pick_title(candidates: list[str], site: str | None, h1_texts: list[str]) ->
     return _strip_site_name(candidates[0], site)
 
 
-def _byline_authors(tree: LexborHTMLParser) -> list[str]:
+def _byline_authors(tree: LexborHTMLParser, signals: _Signals) -> list[str]:
     found: list[str] = []
     for node in tree.css(
         '[rel="author"]:not(form *), [itemprop="author"]:not(form *), '
@@ -368,19 +369,23 @@ def _byline_authors(tree: LexborHTMLParser) -> list[str]:
         if 3 <= len(text) <= 80:
             found.extend(_clean_author(text))
     if not found:
-        for text in _visible_meta_texts(tree):
+        for text in _visible_meta_texts(tree, signals):
             if _BY.match(text):
                 found.extend(_clean_author(text))
                 break
     return found
 
 
-def _visible_meta_texts(tree: LexborHTMLParser) -> list[str]:
-    """Short texts of byline and date furniture, in page order (the first twenty)."""
-    texts = []
+def _visible_meta_texts(tree: LexborHTMLParser, signals: _Signals) -> list[str]:
+    """Short texts of byline and date furniture, in page order (the first twenty); found
+    once per page (authors and dates both ask)."""
+    if signals.visible is not None:
+        return signals.visible
+    texts: list[str] = []
+    signals.visible = texts
     for node in tree.css(_VISIBLE_META)[:40]:
         text = _WS.sub(" ", node.text(deep=True, separator=" ")).strip()
-        tooltip = node.attributes.get("title")
+        tooltip = node.attrs.get("title")
         if tooltip and parse_date(text) is None:  # "3 hours ago": the date is a tooltip
             text = tooltip
         if 6 <= len(text) <= 150:
@@ -390,9 +395,9 @@ def _visible_meta_texts(tree: LexborHTMLParser) -> list[str]:
     return texts
 
 
-def _visible_date(tree: LexborHTMLParser) -> str | None:
+def _visible_date(tree: LexborHTMLParser, signals: _Signals) -> str | None:
     """A date stated in byline or date furniture ("By Ann Lee on Monday, May 4th, 2026")."""
-    texts = [t for t in _visible_meta_texts(tree) if not _UPDATED.match(t)]
+    texts = [t for t in _visible_meta_texts(tree, signals) if not _UPDATED.match(t)]
     # A byline or "Published" line first: other date furniture may belong to other stories.
     texts.sort(key=lambda t: not _PUBLISHED_LINE.match(t))
     return next((t for t in texts if parse_date(t) is not None), None)
@@ -598,7 +603,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = No
                 if authors:
                     break
     if not authors:
-        authors = _byline_authors(tree)
+        authors = _byline_authors(tree, signals)
     meta.authors = _dedupe_names(authors)
     url_day = date_from_url(meta.url) or date_from_url(url)
     local = (url_day,) if url_day is not None else ()
@@ -632,7 +637,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = No
     meta.published = (
         meta.published
         or _pick_date(_script_dates(tree, html), local)
-        or _pick_date([_visible_date(tree)], local)
+        or _pick_date([_visible_date(tree, signals)], local)
         or _pick_date([_date_near_headline(signals)], local)
         or _pick_date(_time_elements(signals, near=False), local)
         or _pick_date(_other_meta_dates(metas, html), local)
