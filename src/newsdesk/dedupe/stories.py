@@ -31,6 +31,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 __all__ = [
@@ -74,7 +75,7 @@ LEAD_TOKENS = 400  # tokens of the text read: the opening tells the event
 CENTROID_TERMS = 300  # terms a cluster's centroid keeps (its heaviest)
 PROBE_TERMS = 12  # a story's rarest terms that look up candidate clusters
 MIN_PROBES = 2  # probe terms a candidate cluster shares, at least
-CANDIDATES = 32  # candidate clusters scored, at most
+CANDIDATES = 16  # candidate clusters scored, at most
 PROBE_POSTINGS = 16  # newest clusters each probe term looks at
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,:]*\d|\d|[.!?;…\n]")
@@ -111,6 +112,12 @@ def _stem(word: str) -> str:
 
 def _key(term: str) -> int:
     return zlib.crc32(term.encode())
+
+
+@lru_cache(maxsize=1 << 16)
+def _term_key(word: str) -> int:
+    """A word's term key (stemmed, hashed); memoised: news repeats its words."""
+    return _key(_stem(word))
 
 
 NAME_TAG = 1 << 32  # a name's key: its word's key with this bit set
@@ -190,7 +197,7 @@ def story_terms(
                 word = word[:-2]
             if len(word) < 2 or word in _STOP:
                 continue
-            key = _key(_stem(word))
+            key = _term_key(word)
             counts[key] = counts.get(key, 0.0) + weight
             if named:
                 name = key | NAME_TAG
@@ -246,13 +253,24 @@ class DocFreq:
                     del counts[key]
 
     def idf(self, key: int) -> float:
-        return idf_of(self.counts.get(key, 0), len(self.recent))
+        return self._log_total - math.log(self.counts.get(key, 0) + 1)
+
+    @property
+    def _log_total(self) -> float:
+        return math.log(len(self.recent) + 1) + IDF_FLOOR
 
 
 def weighted(counts: Mapping[int, float], df: Frequencies) -> dict[int, float]:
     """Sublinear TF times IDF."""
+    log = math.log
+    if isinstance(df, DocFreq):  # the batch's hot path: the same sums, without calls
+        top, seen = df._log_total, df.counts
+        return {
+            k: (1.0 + log(c) if c >= 1 else c) * (top - log(seen.get(k, 0) + 1))
+            for k, c in counts.items()
+        }
     idf = df.idf
-    return {k: (1.0 + math.log(c) if c >= 1 else c) * idf(k) for k, c in counts.items()}
+    return {k: (1.0 + log(c) if c >= 1 else c) * idf(k) for k, c in counts.items()}
 
 
 @dataclass(slots=True)
@@ -389,12 +407,12 @@ class StoryIndex:
             cluster = self.merged[cluster]
         return cluster
 
-    def candidates(self, story: StoryTerms) -> list[Candidate]:
+    def candidates(self, query: Query) -> list[Candidate]:
         # The heaviest terms some other recent story has too (a word only this story has
         # finds nothing)
         counts = self.df.counts
-        shared = [k for k in story.counts if counts.get(k, 0) > 1]
-        weight = {k: (1.0 + math.log(max(story.counts[k], 1.0))) * self.df.idf(k) for k in shared}
+        weight = query.weights
+        shared = [k for k in weight if counts.get(k, 0) > 1]
         probes = sorted(shared, key=lambda k: (-weight[k], k))[:PROBE_TERMS]
         hits: dict[int, int] = {}
         for key in probes:
@@ -423,7 +441,8 @@ class StoryIndex:
         self._evict(story.published)
         placed = None
         if len(self.df.recent) > MIN_STORIES:
-            placed = decide(make_query(story, self.df), self.candidates(story))
+            query = make_query(story, self.df)
+            placed = decide(query, self.candidates(query))
         if placed is None:
             cluster = _Cluster(story_id, {}, 0)
             self._clusters[story_id] = cluster
