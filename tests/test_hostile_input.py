@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 import newsdesk
 from newsdesk.dedupe_corpus import DedupeFields, dedupe_corpus
 from newsdesk.feeds import parse_feed, read_opml
+from newsdesk.store import open_store
 
 FEED = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
@@ -122,10 +124,6 @@ def test_dedupe_reads_a_poisoned_line(tmp_path: Path) -> None:
 
 
 def test_a_lone_surrogate_in_a_feed_never_reaches_the_store(tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
-    from newsdesk.store import open_store
-
     body = json_feed('[{"id": "1", "url": "https://example.com/a", "title": "t\\ud800\\u0001z"}]')
     feed = parse_feed(body.replace(b'"title": "x"', b'"title": "x\\ud800"'), "https://e.com/f")
     assert feed.title == "x" and feed.entries[0].title == "tz"
