@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import newsdesk
 from newsdesk.dedupe_corpus import DedupeFields, dedupe_corpus
 from newsdesk.feeds import parse_feed, read_opml
+from newsdesk.pages import process_page
 from newsdesk.store import open_store
 
 FEED = (
@@ -130,3 +131,14 @@ def test_a_lone_surrogate_in_a_feed_never_reaches_the_store(tmp_path: Path) -> N
     store = open_store(tmp_path / "n.db")
     source = store.add_source("https://e.com/f", now=datetime.now(UTC))
     assert store.record_entries(source.id, feed.entries, now=datetime.now(UTC)) == 1
+
+
+def test_a_lone_surrogate_in_a_page_never_reaches_the_store(tmp_path: Path) -> None:
+    jsonld = (
+        '{"@type": "NewsArticle", "headline": "Harbour\\ud800 news\\u0001", "author": "A\\udfff"}'
+    )
+    page = PAGE.format(title="Harbour news", jsonld=jsonld, link="https://e.com/b", body="w " * 80)
+    article = process_page(page.encode(), "https://e.com/a")
+    assert "\ud800" not in newsdesk.article_to_json(article)
+    store = open_store(tmp_path / "n.db")
+    assert store.store_article(article, now=datetime.now(UTC)) > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from newsdesk.clean.text import strip_xml_invalid_fields
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.linking import Prints, article_prints
 from newsdesk.model import Article, FeedEntry
@@ -24,7 +25,8 @@ WORKER_NICENESS = 5
 def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
     """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
     options = ExtractOptions(charset=charset) if charset else DEFAULT_OPTIONS
-    return replace(extract(body, url=url, options=options), fetched_url=url)
+    article = replace(extract(body, url=url, options=options), fetched_url=url)
+    return strip_xml_invalid_fields(article)  # a lone surrogate (JSON-LD's) cannot be stored
 
 
 def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)

@@ -18,7 +18,13 @@ from __future__ import annotations
 from newsdesk.clean.boilerplate import Boilerplate, BoilerplateCounter
 from newsdesk.clean.lines import REASONS, RelatedTail, classify_body_line, classify_line
 from newsdesk.clean.repair import Repaired, repair_blocks
-from newsdesk.clean.text import is_list_item, join_lines, normalize_text, strip_xml_invalid
+from newsdesk.clean.text import (
+    is_list_item,
+    join_lines,
+    normalize_text,
+    strip_xml_invalid,
+    strip_xml_invalid_fields,
+)
 from newsdesk.errors import CleanError
 from newsdesk.model import Article, Block, Removed
 from newsdesk.urls import canonicalize_url, is_http_url
@@ -33,6 +39,7 @@ __all__ = [
     "clean_text",
     "repair_blocks",
     "strip_xml_invalid",
+    "strip_xml_invalid_fields",
 ]
 
 _BINARY_SHARE = 0.1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar, cast
 
 from newsdesk.clean.embeds import continues_post, is_post_signature, is_standalone_remnant
 
@@ -47,6 +49,33 @@ def strip_xml_invalid(text: str) -> str:
     surrogates, U+FFFE, U+FFFF): what no feed, OPML or sitemap may carry, and what extraction
     removes so that the stored text is clean too."""
     return _XML_INVALID.sub("", text) if _XML_INVALID.search(text) else text
+
+
+T = TypeVar("T")
+
+
+def strip_xml_invalid_fields(value: T) -> T:
+    """``value`` (a record: an Article, a parsed feed, their parts) with every string in it
+    through ``strip_xml_invalid``: a lone surrogate (JSON's ``"\ud800"``) cannot even be
+    stored as UTF-8, and a C0 control would make every feed we write ill-formed."""
+    return cast(T, _scrub(value))
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_xml_invalid(value)
+    if isinstance(value, tuple):
+        return tuple(_scrub(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for f in fields(value):
+            old = getattr(value, f.name)
+            if isinstance(old, str | tuple) or is_dataclass(old):
+                new = _scrub(old)
+                if new != old:
+                    changed[f.name] = new
+        return replace(value, **changed) if changed else value
+    return value
 
 
 def normalize_text(text: str) -> str:

@@ -9,16 +9,16 @@ import hashlib
 import json
 import re
 import zlib
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 import feedparser
 from defusedxml import DefusedXmlException
 
-from newsdesk.clean.text import strip_xml_invalid
+from newsdesk.clean.text import strip_xml_invalid_fields
 from newsdesk.dates import parse_date
 from newsdesk.errors import FeedParseError
 from newsdesk.feeds.xmlfix import mend_xml
@@ -59,27 +59,8 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         parsed = _sitemap(stripped, url)
     else:
         parsed = _xml_feed(body, url)
-    parsed = cast(ParsedFeed, _scrubbed(parsed))
+    parsed = strip_xml_invalid_fields(parsed)  # no lone surrogate, no C0 control
     return replace(parsed, problems=problems + parsed.problems) if problems else parsed
-
-
-def _scrubbed(value: Any) -> Any:
-    """``value`` (a parsed feed, its entries, their strings) without the characters XML
-    forbids: a lone surrogate (JSON's ``"\ud800"``) cannot even be stored as UTF-8, and a C0
-    control would make every feed we write ill-formed."""
-    if isinstance(value, str):
-        return strip_xml_invalid(value)
-    if isinstance(value, tuple):
-        return tuple(_scrubbed(item) for item in value)
-    if is_dataclass(value) and not isinstance(value, type):
-        changed = {
-            f.name: _scrubbed(getattr(value, f.name))
-            for f in fields(value)
-            if isinstance(getattr(value, f.name), str | tuple)
-            or is_dataclass(getattr(value, f.name))
-        }
-        return replace(value, **changed)
-    return value
 
 
 def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
