@@ -128,6 +128,7 @@ def test_extract_from_a_url_on_loopback(local_site: str) -> None:
     assert code == 1
     data = json.loads(out)
     assert data["fetched_url"] == f"{local_site}/story"
+    assert data["decoding"]["source"] in ("http", "utf-8")  # the bytes went to extract
     assert "HTTP 404" in err
 
 

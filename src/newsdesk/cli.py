@@ -30,8 +30,8 @@ from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import ConfigError, NewsdeskError, StoreError, StoreUnavailableError
-from newsdesk.extract import extract
-from newsdesk.extract.decode import Decoded, decode_html, decode_text_bytes
+from newsdesk.extract import ExtractOptions, extract
+from newsdesk.extract.decode import Decoded, decode_text_bytes
 from newsdesk.feeds import outlines_from_sources, read_opml, render_opml
 from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
@@ -107,12 +107,13 @@ def _gunzip(data: bytes) -> bytes:
     return out
 
 
-def _read_input(source: str) -> tuple[str | bytes, str | None]:
-    """The page behind one input (file, ``-`` or http(s) URL) and the URL it came from."""
+def _read_input(source: str) -> tuple[bytes, str | None, str | None]:
+    """The page behind one input (file, ``-`` or http(s) URL): its bytes, the URL it came
+    from and the charset its server declared (the Article records how it was decoded)."""
     if is_http_url(source):
         page = get_page(source)
-        return decode_html(page.body, page.charset), page.url
-    return _read_local(source, ", or an http(s) URL"), None
+        return page.body, page.url, page.charset
+    return _read_local(source, ", or an http(s) URL"), None, None
 
 
 def _emit(articles: list[Article], fmt: str) -> None:
@@ -165,8 +166,10 @@ def extract_command(inputs: tuple[str, ...], original_url: str | None, fmt: str)
             raise click.BadParameter("must be an absolute http(s) URL", param_hint="--url")
 
     def one(source: str) -> Article:
-        page, fetched = _read_input(source)
-        article = extract(page, url=original_url or fetched)
+        page, fetched, charset = _read_input(source)
+        article = extract(
+            page, url=original_url or fetched, options=ExtractOptions(charset=charset)
+        )
         return replace(article, fetched_url=fetched or source)
 
     _each("extract", inputs, fmt, one)
