@@ -6,7 +6,8 @@ words that name something — capitalised words inside a sentence (people, place
 organisations) and numbers — counted again as *names*. Headline words count twice.
 
 A ``StoryIndex`` holds the recent clusters. A new story is compared, by TF-IDF cosine, with
-the centroid (summed terms) of every recent cluster it shares a rare term with; document
+the centroid (summed terms) of the recent clusters that hold two of its heaviest terms
+(``MIN_PROBES`` of ``PROBE_TERMS``); document
 frequencies come from the last ``DocFreq.window`` stories (a rolling window, so a word that
 floods the news this week weighs less this week). It joins the best cluster when
 
@@ -18,8 +19,9 @@ floods the news this week weighs less this week). It joins the best cluster when
 else it starts a cluster of its own. A story that matches two clusters joins the best; when
 the second is also close (``BRIDGE``, names included), the two clusters become one (a bridge).
 
-The index keeps only clusters seen within the window (by time when stories are dated, by
-count otherwise): memory is bounded by the window, never by the archive.
+The index keeps the ``RECENT`` most recently active clusters (and drops a dated cluster
+``KEEP`` windows after its last story): memory is bounded by the window, never by the
+archive. Nothing joins before ``MIN_STORIES`` stories are counted.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ BRIDGE = 0.45  # ... with a second cluster, for the two to become one
 NAMES_MATCH = 0.1  # cosine of their names at least this, when both name anything
 NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
 WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
-KEEP = 1_000_000.0  # a cluster is dropped KEEP windows after it was last active
+KEEP = 1_000_000.0  # windows after its last story a dated cluster is dropped (an undated
+# story may still join it, so in effect RECENT bounds the index)
 RECENT = 20_000  # clusters kept when stories are undated (the window, counted)
 DF_WINDOW = 20_000  # stories the document frequencies are counted over
 HEADLINE = 2  # a headline word counts this many times
