@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,3 +143,17 @@ def test_a_lone_surrogate_in_a_page_never_reaches_the_store(tmp_path: Path) -> N
     assert "\ud800" not in newsdesk.article_to_json(article)
     store = open_store(tmp_path / "n.db")
     assert store.store_article(article, now=datetime.now(UTC)) > 0
+
+
+def test_a_big_mis_encoded_feed_is_parsed_without_guessing_for_minutes() -> None:
+    """No declared encoding fits (UTF-16 bytes declared UTF-8): feedparser's chardet guess,
+    pure Python, took minutes on such a body; the relay must not stall on it."""
+    item = FEED.format(title="Überschrift", link="https://example.com/a", body="Grüße " * 20)
+    body = (
+        item[: -len("</channel></rss>")]
+        + item[item.index("<item>") : item.index("</channel>")] * 3000
+        + "</channel></rss>"
+    ).encode("utf-16-le")
+    started = time.monotonic()
+    only_our_errors(lambda d: parse_feed(d, "https://example.com/feed"), body)
+    assert time.monotonic() - started < 60

@@ -25,6 +25,12 @@ from newsdesk.feeds.xmlfix import mend_xml
 from newsdesk.model import Enclosure, FeedEntry, ParsedFeed
 from newsdesk.urls import absolute_url
 
+# feedparser guesses a feed's encoding with chardet when one is installed and no declared
+# one fits: chardet is pure Python and takes minutes on a 10 MB body (a relay pass would
+# stall on one mis-encoded feed). Without it feedparser goes on to utf-8, then windows-1252:
+# what the decoding rules choose for an undeclared body anyway (extract/decode.py).
+feedparser.encodings.lazy_chardet_encoding = None
+
 __all__ = ["MAX_FEED_BYTES", "MAX_SITEMAP_CHILDREN", "parse_feed"]
 
 _SITEMAP_ROOT = re.compile(
