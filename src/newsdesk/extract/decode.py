@@ -142,10 +142,13 @@ def _meta(data: bytes) -> str | None:
     return None if name == "x-user-defined" else name
 
 
-def _utf8_counts(data: bytes) -> tuple[str, int, int]:
-    """The bytes as UTF-8 with replacements, the characters replaced, the valid non-ASCII."""
+def _utf8_counts(data: bytes, *, count_good: bool = True) -> tuple[str, int, int]:
+    """The bytes as UTF-8 with replacements, the characters replaced, the valid non-ASCII
+    (0 when not ``count_good``: a page with no bad byte needs no count)."""
     text = data.decode("utf-8", "replace")
     bad = text.count(_UTF8_BAD) - data.count(b"\xef\xbf\xbd")
+    if not count_good:
+        return text, bad, 0
     # Characters past ASCII, counted in C (a Python loop over the characters took a quarter
     # of all extraction time).
     non_ascii = 0 if data.isascii() else len(text) - len(text.encode("ascii", "ignore"))
@@ -176,8 +179,9 @@ def decode_page(data: bytes, declared: str | None = None) -> Decoded:
         http = None
     label, source = (http, "http") if http else (_meta(data), "meta")
     if label == "utf-8":
-        text, bad, good = _utf8_counts(data)
-        if bad <= good:  # nearly all valid (or no bad byte at all): the declaration holds
+        text, bad, _ = _utf8_counts(data, count_good=False)
+        # No bad byte, or nearly all valid: the declaration holds.
+        if bad == 0 or bad <= _utf8_counts(data)[2]:
             return _decoded(text, "utf-8", source, declared="utf-8", replaced=bad)
         return _detect(data, declared="utf-8")
     if label is not None:

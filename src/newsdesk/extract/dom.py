@@ -414,7 +414,7 @@ def prune(tree: LexborHTMLParser) -> None:
 
 # Lexbor keeps every element and text node (about 180 bytes each): a 10 MB page of 895,000
 # tiny paragraphs is 1.8 million nodes, 330 MB before any Python object exists. Markup past
-# this many tags is cut before parsing (no real article page comes near it).
+# this many tags is cut before parsing (the largest of the dev sets' 2,732 pages has 20,574).
 MAX_TAGS = 200_000
 
 
