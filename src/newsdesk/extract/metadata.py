@@ -511,8 +511,8 @@ def _microdata(signals: _Signals, prop: str) -> str | None:
 
 def _time_elements(signals: _Signals, *, near: bool) -> list[str | None]:
     """``<time datetime>`` values: with ``near``, those closest to the headline (in its
-    parent, else its grandparent, else the container above), else the others (all are near
-    on a page without a headline). On a page whose headline has no time beside it, the first
+    parent, else its grandparent), else the others (all are near on a page without a
+    headline). On a page whose headline has no time beside it, the first
     times belong to teasers of other stories."""
     times = signals.times[:10]
     levels = _headline_containers(signals)
@@ -529,7 +529,7 @@ def _time_elements(signals: _Signals, *, near: bool) -> list[str | None]:
 def _headline_containers(signals: _Signals) -> list[int]:
     ids: list[int] = []
     node = signals.headline.parent if signals.headline is not None else None
-    for _ in range(3):
+    for _ in range(2):
         if node is None or node.tag in ("body", "html"):
             break
         ids.append(node.mem_id)
@@ -637,8 +637,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = No
     meta.published = (
         meta.published
         or _pick_date(_script_dates(tree, html), local)
-        or _pick_date([_visible_date(tree, signals)], local)
         or _pick_date([_date_near_headline(signals)], local)
+        or _pick_date([_visible_date(tree, signals)], local)
         or _pick_date(_time_elements(signals, near=False), local)
         or _pick_date(_other_meta_dates(metas, html), local)
         or _pick_date([_first_text_date(tree)], local)
