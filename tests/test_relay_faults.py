@@ -34,7 +34,7 @@ SETTINGS = Settings(
     workers=8,
     extract_processes=2,
 )
-BOUND = 40.0  # seconds: a few fetch budgets, the flood's parse and the healthy work, on a busy machine
+BOUND = 40.0  # seconds: a few fetch budgets, the flood's parse, the healthy work (busy machine)
 
 
 @pytest.fixture(scope="module")
