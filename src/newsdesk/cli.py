@@ -35,7 +35,7 @@ from newsdesk.extract.decode import Decoded, decode_text_bytes
 from newsdesk.feeds import outlines_from_sources, read_opml, render_opml
 from newsdesk.fetch import Fetcher, get_page
 from newsdesk.model import Article, article_to_dict, article_to_json
-from newsdesk.pipeline import RunReport, add_source, fetch_one, process_page, run_once
+from newsdesk.pipeline import RunReport, add_source, fetch_one, reextract, run_once
 from newsdesk.render import render_markdown, render_text
 from newsdesk.store import Store, open_reader, open_store
 from newsdesk.urls import is_http_url
@@ -671,23 +671,14 @@ def search_command(
 @main.command("reextract")
 @_settings_options
 def reextract_command(db: str | None, config_path: Path | None, allow_private: bool | None) -> None:
-    """Run the current extractor again over every stored raw page."""
-    store = _open(_settings(db, config_path, allow_private), create=False)
-    done = failed = 0
-    for article_id in list(store.article_ids()):
-        raw = store.raw_page(article_id)
-        if raw is None:
-            continue
-        body, url = raw
-        try:
-            article = process_page(body, url or "")
-        except NewsdeskError as exc:
-            failed += 1
-            click.echo(f"newsdesk reextract: article {article_id}: {exc}", err=True)
-            continue
-        store.replace_article(article_id, article)
-        done += 1
-    click.echo(f"re-extracted {done} articles ({failed} failed)")
+    """Run the current extractor again over every stored raw page, then link every article
+    again (duplicates, syndicated copies, story clusters) as a fresh ingest would."""
+    settings = _settings(db, config_path, allow_private)
+    store = _open(settings, create=False)
+    report = reextract(store, dedupe=settings.dedupe)
+    for article_id, why in report.failed:
+        click.echo(f"newsdesk reextract: article {article_id}: {why}", err=True)
+    click.echo(f"re-extracted {report.done} articles ({len(report.failed)} failed)")
 
 
 @main.command("dedupe")

@@ -48,18 +48,20 @@ from newsdesk.extract import extract
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
-from newsdesk.model import FeedEntry, FetchResult, ParsedFeed, Source
+from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
 from newsdesk.pages import WORKER_NICENESS, lower_priority, prepare_page, process_page
 from newsdesk.store import Record, Store
 from newsdesk.workers import ProcessPool
 
 __all__ = [
     "WORKER_NICENESS",
+    "ReextractReport",
     "RunReport",
     "add_source",
     "fetch_one",
     "next_check",
     "process_page",
+    "reextract",
     "run_once",
 ]
 
@@ -882,6 +884,47 @@ def run_once(
             one.run_pass(sources)
         finally:  # stopped: what is not stored stays for the next run
             one.cancel()
+    return report
+
+
+@dataclass(slots=True)
+class ReextractReport:
+    done: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (article id, why)
+    relinked: int = 0
+
+
+def reextract(
+    store: Store, *, dedupe: bool = True, progress: Callable[[int, int], None] | None = None
+) -> ReextractReport:
+    """Run the current extractor again over every stored raw page, and (``dedupe``) link
+    every article again, in the order the articles were stored, as a fresh ingest of the
+    same pages would: each article's text key, fingerprint and LSH keys follow its new
+    text, and its copy and story links are made anew. An article whose page no longer
+    extracts keeps its record (and is linked as it is)."""
+    report = ReextractReport()
+    ids = list(store.article_ids())
+    if dedupe:
+        store.clear_links()
+    for number, article_id in enumerate(ids, 1):
+        article = store.article(article_id)
+        raw = store.raw_page(article_id)
+        fresh: Article | None = None
+        if raw is not None:
+            try:
+                fresh = process_page(raw[0], raw[1] or "")
+            except NewsdeskError as exc:
+                report.failed.append((article_id, str(exc)))
+        with store.batch():
+            if fresh is not None:
+                store.replace_article(article_id, fresh)
+                article = fresh
+                report.done += 1
+            if dedupe and article is not None and article.text:
+                link_article(store, article_id, article, article_prints(article))
+                report.relinked += 1
+        if progress is not None:
+            progress(number, len(ids))
     return report
 
 

@@ -184,6 +184,19 @@ class RelayState:
         """The relay lock of this database (``relay_lock``)."""
         return relay_lock(self.path)
 
+    def clear_links(self) -> None:
+        """Forget every article's links (its original, its story cluster), its text key and
+        LSH keys, and the story terms' document frequencies: what ``reextract`` does before
+        it links every article again, in the order they were stored."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE articles SET original_id = NULL, cluster_id = NULL, text_key = NULL"
+            )
+            self._db.execute("DELETE FROM lsh")
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            if "story_df" in tables:
+                self._db.execute("DELETE FROM story_df")
+
     # -- one page's writes, undone alone --------------------------------------------------
 
     @contextmanager
