@@ -113,3 +113,17 @@ def test_a_sectioned_article_across_sibling_containers_comes_out_whole() -> None
     assert headings == [f"Kettle number {i}" for i in range(1, 11)]
     assert sum(b.kind == "list_item" for b in article.blocks) == 20
     assert "newsletter" not in article.text and "toasters" not in article.text
+
+
+def test_microdata_values_for_machines_and_the_headline_again_stay_out() -> None:
+    html = (
+        "<html><head><title>Kettles reviewed</title></head><body><article>"
+        "<h1>Kettles reviewed</h1>"
+        '<div class="sr" itemprop="image" itemscope><div itemprop="url">https://x.example/k.jpg'
+        '</div><div itemprop="width">500</div><div itemprop="height">250</div></div>'
+        '<div itemprop="keywords">kettles,reviews,kitchen</div><p>Kettles reviewed</p>'
+        + "".join(P.format(t) for t in PROSE)
+        + "</article></body></html>"
+    )
+    article = extract(html)
+    assert [b.text for b in article.blocks] == PROSE

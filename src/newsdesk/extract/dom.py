@@ -207,6 +207,9 @@ _COMMENTS_RE = _any_word(("comment", "disqus"))
 # Furniture by tag, role or hidden state: found by Lexbor's selector engine, no Python test.
 _FURNITURE_SELECTOR = ", ".join(
     [*sorted(_FURNITURE_TAGS), "[hidden]", '[itemprop="author"]', '[itemprop="publisher"]']
+    # Microdata values written out for machines (an image's URL, width and height, the
+    # keyword list), which pages hide with a class.
+    + [f'[itemprop="{prop}"]:not(meta)' for prop in ("url", "width", "height", "keywords")]
     + [f'[role="{role}"]' for role in sorted(_FURNITURE_ROLES)]
     + [
         f'[style*="{rule}" i]'

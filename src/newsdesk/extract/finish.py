@@ -73,8 +73,8 @@ def finish_blocks(
         clean = strip_xml_invalid(block.text)  # "&#1;" in a page: never into stored text
         if clean != block.text:
             block = replace(block, text=clean)  # noqa: PLW2901
-        if block.kind == "heading" and block.text.casefold() == title_key:
-            continue  # the headline is metadata, not body text
+        if block.text.casefold() == title_key and block.kind in ("heading", "paragraph"):
+            continue  # the headline (again) is metadata, not body text
         reason = _structural_reason(block, seen)
         if reason is None and index < 4 and _is_byline(block.text, authors):
             reason = "boilerplate"
