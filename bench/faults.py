@@ -101,6 +101,10 @@ def main() -> None:
                 "every_healthy_entry_stored": got == expected,
                 "errors": getattr(report, "errors", {}),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                # the largest extraction process's peak (they have ended by now)
+                "largest_child_peak_rss_mb": round(
+                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                ),
             }
         )
     )

@@ -202,9 +202,16 @@ class Hostile:
         links += [("Long link", "http://127.0.0.1/" + "a" * 200_000), ("Bad", "http://[zz/x")]
         self.poisoned_pages: list[str] = []
 
+        # 9.8 MB of 895,000 short paragraphs: under the body cap, a gigabyte once extracted.
+        huge = b"<html><body><article>" + b"<p>ab</p>" * 895_000 + b"</article></body></html>"
+        html = {"Content-Type": "text/html; charset=utf-8"}
+
         def mixed(path: str) -> tuple[str, dict[str, str], bytes]:
             if path == "/feed.xml":
-                return xml(rss("Mixed", mixed_base, [*links, ("Deep", mixed_base + "/deep")]))
+                more = [("Deep", mixed_base + "/deep"), ("Huge", mixed_base + "/huge")]
+                return xml(rss("Mixed", mixed_base, [*links, *more]))
+            if path == "/huge":
+                return "200 OK", html, huge
             return page("Deep JSON-LD", head=deep)
 
         mixed_base = serve(routes(mixed))

@@ -109,6 +109,7 @@ def test_a_hostile_page_is_recorded_on_its_entry_and_not_retried(
             assert rows["Long link"] in ("fallback:invalid_url", "failed:invalid_url")
             assert rows["Bad"].split(":")[0] in ("fallback", "failed")
             assert rows["Deep"].startswith("done")  # the JSON-LD is skipped, the page read
+            assert rows["Huge"].startswith("done")  # 895,000 paragraphs: bounded, and read
             slow = [v for k, v in rows.items() if k.startswith("Slow")]
             assert 1 <= sum(v in ("fallback:timeout", "failed:timeout") for v in slow) <= 4
             # the slow host's other pages were not requested: they wait for the next pass
