@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## test: the whole test suite (warnings are errors)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 4 --dist loadfile
 
 ## lint: ruff (lint + format check), mypy strict, import layers
 lint: $(STAMP)

@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + bytes(17)
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF"),
         (PNG, "PNG"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG"),
-        (gzip.compress(b"<html><body>hi</body></html>"), "gzip"),
+        (gzip.compress(b"<html><body>hi</body></html>", mtime=0), "gzip"),
         (b"PK\x03\x04" + bytes(40), "ZIP"),
         (bytes(range(256)) * 20, "binary"),
     ],

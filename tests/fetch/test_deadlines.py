@@ -40,7 +40,7 @@ def test_a_request_ends_at_its_deadline(behaviour: object) -> None:
         pytest.raises(FetchTimeout),
     ):
         fetcher.get(url + "/feed")
-    assert timer.seconds < 1.5 + 1.0
+    assert timer.seconds < 1.5 + 2.5  # the deadline, and a loaded machine's slack
 
 
 def test_retries_stay_within_the_fetch_budget() -> None:
@@ -52,7 +52,7 @@ def test_retries_stay_within_the_fetch_budget() -> None:
         pytest.raises(FetchTimeout),
     ):
         fetcher.get(url + "/feed")
-    assert timer.seconds < settings.fetch_budget + 1.0
+    assert timer.seconds < settings.fetch_budget + 2.5
 
 
 @pytest.mark.parametrize("behaviour", [reset, lying_length])
