@@ -29,6 +29,14 @@ def _follow(db: Path, urls: list[str]) -> Store:
     return store
 
 
+def _clean_pass(db: Path, feeds: list[str]) -> set[tuple[int, str]]:
+    """The entries one uninterrupted pass records."""
+    clean = _follow(db, feeds)
+    with Fetcher(SETTINGS) as fetcher:
+        run_once(clean, fetcher, SETTINGS)
+    return _entries(clean)
+
+
 def _entries(store: Store) -> set[tuple[int, str]]:
     return {(s, g) for s, g in store._db.execute("SELECT source_id, guid FROM entries")}
 
@@ -48,10 +56,7 @@ class StopAfterFirstPages:
 def test_an_interrupted_paged_feed_is_finished_by_the_next_pass(tmp_path: Path) -> None:
     with serve_newsroom(Newsroom(seed=11, articles=120), feed_page=6) as room:
         feeds = room.feed_urls()
-        clean = _follow(tmp_path / "clean.db", feeds)
-        with Fetcher(SETTINGS) as fetcher:
-            run_once(clean, fetcher, SETTINGS)
-        expected = _entries(clean)
+        expected = _clean_pass(tmp_path / "clean.db", feeds)
 
         store = _follow(tmp_path / "n.db", feeds)
         with Fetcher(SETTINGS) as fetcher:
@@ -68,10 +73,7 @@ def test_an_interrupted_paged_feed_is_finished_by_the_next_pass(tmp_path: Path) 
 def test_a_failing_later_page_is_read_again_next_pass(tmp_path: Path) -> None:
     with serve_newsroom(Newsroom(seed=11, articles=60), feed_page=6) as room:
         feeds = room.feed_urls()
-        clean = _follow(tmp_path / "clean.db", feeds)
-        with Fetcher(SETTINGS) as fetcher:
-            run_once(clean, fetcher, SETTINGS)
-        expected = _entries(clean)
+        expected = _clean_pass(tmp_path / "clean.db", feeds)
         failing = {"on": True}
         store = _follow(tmp_path / "n.db", feeds)
         with Fetcher(SETTINGS) as fetcher:
