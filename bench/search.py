@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from newsdesk.store import open_reader
-from newsdesk.store.sqlite import RANKED_SEARCH, SEARCH_WINDOW, match_expression
+from newsdesk.store.search import RANKED_SEARCH, SEARCH_WINDOW, match_expression
 from serve import filled_store, scenario_paths  # bench/serve.py, beside this file
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
 from newsdesk.store import match_expression, open_reader, open_store, prepare_record
-from newsdesk.store.sqlite import MIGRATIONS
+from newsdesk.store.migrations.sqlite import MIGRATIONS
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -200,7 +200,7 @@ def test_any_search_text_is_taken_as_words_never_as_an_error(query: str) -> None
 
 
 def test_snippets_mark_the_query_words_around_their_densest_run() -> None:
-    from newsdesk.store.sqlite import _term_pattern, make_snippet  # noqa: PLC0415
+    from newsdesk.store.search import _term_pattern, make_snippet  # noqa: PLC0415
 
     pattern = _term_pattern(match_expression("harbour council") or "")
     text = (
@@ -253,7 +253,7 @@ def test_lsh_candidates_rank_by_shared_keys_bounded_per_key(tmp_path: Path) -> N
     ),
 )
 def test_snippet_hits_by_find_are_the_regular_expressions(text: str, words: list[str]) -> None:
-    from newsdesk.store.sqlite import _hits, _term_pattern  # noqa: PLC0415
+    from newsdesk.store.search import _hits, _term_pattern  # noqa: PLC0415
 
     terms = _term_pattern(" ".join(f'"{w}"' for w in words))
     assert terms is not None

@@ -1,0 +1,1 @@
+"""The schema's migrations, ordered and named, one module a dialect."""
