@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from newsdesk.clean.story import article_body_html, story_html
 from newsdesk.clean.text import strip_xml_invalid_fields
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.linking import Prints, article_prints
@@ -41,8 +42,15 @@ def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passe
         article = replace(article, title=entry.title)
     if article.published is None and entry.published is not None:
         article = replace(article, published=entry.published)
-    record = prepare_record(article, body if compress else None)
+    record = make_record(article, body if compress else None)
     return record, article_prints(article) if dedupe else None
+
+
+def make_record(article: Article, raw_page: bytes | None = None) -> Record:
+    """The stored form of ``article``, with its HTML forms (the body, and the article page's
+    story) rendered here: the store renders nothing."""
+    body = article_body_html(article)
+    return prepare_record(article, raw_page, html=(body, story_html(article, body)))
 
 
 def lower_priority() -> None:

@@ -4,7 +4,8 @@
 2. parse it (``feeds.parse_feed``) and record its entries (``store``): only new ones go on;
 3. fetch each new entry's page, concurrently across hosts (``fetch``);
 4. extract the Article from the page (``extract``, which runs ``clean.repair``), make its
-   stored form (``store.prepare_record``) and fingerprint it (``linking.article_prints``);
+   stored form with its HTML (``pages.make_record``: the store renders nothing) and
+   fingerprint it (``linking.article_prints``);
 5. an exact duplicate of a stored article (same text, another URL) is recorded as a
    sighting of it; anything else is stored with the raw page, the entry marked done in the
    same transaction (``store``), and linked to its copies and story cluster (``linking``).
@@ -49,7 +50,13 @@ from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
 from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
-from newsdesk.pages import WORKER_NICENESS, lower_priority, prepare_page, process_page
+from newsdesk.pages import (
+    WORKER_NICENESS,
+    lower_priority,
+    make_record,
+    prepare_page,
+    process_page,
+)
 from newsdesk.store import Record, Store
 from newsdesk.workers import ProcessPool
 
@@ -306,7 +313,7 @@ def _store_page(
             fallback_id = store.store_entry_article(
                 page.entry_id,
                 page.source_id,
-                fallback,
+                make_record(fallback),
                 now=now,
                 problem=str(page.error),
                 error_kind=kind,
@@ -917,7 +924,7 @@ def reextract(
                 report.failed.append((article_id, str(exc)))
         with store.batch():
             if fresh is not None:
-                store.replace_article(article_id, fresh)
+                store.replace_article(article_id, make_record(fresh))
                 article = fresh
                 report.done += 1
             if dedupe and article is not None and article.text:
@@ -941,7 +948,7 @@ def fetch_one(
         if duplicate is not None:
             store.record_sighting(duplicate, source_id=None, url=result.final_url, now=now)
             return duplicate
-        article_id = store.store_article(article, raw_page=result.body, now=now)
+        article_id = store.store_article(make_record(article, result.body), now=now)
         store.record_sighting(article_id, source_id=None, url=result.final_url, now=now)
         if prints is not None:
             link_article(store, article_id, article, prints)

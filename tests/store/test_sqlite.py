@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
+from newsdesk.pages import make_record
+from newsdesk.serve.reader import stored_body_html
 from newsdesk.store import match_expression, open_reader, open_store, prepare_record
 from newsdesk.store.migrations.sqlite import MIGRATIONS
 
@@ -175,7 +177,7 @@ def test_the_pages_apart_migration_keeps_every_article_page_and_link(tmp_path: P
     assert stored is not None and stored.article.title == "Story 2"
     assert (stored.original_id, stored.cluster_id) == (1, 1)
     # stored before bodies were kept: rendered when asked for (0005_body_html)
-    assert stored.body_html is None and stored.body() == "<p>Words 2.</p>"
+    assert stored.body_html is None and stored_body_html(stored) == "<p>Words 2.</p>"
     assert store.sightings(1)[0][1] == "https://s.example/1"
     assert store.article_by_text_key("t2") == 2
     assert {h.article_id for h in store.search("words")} == {1, 2}
@@ -267,15 +269,15 @@ def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path
     store = open_store(tmp_path / "b.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)
     first = Article(url="https://b.example/1", title="T", text="One <b>bold</b> claim.")
-    article_id = store.store_article(first, now=now)
+    article_id = store.store_article(make_record(first), now=now)
     stored = store.stored_article(article_id)
     assert stored is not None and stored.body_html == article_body_html(first)
     assert stored.body_html == "<p>One &lt;b&gt;bold&lt;/b&gt; claim.</p>"
     second = replace(first, text="Two paragraphs.\n\nThe second.")
-    store.replace_article(article_id, second)
-    assert store.stored_article(article_id).body() == article_body_html(second)  # type: ignore[union-attr]
+    store.replace_article(article_id, make_record(second))
+    assert store.stored_article(article_id).body_html == article_body_html(second)  # type: ignore[union-attr]
     third = replace(first, text="Fetched again.")
-    assert store.store_article(third, now=now) == article_id  # the same URL: an update
+    assert store.store_article(make_record(third), now=now) == article_id  # the same URL
     assert store.stored_article(article_id).body_html == "<p>Fetched again.</p>"  # type: ignore[union-attr]
     from newsdesk.store import ArticleQuery  # noqa: PLC0415
 
@@ -290,21 +292,21 @@ def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) ->
     store = open_store(tmp_path / "s.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)
     first = Article(url="https://s.example/1", title="<b>T</b>", text="One claim.")
-    article_id = store.store_article(first, now=now)
+    article_id = store.store_article(make_record(first), now=now)
 
     def story() -> str | None:
-        view = store.article_view(article_id)
+        view = store.article_view(article_id, story_mark=STORY_MARK)
         assert view is not None
         return view.story_html
 
     assert story() == story_html(first) and "&lt;b&gt;T&lt;/b&gt;" in (story() or "")
     second = replace(first, title="Second", text="Two paragraphs.\n\nThe second.")
-    store.replace_article(article_id, second)
+    store.replace_article(article_id, make_record(second))
     assert story() == story_html(second)
     third = replace(first, title="Third")
-    assert store.store_article(third, now=now) == article_id  # the same URL: an update
+    assert store.store_article(make_record(third), now=now) == article_id  # the same URL
     assert story() == story_html(third)
-    store.replace_identity(article_id, replace(third, title="Fourth"), source_id=None)
+    store.replace_identity(article_id, make_record(replace(third, title="Fourth")), source_id=None)
     assert story() == story_html(replace(third, title="Fourth"))
     # A story of another render version, or none (stored before 0007): render it again.
     old = (story() or "").replace(STORY_MARK, "<!-- newsdesk story 0 -->")

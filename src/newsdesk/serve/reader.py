@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsdesk.clean.sanitize import safe_url
-from newsdesk.clean.story import story_html
+from newsdesk.clean.story import STORY_MARK, article_body_html, story_html
 from newsdesk.clean.text import strip_xml_invalid
 from newsdesk.feeds import outlines_from_sources, render_opml
 from newsdesk.serve.common import (
@@ -127,18 +127,23 @@ async def source_river(request: Request) -> Response:
     )  # fmt: skip
 
 
+def stored_body_html(stored: StoredArticle) -> str:
+    """An article's body as safe HTML: as stored with its record, else rendered from it."""
+    return stored.body_html if stored.body_html is not None else article_body_html(stored.article)
+
+
 async def article(request: Request) -> Response:
     article_id = path_id(request, "article_id")
     store = _store(request)
-    view = store.article_view(article_id)
+    view = store.article_view(article_id, story_mark=STORY_MARK)
     if view is None:
         raise ApiError(404, f"no article {article_id}")
     story = view.story_html
-    if story is None:  # stored before the store kept it, or under an older STORY_MARK
+    if story is None:  # stored without it, or by another version of the renderer
         stored = store.stored_article(article_id)
         if stored is None:  # deleted in between
             raise ApiError(404, f"no article {article_id}")
-        story = story_html(stored.article, stored.body())
+        story = story_html(stored.article, stored_body_html(stored))
     original = next((c for c in view.copies if c.id == view.original_id), None)
     return render_page(
         request,
@@ -214,7 +219,7 @@ def _item(base: str, stored: StoredArticle, names: dict[int, str]) -> FeedItem:
         url=f"{base}/articles/{stored.id}",
         external_url=safe_url(a.url),
         title=a.title or "(untitled)",
-        content_html=stored.body(),
+        content_html=stored_body_html(stored),
         content_text=a.text,
         summary=a.description,
         published=a.published,

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from newsdesk.clean.story import STORY_MARK
 from newsdesk.model import (
     Article,
     article_from_json,
@@ -25,7 +24,6 @@ from newsdesk.store.records import (
     Record,
     Sighting,
     StoredArticle,
-    _html_forms,
     _iso,
     _record_values,
     _stored,
@@ -118,8 +116,13 @@ class ArticlesTable(StoreBase):
             return None
         return zlib.decompress(row[0], wbits=47), row[1]  # zlib or gzip
 
-    def replace_article(self, article_id: int, article: Article) -> None:
-        body, story = _html_forms(article)
+    def replace_article(self, article_id: int, article: Article | Record) -> None:
+        """A new record for a stored article (its HTML forms with it when it is a Record;
+        None otherwise, rendered when shown)."""
+        body, story = (
+            (article.body_html, article.story_html) if isinstance(article, Record) else (None, None)
+        )
+        article = article.article if isinstance(article, Record) else article
         with self._tx():
             self._db.execute(
                 "UPDATE articles SET article_json = ?, title = ?, published = ?, language = ?, "
@@ -215,9 +218,10 @@ class ArticlesTable(StoreBase):
         ).fetchone()
         return _stored(row) if row is not None else None
 
-    def article_view(self, article_id: int) -> ArticleView | None:
+    def article_view(self, article_id: int, *, story_mark: str = "") -> ArticleView | None:
         """What the article page shows: the row with its source's name, the size of its
-        story cluster and its stored story; its sightings; the rest of its copy group."""
+        story cluster and its stored story (None unless it starts with ``story_mark``, the
+        renderer's current version); its sightings; the rest of its copy group."""
         row = self._db.execute(
             "SELECT a.source_id, COALESCE(s.title, s.url), a.title, a.language, a.problem, "
             "a.original_id, a.cluster_id, CASE WHEN a.cluster_id IS NULL THEN 1 ELSE "
@@ -258,7 +262,7 @@ class ArticlesTable(StoreBase):
             original_id=original_id,
             cluster_id=cluster_id,
             cluster_size=int(row[7]),
-            story_html=story if story is not None and story.startswith(STORY_MARK) else None,
+            story_html=story if story is not None and story.startswith(story_mark) else None,
             sightings=sightings,
             copies=copies,
         )

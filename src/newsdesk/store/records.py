@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from newsdesk.clean.story import article_body_html, story_html
 from newsdesk.errors import StoreError
 from newsdesk.model import (
     Article,
@@ -59,20 +58,27 @@ def url_key(url: str) -> str:
 class Record:
     """An Article in the form the store writes it: its JSON and its raw page compressed.
     Making one is CPU work with no database (``prepare_record``): the pipeline does it
-    where extraction runs, so the one writer only writes."""
+    where extraction runs, so the one writer only writes. The store renders nothing: the
+    HTML forms come made (``pages.make_record``), or are None and rendered when shown."""
 
     article: Article
     article_json: str
-    body_html: str  # the body as safe HTML (``clean.story.article_body_html``)
-    story_html: str  # the article page's story (``clean.story.story_html``)
+    body_html: str | None  # the body as safe HTML (``clean.story.article_body_html``)
+    story_html: str | None  # the article page's story (``clean.story.story_html``)
     # the raw page compressed: by zlib here, or as the server sent it when that was one
     # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
     page: bytes | None
     url_key: str  # the natural key: a hash of the canonical URL
 
 
-def prepare_record(article: Article | Record, raw_page: bytes | None = None) -> Record:
-    """The stored form of ``article`` and its raw page (a Record is returned as it is).
+def prepare_record(
+    article: Article | Record,
+    raw_page: bytes | None = None,
+    *,
+    html: tuple[str, str] | None = None,
+) -> Record:
+    """The stored form of ``article`` and its raw page (a Record is returned as it is), with
+    its HTML forms (``html``: the body and the page's story) when the caller made them.
     Raises ``StoreError`` for an Article with neither a url nor a fetched_url."""
     if isinstance(article, Record):
         if raw_page is not None:
@@ -82,13 +88,8 @@ def prepare_record(article: Article | Record, raw_page: bytes | None = None) -> 
     if not key_url:
         raise StoreError("an Article needs a url or fetched_url to be stored")
     page = zlib.compress(raw_page, 1) if raw_page is not None else None
-    return Record(article, article_to_json(article), *_html_forms(article), page, url_key(key_url))
-
-
-def _html_forms(article: Article) -> tuple[str, str]:
-    """The article's body and its page's story, as the store keeps them with the record."""
-    body = article_body_html(article)
-    return body, story_html(article, body)
+    body, story = html if html is not None else (None, None)
+    return Record(article, article_to_json(article), body, story, page, url_key(key_url))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,15 +129,9 @@ class StoredArticle:
     article: Article
     original_id: int | None = None
     cluster_id: int | None = None
-    # the body as safe HTML, as stored with the record (None: not read, or stored before
-    # the store kept it); ``body()`` gives it either way
+    # the body as safe HTML, as stored with the record (None: not read, or stored without
+    # it); ``clean.story.stored_body_html`` gives it either way
     body_html: str | None = None
-
-    def body(self) -> str:
-        """The article's body as safe HTML."""
-        if self.body_html is not None:
-            return self.body_html
-        return article_body_html(self.article)
 
 
 class Sighting(NamedTuple):
@@ -161,7 +156,8 @@ class CopyLink(NamedTuple):
 class ArticleView:
     """What an article page shows, read in three statements and without decoding the record
     (``Store.article_view``). ``story_html`` is None when the row has no current story (stored
-    before it was kept, or under an older ``STORY_MARK``): render it from the record."""
+    before it was kept, or without it, or under another version of the renderer than the
+    caller's ``story_mark``): render it from the record."""
 
     id: int
     source_id: int | None
