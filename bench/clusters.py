@@ -50,7 +50,7 @@ def _score(gold: Path, pred: Path) -> dict[str, float]:
 
 
 def run_newsdesk(gold: Path, out: Path) -> None:
-    from newsdesk.dedupe_corpus import dedupe_corpus
+    from newsdesk.batch.dedupe import dedupe_corpus
 
     started = time.perf_counter()
     with out.open("w") as handle:

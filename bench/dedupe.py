@@ -255,7 +255,7 @@ def scale_child(size: int, processes: int) -> None:
         source = Path(tmp) / "in.jsonl"
         synthetic(source, size)
         out = Path(tmp) / "out.jsonl"
-        from newsdesk.dedupe_corpus import dedupe_corpus
+        from newsdesk.batch.dedupe import dedupe_corpus
 
         started = time.perf_counter()
         with out.open("w") as handle:

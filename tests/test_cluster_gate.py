@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from newsdesk.dedupe_corpus import dedupe_corpus
+from newsdesk.batch.dedupe import dedupe_corpus
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = SHARED / "data" / "story-clusters"

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import newsdesk
-from newsdesk.dedupe_corpus import DedupeFields, dedupe_corpus
+from newsdesk.batch.dedupe import DedupeFields, dedupe_corpus
 from newsdesk.feeds import parse_feed, read_opml
 from newsdesk.pages import process_page
 from newsdesk.store import open_store

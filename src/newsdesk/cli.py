@@ -24,9 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from newsdesk import __version__
+from newsdesk.batch.clean import CorpusOptions, clean_corpus
 from newsdesk.clean import clean_text
 from newsdesk.config import Settings, load_settings
-from newsdesk.corpus import CorpusOptions, clean_corpus
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import ConfigError, NewsdeskError, StoreError, StoreUnavailableError
@@ -724,7 +724,7 @@ def dedupe_command(
     Records without an id or text, or with a text over 10 MB, are passed through marked
     with `dedupe_error`. Two streaming passes; memory holds ~250 bytes a record. The same
     records in any order get the same links. Counts of each outcome go to standard error."""
-    from newsdesk.dedupe_corpus import DedupeFields, dedupe_corpus  # noqa: PLC0415
+    from newsdesk.batch.dedupe import DedupeFields, dedupe_corpus  # noqa: PLC0415
 
     fields = DedupeFields(
         text=text_field, id=id_field, url=url_field, time=time_field, title=title_field

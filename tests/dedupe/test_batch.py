@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsdesk.batch.dedupe import dedupe_corpus
 from newsdesk.cli import main
 from newsdesk.dedupe import BatchDeduper, fingerprint, text_key
-from newsdesk.dedupe_corpus import dedupe_corpus
 from tests.dedupe.test_links import STORY, TEXT
 
 OTHER = (

@@ -6,6 +6,7 @@ import json
 from io import StringIO
 from pathlib import Path
 
+from newsdesk.batch.dedupe import dedupe_corpus
 from newsdesk.dedupe.stories import (
     MIN_STORIES,
     DocFreq,
@@ -18,7 +19,6 @@ from newsdesk.dedupe.stories import (
     probe_keys,
     story_terms,
 )
-from newsdesk.dedupe_corpus import dedupe_corpus
 
 DAY = 86400.0
 
