@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import newsdesk
 from newsdesk.batch.dedupe import DedupeFields, dedupe_corpus
 from newsdesk.feeds import parse_feed, read_opml
-from newsdesk.pages import process_page
+from newsdesk.pipeline.page import process_page
 from newsdesk.store import open_store
 
 FEED = (

@@ -296,7 +296,8 @@ def test_duplicates_are_sightings_of_one_article(tmp_path: Path, newsroom: Runni
 
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="process priority is a Unix notion")
 def test_extraction_processes_yield_the_cpu_to_the_writer() -> None:
-    from newsdesk.pipeline import WORKER_NICENESS, _extractor_pool  # noqa: PLC0415
+    from newsdesk.pipeline.page import WORKER_NICENESS  # noqa: PLC0415
+    from newsdesk.pipeline.run import _extractor_pool  # noqa: PLC0415
 
     pool = _extractor_pool(Settings(extract_processes=1))
     assert pool is not None

@@ -12,9 +12,9 @@ from newsdesk.config import Settings
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.fetch import Fetcher
-from newsdesk.linking import article_prints, link_article
 from newsdesk.model import Block
 from newsdesk.pipeline import reextract, run_once
+from newsdesk.pipeline.link import article_prints, link_article
 from newsdesk.store import ArticleQuery, Store, open_store
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from newsdesk.errors import TooLargeError
-from newsdesk.workers import ProcessPool, WorkerDied
+from newsdesk.pipeline.processes import ProcessPool, WorkerDied
 
 
 def _echo(value: object) -> object:
@@ -54,9 +54,9 @@ def _loaded(names: list[str]) -> tuple[str, list[str]]:
 
 def test_a_process_imports_only_what_its_calls_need() -> None:
     """Not the parent's main module (multiprocessing's children import it again), not the
-    HTTP client, not the CLI: a process starts as ``python -m newsdesk.workers`` and
+    HTTP client, not the CLI: a process starts as ``python -m newsdesk.pipeline.processes`` and
     imports the modules of what it is sent (here this test module)."""
     with ProcessPool(1) as pool:
-        unwanted = ["httpx", "newsdesk.cli", "newsdesk.pipeline"]
+        unwanted = ["httpx", "newsdesk.cli", "newsdesk.pipeline.run", "newsdesk.fetch"]
         main, loaded = pool.call(_loaded, [*unwanted, "tests.test_workers"])
-        assert (main, loaded) == ("newsdesk.workers", ["tests.test_workers"])
+        assert (main, loaded) == ("newsdesk.pipeline.processes", ["tests.test_workers"])

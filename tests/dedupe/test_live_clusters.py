@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsdesk.dedupe.stories import MIN_STORIES
-from newsdesk.linking import article_prints, link_article
 from newsdesk.model import Article
+from newsdesk.pipeline.link import article_prints, link_article
 from newsdesk.store import Store, open_store
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

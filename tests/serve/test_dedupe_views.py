@@ -14,8 +14,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from newsdesk.cli import main
 from newsdesk.config import Settings
-from newsdesk.linking import article_prints, link_article
 from newsdesk.model import Article, Block
+from newsdesk.pipeline.link import article_prints, link_article
 from newsdesk.serve import create_app
 from newsdesk.store import open_store
 from tests.dedupe.test_links import STORY
@@ -89,7 +89,7 @@ def test_clusters_command(db: Path) -> None:
 
 
 def test_exact_duplicates_keep_the_more_original_copy(tmp_path: Path) -> None:
-    from newsdesk.linking import find_duplicate, more_original  # noqa: PLC0415
+    from newsdesk.pipeline.link import find_duplicate, more_original  # noqa: PLC0415
 
     store = open_store(tmp_path / "x.db")
     late = article("late", STORY, 5)

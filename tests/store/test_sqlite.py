@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from newsdesk.errors import StoreError
 from newsdesk.model import Article, Block, FeedEntry
-from newsdesk.pages import make_record
+from newsdesk.pipeline.page import make_record
 from newsdesk.serve.reader import stored_body_html
 from newsdesk.store import match_expression, open_reader, open_store, prepare_record
 from newsdesk.store.migrations.sqlite import MIGRATIONS

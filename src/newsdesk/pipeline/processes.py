@@ -10,11 +10,12 @@ A call raises what the function raised in the process. A process that dies mid-c
 or crashed by a native library) is replaced, and the call raises ``WorkerDied``; nothing else
 is lost.
 
-Each process is a fresh ``python -m newsdesk.workers``, talking over a socket pair, rather
-than a ``multiprocessing`` child: those re-import the parent's main module (the CLI, with
-the HTTP client, the web framework...; a benchmark script) before their first call. Here a
-process imports only the modules of the functions it is given (``newsdesk.pages`` for the
-relay): measured on the 10k demo ingest, 63 → 58 MB of peak RSS a process.
+Each process is a fresh ``python -m newsdesk.pipeline.processes``, talking over a socket
+pair, rather than a ``multiprocessing`` child: those re-import the parent's main module (the
+CLI, with the HTTP client, the web framework...; a benchmark script) before their first
+call. Here a process imports only the modules of the functions it is given
+(``newsdesk.pipeline.page`` for the relay): measured on the 10k demo ingest, 63 → 58 MB of
+peak RSS a process.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class ProcessPool:
         mine, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
-                [sys.executable, "-m", "newsdesk.workers", str(theirs.fileno())],
+                [sys.executable, "-m", "newsdesk.pipeline.processes", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
             )

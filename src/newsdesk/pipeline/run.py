@@ -1,42 +1,20 @@
-"""The one composition of the stages (DESIGN §1). Order, for each source due:
-
-1. fetch the feed with a conditional GET (``fetch``); 304 or an unchanged body: done;
-2. parse it (``feeds.parse_feed``) and record its entries (``store``): only new ones go on;
-3. fetch each new entry's page, concurrently across hosts (``fetch``);
-4. extract the Article from the page (``extract``, which runs ``clean.repair``), make its
-   stored form with its HTML (``pages.make_record``: the store renders nothing) and
-   fingerprint it (``linking.article_prints``);
-5. an exact duplicate of a stored article (same text, another URL) is recorded as a
-   sighting of it; anything else is stored with the raw page, the entry marked done in the
-   same transaction (``store``), and linked to its copies and story cluster (``linking``).
-
-Steps 1–4 run in the workers (threads; parsing and step 4 in the extraction processes when
-``extract_processes`` is set), step 5 in the one writer. Sources are checked concurrently and
-their pages start as soon as their feed is recorded.
-
-When a page cannot be fetched or extracted, the feed's own content for the entry is
-extracted instead and stored with the problem recorded. Every failure ends as an error kind
-on the source or the entry; nothing stored is lost and the loop goes on.
-"""
+"""One pass of the relay (``run_once``): checks, pages and the one writer."""
 
 from __future__ import annotations
 
 import logging
 import os
-import statistics
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from newsdesk.config import Settings
-from newsdesk.dates import parse_http_date
 from newsdesk.errors import (
     ExtractionError,
     FeedParseError,
@@ -45,169 +23,26 @@ from newsdesk.errors import (
     NewsdeskError,
     StoreUnavailableError,
 )
-from newsdesk.extract import extract
-from newsdesk.feeds import discover_feeds, parse_feed
+from newsdesk.feeds import parse_feed
 from newsdesk.fetch import Fetcher
-from newsdesk.linking import Prints, article_prints, find_duplicate, link_article, more_original
-from newsdesk.model import Article, FeedEntry, FetchResult, ParsedFeed, Source
-from newsdesk.pages import (
-    WORKER_NICENESS,
+from newsdesk.model import FeedEntry, FetchResult, ParsedFeed, Source
+from newsdesk.pipeline.page import (
     lower_priority,
-    make_record,
     prepare_page,
-    process_page,
 )
-from newsdesk.store import Record, Store
-from newsdesk.workers import ProcessPool
-
-__all__ = [
-    "WORKER_NICENESS",
-    "ReextractReport",
-    "RunReport",
-    "add_source",
-    "fetch_one",
-    "next_check",
-    "process_page",
-    "reextract",
-    "run_once",
-]
+from newsdesk.pipeline.processes import ProcessPool
+from newsdesk.pipeline.schedule import next_check
+from newsdesk.pipeline.write import RunReport, _Page, _store_page
+from newsdesk.store import Store
 
 log = logging.getLogger(__name__)
+
+
 Clock = Callable[[], datetime]
-DEFAULT_INTERVAL = 3600
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(slots=True)
-class RunReport:
-    sources: int = 0
-    not_modified: int = 0
-    failed_sources: int = 0
-    new_entries: int = 0
-    stored: int = 0
-    fallbacks: int = 0
-    failed_entries: int = 0
-    duplicates: int = 0  # the same text as a stored article: a sighting, not a new article
-    syndicated: int = 0  # stored, and linked to an original elsewhere
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def count_error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def _max_age(cache_control: str | None) -> int | None:
-    for part in (cache_control or "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name.lower() in ("max-age", "s-maxage") and value.strip().isdigit():
-            return int(value.strip())
-    return None
-
-
-def _seconds_until(header: str | None, now: datetime) -> int | None:
-    if not header:
-        return None
-    if header.strip().isdigit():
-        return int(header.strip())
-    when = parse_http_date(header)
-    return max(0, int((when - now).total_seconds())) if when else None
-
-
-def next_check(
-    now: datetime,
-    settings: Settings,
-    *,
-    result: FetchResult | None = None,
-    feed: ParsedFeed | None = None,
-    error_count: int = 0,
-    retry_after: float | None = None,
-) -> datetime:
-    """When to check a source again: from its publishing frequency (half the median gap
-    between entries), ``ttl``, Cache-Control, Expires and Retry-After, within the configured
-    bounds. A failing source backs off exponentially, but is never dropped."""
-    if error_count:
-        interval = settings.min_interval * 2 ** min(error_count, 16)
-        if retry_after:
-            interval = max(interval, int(retry_after))
-    else:
-        interval = DEFAULT_INTERVAL
-        if feed is not None:
-            stamps = sorted(e.published for e in feed.entries if e.published is not None)
-            gaps = [(b - a).total_seconds() for a, b in pairwise(stamps)]
-            gaps = [g for g in gaps if g > 0]
-            if len(gaps) >= 2:
-                interval = int(statistics.median(gaps) / 2)
-            if feed.ttl_seconds:
-                interval = max(interval, feed.ttl_seconds)
-        if result is not None:
-            for hint in (
-                _max_age(result.cache_control),
-                _seconds_until(result.expires, now),
-                _seconds_until(result.retry_after, now),
-            ):
-                if hint:
-                    interval = max(interval, hint)
-    interval = min(max(interval, settings.min_interval), settings.max_interval)
-    return now + timedelta(seconds=interval)
-
-
-def add_source(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> Source:
-    """Follow ``url``: a feed, or a site or page whose feeds (or news sitemap) are found.
-    When none is, the error says first why ``url`` itself is not a feed (a refused DTD, a
-    truncated or compressed body, an HTML page), then what discovery tried."""
-    result = fetcher.get(url)
-    try:
-        feed = parse_feed(result.body, result.final_url)
-    except FeedParseError as exc:
-        reason = _unprefixed(str(exc), result.final_url, url)
-    else:
-        if feed.entries or feed.title or getattr(feed, "children", ()):
-            return store.add_source(
-                result.final_url, kind=feed.kind, title=feed.title, site_url=feed.site_url, now=now
-            )
-        reason = "a feed with no title and no entries"
-    tried: list[str] = []
-    for candidate in discover_feeds(result.body, result.final_url):
-        try:
-            found = fetcher.get(candidate)
-            feed = parse_feed(found.body, found.final_url)
-        except (FetchError, FeedParseError) as exc:
-            tried.append(f"{candidate} ({_unprefixed(str(exc), candidate)})")
-            continue
-        if feed.entries or feed.title:
-            return store.add_source(
-                found.final_url,
-                kind=feed.kind,
-                title=feed.title,
-                site_url=feed.site_url or result.final_url,
-                now=now,
-            )
-        tried.append(f"{candidate} (a feed with no title and no entries)")
-    listed = "; ".join(tried[:3]) + ("; ..." if len(tried) > 3 else "")
-    raise FeedParseError(
-        f"{url}: {reason}. Discovery found no feed or news sitemap there either "
-        f"({len(tried)} addresses tried{': ' + listed if tried else ''})"
-    )
-
-
-def _unprefixed(message: str, *urls: str) -> str:
-    """``message`` without a leading "URL: " (the caller names the URL once)."""
-    for url in urls:
-        if message.startswith(url + ": "):
-            return message[len(url) + 2 :]
-    return message
-
-
-@dataclass(frozen=True, slots=True)
-class _Page:
-    entry_id: int
-    source_id: int
-    entry: FeedEntry
-    record: Record | None  # the Article in its stored form, with its raw page
-    error: NewsdeskError | None
-    prints: Prints | None = None
 
 
 def _fetch_entry(
@@ -265,75 +100,6 @@ def _fetch_page(
     if not compress:
         record = replace(record, page=result.compressed)
     return _Page(entry_id, source_id, entry, record, None, prints)
-
-
-def _store_page(
-    store: Store, page: _Page, report: RunReport, now: datetime, settings: Settings
-) -> None:
-    entry = page.entry
-    if page.record is not None:
-        record = page.record
-        article = record.article
-        seen_at = article.fetched_url or entry.url or ""
-        prints = page.prints  # made with the page whenever the dedupe is on
-        duplicate = find_duplicate(store, article, prints.text_key) if prints else None
-        if duplicate is not None:
-            assert prints is not None
-            store.link_entry(page.entry_id, duplicate)
-            store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
-            if more_original(store, duplicate, prints):
-                store.replace_identity(duplicate, record, source_id=page.source_id)
-                link_article(store, duplicate, article, prints)
-            report.duplicates += 1
-            log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
-            return
-        article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
-        store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
-        report.stored += 1
-        if prints is not None and link_article(store, article_id, article, prints).original_id:
-            report.syndicated += 1
-        log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
-        return
-    assert page.error is not None
-    kind = getattr(page.error, "kind", "network")
-    report.count_error(kind)
-    if entry.content:
-        try:
-            fallback = extract(entry.content, url=entry.url)
-        except ExtractionError:
-            fallback = None
-        if fallback is not None and (fallback.text or entry.title) and (entry.url or fallback.url):
-            fallback = replace(
-                fallback,
-                title=fallback.title or entry.title,
-                published=fallback.published or entry.published,
-                url=entry.url or fallback.url,
-                fetched_url=entry.url,
-            )
-            fallback_id = store.store_entry_article(
-                page.entry_id,
-                page.source_id,
-                make_record(fallback),
-                now=now,
-                problem=str(page.error),
-                error_kind=kind,
-            )
-            if settings.dedupe and fallback.text:
-                link_article(store, fallback_id, fallback, article_prints(fallback))
-            report.fallbacks += 1
-            log.warning(
-                "fallback source=%s url=%s kind=%s error=%s",
-                page.source_id,
-                entry.url,
-                kind,
-                page.error,
-            )
-            return
-    store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
-    report.failed_entries += 1
-    log.warning(
-        "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -892,64 +658,3 @@ def run_once(
         finally:  # stopped: what is not stored stays for the next run
             one.cancel()
     return report
-
-
-@dataclass(slots=True)
-class ReextractReport:
-    done: int = 0
-    failed: list[tuple[int, str]] = field(default_factory=list)  # (article id, why)
-    relinked: int = 0
-
-
-def reextract(
-    store: Store, *, dedupe: bool = True, progress: Callable[[int, int], None] | None = None
-) -> ReextractReport:
-    """Run the current extractor again over every stored raw page, and (``dedupe``) link
-    every article again, in the order the articles were stored, as a fresh ingest of the
-    same pages would: each article's text key, fingerprint and LSH keys follow its new
-    text, and its copy and story links are made anew. An article whose page no longer
-    extracts keeps its record (and is linked as it is)."""
-    report = ReextractReport()
-    ids = list(store.article_ids())
-    if dedupe:
-        store.clear_links()
-    for number, article_id in enumerate(ids, 1):
-        article = store.article(article_id)
-        raw = store.raw_page(article_id)
-        fresh: Article | None = None
-        if raw is not None:
-            try:
-                fresh = process_page(raw[0], raw[1] or "")
-            except NewsdeskError as exc:
-                report.failed.append((article_id, str(exc)))
-        with store.batch():
-            if fresh is not None:
-                store.replace_article(article_id, make_record(fresh))
-                article = fresh
-                report.done += 1
-            if dedupe and article is not None and article.text:
-                link_article(store, article_id, article, article_prints(article))
-                report.relinked += 1
-        if progress is not None:
-            progress(number, len(ids))
-    return report
-
-
-def fetch_one(
-    store: Store, fetcher: Fetcher, url: str, *, now: datetime, dedupe: bool = True
-) -> int:
-    """Ingest one page (no source): fetch, extract, store, link; the article id (of the
-    stored article it duplicates, when it repeats one's text)."""
-    result = fetcher.get(url)
-    article = process_page(result.body, result.final_url, charset=result.charset)
-    prints = article_prints(article) if dedupe else None
-    with store.batch():
-        duplicate = find_duplicate(store, article, prints.text_key) if prints else None
-        if duplicate is not None:
-            store.record_sighting(duplicate, source_id=None, url=result.final_url, now=now)
-            return duplicate
-        article_id = store.store_article(make_record(article, result.body), now=now)
-        store.record_sighting(article_id, source_id=None, url=result.final_url, now=now)
-        if prints is not None:
-            link_article(store, article_id, article, prints)
-    return article_id

@@ -1,9 +1,10 @@
 """A fetched page made ready to store: the CPU work of the relay, with no I/O.
 
-This is what the relay's extraction processes run (``newsdesk.workers``): extract and clean
-the page, make its stored form and its dedupe fingerprints. It imports only what that work
-needs (not the HTTP client, not the CLI), so an extraction process stays small: each is a
-fresh ``python -m newsdesk.workers`` that imports this module when the first page arrives.
+This is what the relay's extraction processes run (``newsdesk.pipeline.processes``):
+extract and clean the page, make its stored form and its dedupe fingerprints. It imports
+only what that work needs (not the HTTP client, not the CLI), so an extraction process
+stays small: each is a fresh ``python -m newsdesk.pipeline.processes`` that imports this
+module when the first page arrives (the package's ``__init__`` imports nothing eagerly).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import replace
 from newsdesk.clean.story import article_body_html, story_html
 from newsdesk.clean.text import strip_xml_invalid_fields
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
-from newsdesk.linking import Prints, article_prints
 from newsdesk.model import Article, FeedEntry
+from newsdesk.pipeline.link import Prints, article_prints
 from newsdesk.store import Record, prepare_record
 
 __all__ = ["WORKER_NICENESS", "lower_priority", "prepare_page", "process_page"]

@@ -1,0 +1,124 @@
+"""The writer: one fetched page stored in the store, in the caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from newsdesk.config import Settings
+from newsdesk.errors import (
+    ExtractionError,
+    NewsdeskError,
+)
+from newsdesk.extract import extract
+from newsdesk.model import FeedEntry
+from newsdesk.pipeline.link import (
+    Prints,
+    article_prints,
+    find_duplicate,
+    link_article,
+    more_original,
+)
+from newsdesk.pipeline.page import (
+    make_record,
+)
+from newsdesk.store import Record, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RunReport:
+    sources: int = 0
+    not_modified: int = 0
+    failed_sources: int = 0
+    new_entries: int = 0
+    stored: int = 0
+    fallbacks: int = 0
+    failed_entries: int = 0
+    duplicates: int = 0  # the same text as a stored article: a sighting, not a new article
+    syndicated: int = 0  # stored, and linked to an original elsewhere
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    entry_id: int
+    source_id: int
+    entry: FeedEntry
+    record: Record | None  # the Article in its stored form, with its raw page
+    error: NewsdeskError | None
+    prints: Prints | None = None
+
+
+def _store_page(
+    store: Store, page: _Page, report: RunReport, now: datetime, settings: Settings
+) -> None:
+    entry = page.entry
+    if page.record is not None:
+        record = page.record
+        article = record.article
+        seen_at = article.fetched_url or entry.url or ""
+        prints = page.prints  # made with the page whenever the dedupe is on
+        duplicate = find_duplicate(store, article, prints.text_key) if prints else None
+        if duplicate is not None:
+            assert prints is not None
+            store.link_entry(page.entry_id, duplicate)
+            store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
+            if more_original(store, duplicate, prints):
+                store.replace_identity(duplicate, record, source_id=page.source_id)
+                link_article(store, duplicate, article, prints)
+            report.duplicates += 1
+            log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
+            return
+        article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
+        store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
+        report.stored += 1
+        if prints is not None and link_article(store, article_id, article, prints).original_id:
+            report.syndicated += 1
+        log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
+        return
+    assert page.error is not None
+    kind = getattr(page.error, "kind", "network")
+    report.count_error(kind)
+    if entry.content:
+        try:
+            fallback = extract(entry.content, url=entry.url)
+        except ExtractionError:
+            fallback = None
+        if fallback is not None and (fallback.text or entry.title) and (entry.url or fallback.url):
+            fallback = replace(
+                fallback,
+                title=fallback.title or entry.title,
+                published=fallback.published or entry.published,
+                url=entry.url or fallback.url,
+                fetched_url=entry.url,
+            )
+            fallback_id = store.store_entry_article(
+                page.entry_id,
+                page.source_id,
+                make_record(fallback),
+                now=now,
+                problem=str(page.error),
+                error_kind=kind,
+            )
+            if settings.dedupe and fallback.text:
+                link_article(store, fallback_id, fallback, article_prints(fallback))
+            report.fallbacks += 1
+            log.warning(
+                "fallback source=%s url=%s kind=%s error=%s",
+                page.source_id,
+                entry.url,
+                kind,
+                page.error,
+            )
+            return
+    store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
+    report.failed_entries += 1
+    log.warning(
+        "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
+    )
