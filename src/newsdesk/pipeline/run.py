@@ -25,14 +25,14 @@ from newsdesk.errors import (
 )
 from newsdesk.feeds import parse_feed
 from newsdesk.fetch import Fetcher
-from newsdesk.model import FeedEntry, FetchResult, ParsedFeed, Source
+from newsdesk.model import FeedEntry, FetchResult, Outcome, ParsedFeed, Source
 from newsdesk.pipeline.page import (
     lower_priority,
     prepare_page,
 )
 from newsdesk.pipeline.processes import ProcessPool
 from newsdesk.pipeline.schedule import next_check
-from newsdesk.pipeline.write import RunReport, _Page, _store_page
+from newsdesk.pipeline.write import FAILED, RunReport, _Page, store_page
 from newsdesk.store import Store
 
 log = logging.getLogger(__name__)
@@ -553,7 +553,7 @@ class _Pass:
         store, report, settings = self.run.store, self.run.report, self.run.settings
         try:
             with store.savepoint():
-                _store_page(store, page, report, self.clock(), settings)
+                report.count(store_page(store, page, self.clock(), settings))
         except StoreUnavailableError:  # the database itself: the pass cannot go on
             raise
         except Exception as exc:  # a bulkhead: recorded on the entry, the pass goes on
@@ -562,8 +562,7 @@ class _Pass:
             )
             error = _internal(exc)
             store.fail_entry(page.entry_id, error_kind=error.kind, error=str(error))
-            report.failed_entries += 1
-            report.count_error(error.kind)
+            report.count(Outcome(kind=FAILED, reason=error.kind))
 
     def run_pass(self, sources: list[Source]) -> None:
         store = self.run.store

@@ -12,7 +12,7 @@ from newsdesk.errors import (
     NewsdeskError,
 )
 from newsdesk.extract import extract
-from newsdesk.model import FeedEntry
+from newsdesk.model import FeedEntry, Outcome
 from newsdesk.pipeline.link import (
     Prints,
     article_prints,
@@ -44,6 +44,29 @@ class RunReport:
     def count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
+    def count(self, outcome: Outcome) -> None:
+        """Count what the writer did with one page (``store_page``'s outcome)."""
+        if outcome.kind in (STORED, COPY):
+            self.stored += 1
+            self.syndicated += outcome.kind == COPY
+        elif outcome.kind == DUPLICATE:
+            self.duplicates += 1
+        else:  # a failure, stored from the feed's own content or not: the reason is its kind
+            self.count_error(outcome.reason)
+            if outcome.kind == FALLBACK:
+                self.fallbacks += 1
+            else:
+                self.failed_entries += 1
+
+
+# What the writer did with a page (``Outcome.kind``); for FALLBACK and FAILED the outcome's
+# reason is the failure's kind (timeout, extract, ...), for COPY the original's id.
+STORED = "stored"  # a new article
+COPY = "copy"  # a new article, linked to the original of its copy group elsewhere
+DUPLICATE = "duplicate"  # the same text as a stored article: a sighting of it
+FALLBACK = "fallback"  # the page failed; the feed's own content was stored instead
+FAILED = "failed"  # the page failed, and the entry had no content to fall back on
+
 
 @dataclass(frozen=True, slots=True)
 class _Page:
@@ -55,9 +78,11 @@ class _Page:
     prints: Prints | None = None
 
 
-def _store_page(
-    store: Store, page: _Page, report: RunReport, now: datetime, settings: Settings
-) -> None:
+def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> Outcome:
+    """Write one fetched page, in the caller's transaction: its article stored (or a
+    sighting of the stored one it duplicates), linked, its entry marked; or its failure
+    recorded. What was done comes back as an ``Outcome`` (see STORED ... FAILED): where
+    rules enqueue their deliveries, in the same transaction."""
     entry = page.entry
     if page.record is not None:
         record = page.record
@@ -72,19 +97,17 @@ def _store_page(
             if more_original(store, duplicate, prints):
                 store.replace_identity(duplicate, record, source_id=page.source_id)
                 link_article(store, duplicate, article, prints)
-            report.duplicates += 1
             log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
-            return
+            return Outcome(kind=DUPLICATE, article_id=duplicate)
         article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
         store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
-        report.stored += 1
-        if prints is not None and link_article(store, article_id, article, prints).original_id:
-            report.syndicated += 1
+        original = link_article(store, article_id, article, prints).original_id if prints else None
         log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
-        return
+        if original:
+            return Outcome(kind=COPY, reason=f"copy of {original}", article_id=article_id)
+        return Outcome(kind=STORED, article_id=article_id)
     assert page.error is not None
     kind = getattr(page.error, "kind", "network")
-    report.count_error(kind)
     if entry.content:
         try:
             fallback = extract(entry.content, url=entry.url)
@@ -108,7 +131,6 @@ def _store_page(
             )
             if settings.dedupe and fallback.text:
                 link_article(store, fallback_id, fallback, article_prints(fallback))
-            report.fallbacks += 1
             log.warning(
                 "fallback source=%s url=%s kind=%s error=%s",
                 page.source_id,
@@ -116,9 +138,9 @@ def _store_page(
                 kind,
                 page.error,
             )
-            return
+            return Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
     store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
-    report.failed_entries += 1
     log.warning(
         "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
     )
+    return Outcome(kind=FAILED, reason=kind)

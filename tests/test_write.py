@@ -1,0 +1,50 @@
+"""The writer returns what it did with each page as an ``Outcome`` value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsdesk.config import Settings
+from newsdesk.errors import FetchTimeout
+from newsdesk.model import Article, FeedEntry
+from newsdesk.pipeline.link import article_prints
+from newsdesk.pipeline.page import make_record
+from newsdesk.pipeline.write import DUPLICATE, FAILED, FALLBACK, STORED, _Page, store_page
+from newsdesk.store import open_store
+
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
+TEXT = "The harbour bridge reopened on Monday after two years of repairs. " * 8
+
+
+def _page(store_entry: int, url: str, text: str = TEXT) -> _Page:
+    article = Article(url=url, title="Harbour bridge reopens", text=text, site_name=url[8:20])
+    entry = FeedEntry(guid=url, url=url, title=article.title)
+    return _Page(store_entry, 1, entry, make_record(article), None, article_prints(article))
+
+
+def test_each_page_s_outcome(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "n.db")
+    source = store.add_source("https://feed.example/rss", now=NOW)
+    entries = [FeedEntry(guid=f"g{i}", url=f"https://e{i}.example/a") for i in range(4)]
+    store.record_entries(source.id, entries, now=NOW)
+    settings = Settings()
+    with store.batch():
+        first = store_page(store, _page(1, "https://one.example/a"), NOW, settings)
+        again = store_page(store, _page(2, "https://two.example/a"), NOW, settings)
+        failed = _Page(
+            3, 1, FeedEntry(guid="g2", url="https://e2.example/a"), None, FetchTimeout("t")
+        )
+        fell = _Page(
+            4,
+            1,
+            FeedEntry(guid="g3", url="https://e3.example/a", content="<p>" + TEXT[:200] + "</p>"),
+            None,
+            FetchTimeout("t"),
+        )
+        lost = store_page(store, failed, NOW, settings)
+        kept = store_page(store, fell, NOW, settings)
+    assert first.kind == STORED and first.article_id
+    assert again.kind == DUPLICATE and again.article_id == first.article_id
+    assert (lost.kind, lost.reason) == (FAILED, "timeout")
+    assert (kept.kind, kept.reason) == (FALLBACK, "timeout") and kept.article_id
