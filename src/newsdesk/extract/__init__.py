@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser
 
-from newsdesk.clean import Boilerplate, repair_blocks
+from newsdesk.clean import Boilerplate, repair_blocks, strip_xml_invalid_fields
 from newsdesk.errors import ExtractionError
 from newsdesk.extract.body import RawBlock, linearize, select_blocks
 from newsdesk.extract.cascade import Evidence, Found, bound_body, look_again
@@ -116,7 +116,10 @@ def extract(
         decoding=decoding,
         extraction=extraction,
     )
-    return _cleaned(article, options) if options.clean else article
+    article = _cleaned(article, options) if options.clean else article
+    # No string of the record carries what XML forbids: a lone surrogate (JSON-LD's
+    # "\ud800") could be neither printed as UTF-8 nor stored.
+    return strip_xml_invalid_fields(article)
 
 
 def _cleaned(article: Article, options: ExtractOptions) -> Article:

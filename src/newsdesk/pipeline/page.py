@@ -13,7 +13,6 @@ import os
 from dataclasses import replace
 
 from newsdesk.clean.story import article_body_html, story_html
-from newsdesk.clean.text import strip_xml_invalid_fields
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.model import Article, FeedEntry
 from newsdesk.pipeline.link import Prints, article_prints
@@ -27,8 +26,7 @@ WORKER_NICENESS = 5
 def process_page(body: bytes, url: str, *, charset: str | None = None) -> Article:
     """A fetched page to an Article: decode with the HTTP charset, extract (and clean)."""
     options = ExtractOptions(charset=charset) if charset else DEFAULT_OPTIONS
-    article = replace(extract(body, url=url, options=options), fetched_url=url)
-    return strip_xml_invalid_fields(article)  # a lone surrogate (JSON-LD's) cannot be stored
+    return replace(extract(body, url=url, options=options), fetched_url=url)
 
 
 def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passes args only)
