@@ -15,6 +15,7 @@
     │   ├── TooManyRedirects     redirects    a redirect loop or chain past the limit
     │   ├── InvalidURLError      invalid_url  a URL that cannot be requested (malformed, too long)
     │   └── NetworkError         network      DNS, connection or TLS failure
+    ├── InternalError        an unexpected error, recorded where it happened (kind internal)
     ├── StoreError           the database refused an operation
     │   └── StoreUnavailableError  the database cannot be used now (read-only, I/O error)
     │       ├── StoreBusyError       another process holds it (or the relay lock)
@@ -38,6 +39,7 @@ __all__ = [
     "FetchError",
     "FetchTimeout",
     "HTTPStatusError",
+    "InternalError",
     "InvalidURLError",
     "NetworkError",
     "NewsdeskError",
@@ -138,6 +140,13 @@ ERROR_KINDS = (
     "invalid_url",
     "internal",  # an unexpected error (a bug, or input nobody foresaw): traceback in the log
 )
+
+
+class InternalError(NewsdeskError):
+    """An unexpected error (a bug, or input nobody foresaw), recorded on its source or entry
+    with the traceback in the log, so that the relay's pass goes on."""
+
+    kind = "internal"
 
 
 class StoreError(NewsdeskError):

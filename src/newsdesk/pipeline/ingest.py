@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsdesk.errors import (
-    NewsdeskError,
-)
+from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import Fetcher
 from newsdesk.model import Article
-from newsdesk.pipeline.link import (
-    article_prints,
-    find_duplicate,
-    link_article,
-)
-from newsdesk.pipeline.page import (
-    make_record,
-    process_page,
-)
+from newsdesk.pipeline.link import article_prints, find_duplicate, link_article
+from newsdesk.pipeline.page import make_record, process_page
 from newsdesk.store import Store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)

@@ -20,16 +20,14 @@ from newsdesk.errors import (
     FeedParseError,
     FetchAbandoned,
     FetchError,
+    InternalError,
     NewsdeskError,
     StoreUnavailableError,
 )
 from newsdesk.feeds import parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.model import FeedEntry, FetchResult, Outcome, ParsedFeed, Source
-from newsdesk.pipeline.page import (
-    lower_priority,
-    prepare_page,
-)
+from newsdesk.pipeline.page import lower_priority, prepare_page
 from newsdesk.pipeline.processes import ProcessPool
 from newsdesk.pipeline.schedule import next_check
 from newsdesk.pipeline.write import FAILED, RunReport, _Page, store_page
@@ -171,13 +169,6 @@ def _fetch_and_parse(
     return _Checked(source, result, feed, page=page, url=page_url)
 
 
-class InternalError(NewsdeskError):
-    """An unexpected error (a bug, or input nobody foresaw), recorded on its source or entry
-    with the traceback in the log, so that the pass goes on."""
-
-    kind = "internal"
-
-
 def _internal(exc: BaseException) -> InternalError:
     message = str(exc)
     if len(message) > 300:
@@ -195,7 +186,7 @@ def _record_page(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str,
     url = checked.url or source.url
     result, feed, exc = checked.result, checked.feed, checked.error
     if feed is None:
-        kind = getattr(exc, "kind", "parse")
+        kind = exc.kind if exc is not None else "parse"
         store.log_fetch(
             url=url,
             now=now,
@@ -269,7 +260,7 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str
     source, result, feed, exc = checked.source, checked.result, checked.feed, checked.error
     if result is None:
         assert exc is not None
-        kind = getattr(exc, "kind", "internal")
+        kind = exc.kind
         retry = getattr(exc, "retry_after", None)
         store.record_check(
             source.id,
@@ -541,7 +532,7 @@ class _Pass:
         with store.batch():  # writes finish even when asked to stop
             for future in futures:
                 page = future.result()  # never raises: _fetch_entry returns its errors
-                if page.error is not None and getattr(page.error, "kind", "") == _DEFERRED:
+                if page.error is not None and page.error.kind == _DEFERRED:
                     continue  # stays pending for the next pass
                 self.write_page(page)
                 self.done += 1
@@ -585,18 +576,20 @@ class _Pass:
                     return
                 continue
             # Pages are written in the order they were taken (as a single writer would
-            # meet them); checks in the order they were asked for (see recordable).
-            waiting: set[Future[Any]] = {check for check in self.checks if not check.done()}
-            waiting.update(page for page in self.window if not page.done())
-            if waiting and not any(page.done() for page in self.window):
-                wait(waiting, timeout=SLOW_CHECK, return_when=FIRST_COMPLETED)
-            for check in self.recordable():
+            # meet them), checks recorded in the order they were asked for, each past one
+            # slower than SLOW_CHECK (see finished_pages, recordable). When nothing could be
+            # done, wait for the next thing to finish (and look at the slow ones again).
+            recorded = self.recordable()
+            for check in recorded:
                 self.record_check(check)
             pages = self.finished_pages()
             if pages:
                 self.write(pages)
-            elif not self.recordable() and waiting:
-                wait(waiting, timeout=SLOW_CHECK / 4, return_when=FIRST_COMPLETED)
+            elif not recorded:
+                waiting: set[Future[Any]] = {f for f in self.checks if not f.done()}
+                waiting.update(page for page in self.window if not page.done())
+                if waiting:
+                    wait(waiting, timeout=SLOW_CHECK / 4, return_when=FIRST_COMPLETED)
 
     def recordable(self) -> list[Future[_Checked]]:
         """The finished checks to record now: those before the first unfinished one, and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import statistics
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -10,9 +9,6 @@ from itertools import pairwise
 from newsdesk.config import Settings
 from newsdesk.dates import parse_http_date
 from newsdesk.model import FetchResult, ParsedFeed
-
-log = logging.getLogger(__name__)
-
 
 DEFAULT_INTERVAL = 3600
 

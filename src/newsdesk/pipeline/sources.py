@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
-from newsdesk.errors import (
-    FeedParseError,
-    FetchError,
-)
+from newsdesk.errors import FeedParseError, FetchError
 from newsdesk.feeds import discover_feeds, parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.model import Source
 from newsdesk.store import Store
-
-log = logging.getLogger(__name__)
 
 
 def add_source(store: Store, fetcher: Fetcher, url: str, *, now: datetime) -> Source:

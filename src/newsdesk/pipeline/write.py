@@ -7,10 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from newsdesk.config import Settings
-from newsdesk.errors import (
-    ExtractionError,
-    NewsdeskError,
-)
+from newsdesk.errors import ExtractionError, NewsdeskError
 from newsdesk.extract import extract
 from newsdesk.model import FeedEntry, Outcome
 from newsdesk.pipeline.link import (
@@ -20,9 +17,7 @@ from newsdesk.pipeline.link import (
     link_article,
     more_original,
 )
-from newsdesk.pipeline.page import (
-    make_record,
-)
+from newsdesk.pipeline.page import make_record
 from newsdesk.store import Record, Store
 
 log = logging.getLogger(__name__)
@@ -107,7 +102,7 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
             return Outcome(kind=COPY, reason=f"copy of {original}", article_id=article_id)
         return Outcome(kind=STORED, article_id=article_id)
     assert page.error is not None
-    kind = getattr(page.error, "kind", "network")
+    kind = page.error.kind
     if entry.content:
         try:
             fallback = extract(entry.content, url=entry.url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsdesk.store.sqlite import (
+from newsdesk.store.records import (
     MAX_QUERY_CHARS,
     ArticleQuery,
     ArticleView,
@@ -13,13 +13,11 @@ from newsdesk.store.sqlite import (
     Record,
     SearchHit,
     Sighting,
-    Store,
     StoredArticle,
-    match_expression,
-    open_reader,
-    open_store,
     prepare_record,
 )
+from newsdesk.store.search import match_expression
+from newsdesk.store.sqlite import Store, open_reader, open_store
 
 __all__ = [
     "MAX_QUERY_CHARS",

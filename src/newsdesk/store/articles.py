@@ -8,11 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from newsdesk.model import (
-    Article,
-    article_from_json,
-    article_to_json,
-)
+from newsdesk.model import Article, article_from_json, article_to_json
 from newsdesk.store.base import StoreBase
 from newsdesk.store.records import (
     _STORED,
@@ -29,9 +25,7 @@ from newsdesk.store.records import (
     _stored,
     prepare_record,
 )
-from newsdesk.store.search import (
-    match_expression,
-)
+from newsdesk.store.search import match_expression
 
 
 class ArticlesTable(StoreBase):

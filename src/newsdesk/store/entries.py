@@ -5,17 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from newsdesk.model import (
-    Article,
-    FeedEntry,
-)
+from newsdesk.model import Article, FeedEntry
 from newsdesk.store.base import StoreBase
-from newsdesk.store.records import (
-    Record,
-    _dt,
-    _iso,
-    prepare_record,
-)
+from newsdesk.store.records import Record, _dt, _iso, prepare_record
 
 
 class EntriesTable(StoreBase):

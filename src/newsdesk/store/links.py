@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from newsdesk.model import (
-    Article,
-)
+from newsdesk.model import Article
 from newsdesk.store.base import StoreBase
 from newsdesk.store.records import (
     _STORED,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from newsdesk.store.base import StoreBase
-from newsdesk.store.records import (
-    _iso,
-)
+from newsdesk.store.records import _iso
 
 
 class FetchLog(StoreBase):

@@ -9,10 +9,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from newsdesk.store.base import StoreBase
-from newsdesk.store.records import (
-    SearchHit,
-    _dt,
-)
+from newsdesk.store.records import SearchHit, _dt
 
 # One pass over the matches: the window's most recent by rowid, ranked outside it.
 RANKED_SEARCH = (

@@ -6,14 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from newsdesk.model import (
-    Source,
-)
+from newsdesk.model import Source
 from newsdesk.store.base import StoreBase
-from newsdesk.store.records import (
-    _iso,
-    _source,
-)
+from newsdesk.store.records import _iso, _source
 
 
 class SourcesTable(StoreBase):

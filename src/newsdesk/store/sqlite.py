@@ -20,47 +20,12 @@ from newsdesk.store.entries import EntriesTable
 from newsdesk.store.links import LinksTable
 from newsdesk.store.log import FetchLog
 from newsdesk.store.migrations.sqlite import MIGRATIONS
-from newsdesk.store.records import (
-    MAX_QUERY_CHARS,
-    READER_CACHE_KIB,
-    READER_MMAP_BYTES,
-    WRITER_CACHE_KIB,
-    ArticleQuery,
-    ArticleView,
-    Cluster,
-    ClusterMeta,
-    CopyLink,
-    DedupeRow,
-    LshMatch,
-    Record,
-    SearchHit,
-    Sighting,
-    StoredArticle,
-    prepare_record,
-)
+from newsdesk.store.records import READER_CACHE_KIB, READER_MMAP_BYTES, WRITER_CACHE_KIB
 from newsdesk.store.relay import RelayState, store_error
-from newsdesk.store.search import SearchIndex, match_expression
+from newsdesk.store.search import SearchIndex
 from newsdesk.store.sources import SourcesTable
 
-__all__ = [
-    "MAX_QUERY_CHARS",
-    "ArticleQuery",
-    "ArticleView",
-    "Cluster",
-    "ClusterMeta",
-    "CopyLink",
-    "DedupeRow",
-    "LshMatch",
-    "Record",
-    "SearchHit",
-    "Sighting",
-    "Store",
-    "StoredArticle",
-    "match_expression",
-    "open_reader",
-    "open_store",
-    "prepare_record",
-]
+__all__ = ["Store", "open_reader", "open_store"]
 
 
 class Store(
