@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import newsdesk.cli as cli_module
+import newsdesk.cli.text as cli_module
 from newsdesk.cli import main
 from newsdesk.cli_docs import render_cli_docs, render_settings_docs
 
