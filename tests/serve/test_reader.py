@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from newsdesk.clean.story import STORY_MARK
+from newsdesk.render import STORY_MARK
 from tests.serve.conftest import Served
 
 
@@ -147,7 +147,7 @@ def test_unknown_paths_and_methods(served: Served) -> None:
     st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.sampled_from([UTC, None])),
 )
 def test_times_read_as_strftime_writes_them(when: datetime) -> None:
-    from newsdesk.clean.story import format_when  # noqa: PLC0415
+    from newsdesk.render import format_when  # noqa: PLC0415
 
     for style, spec in [
         ("long", "%d %B %Y, %H:%M %Z"),

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from newsdesk.clean.story import STORY_MARK, story_html, text_direction
 from newsdesk.config import Settings
 from newsdesk.model import Block
 from newsdesk.pipeline.link import article_prints, link_article
+from newsdesk.render import STORY_MARK, story_html, text_direction
 from newsdesk.serve import create_app
 from newsdesk.store import Store, open_store
 from tests.dedupe.test_links import STORY

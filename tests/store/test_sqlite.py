@@ -264,7 +264,7 @@ def test_snippet_hits_by_find_are_the_regular_expressions(text: str, words: list
 
 
 def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
-    from newsdesk.clean.story import article_body_html  # noqa: PLC0415
+    from newsdesk.render import article_body_html  # noqa: PLC0415
 
     store = open_store(tmp_path / "b.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)
@@ -287,7 +287,7 @@ def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path
 
 
 def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
-    from newsdesk.clean.story import STORY_MARK, story_html  # noqa: PLC0415
+    from newsdesk.render import STORY_MARK, story_html  # noqa: PLC0415
 
     store = open_store(tmp_path / "s.db")
     now = datetime(2026, 11, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 Whatever produced the markup (our own rendering of an Article, a feed's content), what leaves
 here has no script, no style, no event-handler attribute and no URL outside http, https and
-mailto. What the reader shows of an Article is rendered by ``clean.story`` and sanitised
+mailto. What the reader shows of an Article is rendered by ``render.html`` and sanitised
 here. Pure.
 """
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from newsdesk.clean.story import article_body_html, story_html
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.model import Article, FeedEntry
 from newsdesk.pipeline.link import Prints, article_prints
+from newsdesk.render import article_body_html, story_html
 from newsdesk.store import Record, prepare_record
 
 __all__ = ["WORKER_NICENESS", "lower_priority", "prepare_page", "process_page"]

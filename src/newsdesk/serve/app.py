@@ -41,9 +41,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
-from newsdesk.clean.story import format_when, text_direction
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import ConfigError, StoreError, StoreUnavailableError
+from newsdesk.render import format_when, text_direction
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers, error_body, error_response

@@ -1,5 +1,5 @@
 """The reader's search snippets, highlighted. The article page's story (header, body,
-quotes, what cleaning removed) is ``clean.story.story_html``: the store keeps it rendered
+quotes, what cleaning removed) is ``render.story_html``: the store keeps it rendered
 with the record (docs/serving.md).
 """
 

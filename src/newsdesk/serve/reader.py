@@ -24,9 +24,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsdesk.clean.sanitize import safe_url
-from newsdesk.clean.story import STORY_MARK, article_body_html, story_html
 from newsdesk.clean.text import strip_xml_invalid
 from newsdesk.feeds import outlines_from_sources, render_opml
+from newsdesk.render import STORY_MARK, article_body_html, story_html
 from newsdesk.serve.common import (
     ApiError,
     bad_parameter,

@@ -63,8 +63,8 @@ class Record:
 
     article: Article
     article_json: str
-    body_html: str | None  # the body as safe HTML (``clean.story.article_body_html``)
-    story_html: str | None  # the article page's story (``clean.story.story_html``)
+    body_html: str | None  # the body as safe HTML (``render.article_body_html``)
+    story_html: str | None  # the article page's story (``render.story_html``)
     # the raw page compressed: by zlib here, or as the server sent it when that was one
     # gzip or zlib stream (``zlib.decompress(page, wbits=47)`` reads both)
     page: bytes | None
@@ -130,7 +130,7 @@ class StoredArticle:
     original_id: int | None = None
     cluster_id: int | None = None
     # the body as safe HTML, as stored with the record (None: not read, or stored without
-    # it); ``clean.story.stored_body_html`` gives it either way
+    # it); ``render.stored_body_html`` gives it either way
     body_html: str | None = None
 
 

@@ -189,7 +189,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
-        # The article page's story (``clean.story.story_html``: header, body, quotes, what
+        # The article page's story (``render.story_html``: header, body, quotes, what
         # cleaning removed), rendered when the record is made, like the body. Rows stored
         # before it, or with an older STORY_MARK, are rendered when shown.
         "0007_story_html",

@@ -1,4 +1,4 @@
-"""The article page's story (clean.story.story_html): every value escaped, markup sanitised,
+"""The article page's story (render.story_html): every value escaped, markup sanitised,
 and what the page needs in it."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from newsdesk.clean.story import STORY_MARK, story_html
 from newsdesk.model import Article, Embed, Provenance, Quote, Removed
+from newsdesk.render import STORY_MARK, story_html
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&"
 
