@@ -16,6 +16,7 @@
     │   ├── InvalidURLError      invalid_url  a URL that cannot be requested (malformed, too long)
     │   └── NetworkError         network      DNS, connection or TLS failure
     ├── InternalError        an unexpected error, recorded where it happened (kind internal)
+    ├── QueryError           a search query or a rule's condition cannot be read
     ├── StoreError           the database refused an operation
     │   └── StoreUnavailableError  the database cannot be used now (read-only, I/O error)
     │       ├── StoreBusyError       another process holds it (or the relay lock)
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidURLError",
     "NetworkError",
     "NewsdeskError",
+    "QueryError",
     "RobotsDisallowed",
     "StoreBusyError",
     "StoreError",
@@ -168,3 +170,11 @@ class StoreFullError(StoreUnavailableError):
 
 class ConfigError(NewsdeskError):
     """A setting is missing or has an invalid value."""
+
+
+class QueryError(NewsdeskError):
+    """A search query (or a rule's condition) cannot be read: an unclosed quote, a dangling
+    ``OR``, an unknown filter. The message names the problem and where it is; the API
+    answers it with a 400."""
+
+    kind = "query"
