@@ -38,6 +38,18 @@ class SourcesTable(StoreBase):
         assert source is not None
         return source
 
+    def move_source(self, source_id: int, url: str) -> int | None:
+        """Give source ``source_id`` the URL ``url`` (the feed found at its page). When
+        another source has that URL already, nothing changes and its id is returned."""
+        with self._tx():
+            other = self._db.execute(
+                "SELECT id FROM sources WHERE url = ? AND id <> ?", (url, source_id)
+            ).fetchone()
+            if other is not None:
+                return int(other[0])
+            self._db.execute("UPDATE sources SET url = ? WHERE id = ?", (url, source_id))
+        return None
+
     def delete_source(self, source_id: int) -> bool:
         with self._tx():
             cursor = self._db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
