@@ -114,19 +114,54 @@ def test_sources_read_and_token_guarded_writes(served: Served) -> None:
 
 
 def test_adding_a_source_through_the_api(served: Served, tmp_path: Any) -> None:
+    """The API records the URL and answers at once (nothing is fetched in the web process:
+    the outlets are not even running yet); the relay's next pass reads a feed as it is,
+    finds a site's feed at its page, and records what goes wrong on the source."""
+    from newsdesk.config import Settings  # noqa: PLC0415
     from newsdesk.demo.generator import Newsroom  # noqa: PLC0415
     from newsdesk.demo.server import serve_newsroom  # noqa: PLC0415
+    from newsdesk.fetch import Fetcher  # noqa: PLC0415
+    from newsdesk.pipeline import run_once  # noqa: PLC0415
 
     token = {"Authorization": "Bearer s3cret"}
-    with serve_newsroom(Newsroom(seed=1, articles=10)) as running:
-        feed = running.feed_urls()[0]
-        response = served.client.post("/api/sources", json={"url": feed}, headers=token)
-        assert response.status_code == 201, response.text
-        assert response.json()["url"] == feed
-        bad = served.client.post(
-            "/api/sources", json={"url": running.feed_urls()[0] + "-nothing"}, headers=token
-        )
-        assert error_of(bad, 502)["code"] == "upstream_error"
+    room = Newsroom(seed=1, articles=10)
+    with serve_newsroom(room) as running:
+        feed, site = running.feed_urls()[0], running.bases[room.outlets[1].slug] + "/"
+        missing = running.feed_urls()[2] + "-nothing"
+    recorded = {}
+    for url in (feed, site, missing):  # the servers are gone: nothing can be fetched
+        response = served.client.post("/api/sources", json={"url": url}, headers=token)
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert body["url"] == url and body["kind"] is None and body["last_check"] is None
+        assert response.headers["location"] == f"/api/sources/{body['id']}"
+        recorded[url] = body["id"]
+    settings = Settings(allow_private_networks=True, per_host_delay=0.0)
+    with serve_newsroom(room) as running, Fetcher(settings) as fetcher:
+        # the same ports are not guaranteed: point the recorded URLs at today's servers
+        moved = {
+            feed: running.feed_urls()[0],
+            site: running.bases[room.outlets[1].slug] + "/",
+            missing: running.feed_urls()[2] + "-nothing",
+        }
+        for old, new in moved.items():
+            assert served.store.move_source(recorded[old], new) is None
+        run_once(served.store, fetcher, settings)
+        followed = served.client.get(f"/api/sources/{recorded[feed]}").json()
+        assert followed["url"] == running.feed_urls()[0] and followed["kind"]
+        assert followed["article_count"] > 0 and not followed["last_error"]
+        discovered = served.client.get(f"/api/sources/{recorded[site]}").json()
+        assert discovered["url"] == running.feed_urls()[1], discovered
+        assert discovered["kind"] and discovered["article_count"] > 0
+        failed = served.client.get(f"/api/sources/{recorded[missing]}").json()
+        assert failed["last_error_kind"] == "http_status" and failed["article_count"] == 0
+        # a site whose feed is already followed stays a source of its own, with the reason
+        again = running.bases[room.outlets[0].slug] + "/"
+        twin = served.client.post("/api/sources", json={"url": again}, headers=token).json()
+        run_once(served.store, fetcher, settings)
+        twin = served.client.get(f"/api/sources/{twin['id']}").json()
+        assert twin["last_error_kind"] == "duplicate_source"
+        assert f"(source {recorded[feed]})" in twin["last_error"]
 
 
 def test_writes_are_off_without_a_token_setting(served: Served, tmp_path: Any) -> None:

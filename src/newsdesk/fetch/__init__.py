@@ -7,6 +7,6 @@ caps, conditional GET, retries and the refusal of private addresses.
 
 from __future__ import annotations
 
-from newsdesk.fetch.http import Fetcher, Page, get_page
+from newsdesk.fetch.http import Fetcher, Page, get_page, refuse_unfetchable
 
-__all__ = ["Fetcher", "Page", "get_page"]
+__all__ = ["Fetcher", "Page", "get_page", "refuse_unfetchable"]

@@ -60,7 +60,14 @@ from newsdesk.errors import (
 )
 from newsdesk.model import FetchResult
 
-__all__ = ["Fetcher", "Page", "get_page", "is_public_address", "resolve_host"]
+__all__ = [
+    "Fetcher",
+    "Page",
+    "get_page",
+    "is_public_address",
+    "refuse_unfetchable",
+    "resolve_host",
+]
 
 Resolver = Callable[[str, int], list[str]]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -161,6 +168,36 @@ def is_public_address(address: str) -> bool:
         if network.version == ip.version and ip in network:
             return reachable
     return ip.is_global
+
+
+def refuse_unfetchable(url: str, *, allow_private: bool) -> tuple[str, int]:
+    """The host and port of ``url``, or the ``FetchError`` the fetcher would raise for what
+    can be refused without contacting anything (no DNS lookup either): a malformed or
+    overlong URL, a scheme other than http(s), and unless ``allow_private``, an address
+    literal or a ``localhost`` name that is not globally reachable."""
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidURLError(
+            f"{url[:80]}...: a URL of {len(url)} characters (at most {MAX_URL_LENGTH})"
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidURLError(f"{url}: not a valid URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BlockedError(f"{url}: only http(s) URLs with a host are fetched")
+    host = parts.hostname
+    if not allow_private:
+        if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+            raise BlockedError(f"{url}: {_blocked_message(host, '127.0.0.1')}")
+        try:
+            literal = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            literal = None
+        if literal is not None and not is_public_address(host):
+            raise BlockedError(f"{url}: {_blocked_message(host, host)}")
+    return host, port
 
 
 class _Deadline(threading.local):
@@ -273,9 +310,10 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 
 def _blocked_message(host: str, address: str) -> str:
+    what = f"{host} is" if host == address else f"{host} resolves to {address},"
     return (
-        f"{host} resolves to {address}, a private or reserved address that is not globally "
-        "reachable (set allow_private_networks to fetch local addresses)"
+        f"{what} a private or reserved address that is not globally reachable "
+        "(set allow_private_networks to fetch local addresses)"
     )
 
 
@@ -472,21 +510,9 @@ class Fetcher:
         return float(base / 2 + self._rng() * base / 2)  # "equal jitter"
 
     def _guard(self, url: str) -> tuple[str, int]:
-        """Refuse what must not be requested: a malformed or overlong URL, a scheme other
-        than http(s), a host that resolves to an address that is not globally reachable."""
-        if len(url) > MAX_URL_LENGTH:
-            raise InvalidURLError(
-                f"{url[:80]}...: a URL of {len(url)} characters (at most {MAX_URL_LENGTH})"
-            )
-        try:
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            httpx.URL(url)
-        except (ValueError, httpx.InvalidURL) as exc:
-            raise InvalidURLError(f"{url}: not a valid URL ({exc})") from exc
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BlockedError(f"{url}: only http(s) URLs with a host are fetched")
-        host = parts.hostname
+        """Refuse what must not be requested: what ``refuse_unfetchable`` refuses, and a
+        host that resolves to an address that is not globally reachable."""
+        host, port = refuse_unfetchable(url, allow_private=self.settings.allow_private_networks)
         if not self.settings.allow_private_networks:
             for address in self._resolve(host, port):
                 if not is_public_address(address):

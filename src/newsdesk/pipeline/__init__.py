@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from newsdesk.pipeline.page import WORKER_NICENESS, make_record, process_page
     from newsdesk.pipeline.run import extraction_processes, run_once
     from newsdesk.pipeline.schedule import next_check
-    from newsdesk.pipeline.sources import add_source
+    from newsdesk.pipeline.sources import add_source, follow_later
     from newsdesk.pipeline.write import RunReport
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "add_source",
     "extraction_processes",
     "fetch_one",
+    "follow_later",
     "make_record",
     "next_check",
     "process_page",
@@ -54,6 +55,7 @@ _HOMES = {
     "WORKER_NICENESS": "page",
     "add_source": "sources",
     "fetch_one": "ingest",
+    "follow_later": "sources",
     "next_check": "schedule",
     "process_page": "page",
     "reextract": "ingest",

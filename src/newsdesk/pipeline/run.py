@@ -30,6 +30,7 @@ from newsdesk.model import FeedEntry, FetchResult, Outcome, ParsedFeed, Source
 from newsdesk.pipeline.page import lower_priority, prepare_page
 from newsdesk.pipeline.processes import ProcessPool
 from newsdesk.pipeline.schedule import next_check
+from newsdesk.pipeline.sources import find_feed
 from newsdesk.pipeline.write import FAILED, RunReport, _Page, store_page
 from newsdesk.store import Store
 
@@ -118,6 +119,7 @@ class _Checked:
     error: NewsdeskError | None = None
     page: int = 1  # a paged feed's later pages (or a sitemap index's children): 2, 3, ...
     url: str | None = None  # the later page's URL
+    moved_to: str | None = None  # the feed discovered at a source never yet read as one
 
 
 def _fetch_feed(
@@ -165,8 +167,20 @@ def _fetch_and_parse(
         else:
             feed = extractors.call(parse_feed, result.body, result.final_url)
     except (FeedParseError, ExtractionError) as exc:
+        if page_url is None and source.kind is None:  # never read as a feed: a site?
+            return _discover(fetcher, source, result)
         return _Checked(source, result, error=exc, page=page, url=page_url)
     return _Checked(source, result, feed, page=page, url=page_url)
+
+
+def _discover(fetcher: Fetcher, source: Source, result: FetchResult) -> _Checked:
+    """A source recorded without being read (the API's "follow", an OPML outline) whose
+    URL is a page, not a feed: the feed its page links to, as ``newsdesk add`` finds it."""
+    try:
+        found, feed = find_feed(fetcher, source.url, result)
+    except FeedParseError as failed:  # says why the page is no feed, and what was tried
+        return _Checked(source, result, error=failed)
+    return _Checked(source, found, feed, moved_to=found.final_url)
 
 
 def _internal(exc: BaseException) -> InternalError:
@@ -251,6 +265,25 @@ def _queue_following(
 FEED_PAGE_TRIES = 5  # a queued feed page that fails this many passes in a row is dropped
 
 
+def _moved(run: _Run, source: Source, feed_url: str, now: datetime) -> bool:
+    """Follow the feed discovered at ``source``'s page under the same source; false (and
+    recorded as the source's error) when that feed is already another source."""
+    other = run.store.move_source(source.id, feed_url)
+    if other is None:
+        log.info("source=%s url=%s: following its feed %s", source.id, source.url, feed_url)
+        return True
+    run.store.record_check(
+        source.id,
+        now=now,
+        error_kind="duplicate_source",
+        error=f"its feed {feed_url} is already followed (source {other})",
+        next_check=next_check(now, run.settings, error_count=source.error_count + 1),
+    )
+    run.report.failed_sources += 1
+    run.report.count_error("duplicate_source")
+    return False
+
+
 def _record_check(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str, int]]:
     """Write what a source's check found: its state, the fetch log, its new entries, and
     the pages to read next (queued durably in the same transaction); return those."""
@@ -323,6 +356,12 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str
         )
         report.failed_sources += 1
         report.count_error(exc.kind)
+        return []
+    if (
+        checked.moved_to
+        and checked.moved_to != source.url
+        and not _moved(run, source, checked.moved_to, now)
+    ):
         return []
     new = store.record_entries(source.id, feed.entries, now=now)
     report.new_entries += new

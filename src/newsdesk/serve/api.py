@@ -22,19 +22,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from newsdesk.config import Settings
-from newsdesk.errors import FeedParseError, FetchError
-from newsdesk.fetch import Fetcher
+from newsdesk.errors import FetchError
 from newsdesk.model import Source, article_to_dict
-from newsdesk.pipeline import add_source
+from newsdesk.pipeline import follow_later
 from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
 
 __all__ = ["article_json", "article_summary", "describe", "router", "source_json"]
 
 MAX_LIMIT = 200
-# FetchError kinds raised before anything is contacted (a private, metadata or file: URL,
-# a malformed one): the request's fault, a 400, not the upstream's (502).
-_REFUSED = frozenset({"blocked", "invalid_url"})
 
 
 class ErrorDetail(BaseModel):
@@ -401,13 +397,18 @@ _BUSY: dict[str, Any] = {
 
 @router.post(
     "/sources",
-    status_code=201,
+    status_code=202,
     dependencies=[Depends(require_write)],
     summary="Follow a feed, or a site whose feeds are discovered (needs the token)",
+    description="Records the URL and answers at once; the web process fetches nothing. The "
+    "relay reads the source on its next pass: a feed is followed as it is; a page has its feed "
+    "discovered (the source then takes that feed's URL); what goes wrong is the source's "
+    "`last_error` (GET /api/sources/{id}). A URL refused without contacting anything (a "
+    "malformed one, another scheme, a private address) is a 400.",
     responses={
-        **_ok(SourceOut, "Followed", 201),
+        **_ok(SourceOut, "Recorded; the relay reads it on its next pass", 202),
+        400: {"model": ErrorResponse, "description": "A URL that is never fetched"},
         403: {"model": ErrorResponse, "description": "Writing through the API is off"},
-        502: {"model": ErrorResponse, "description": "The URL could not be fetched"},
         503: _BUSY,
     },
 )
@@ -415,21 +416,22 @@ def create_source(request: Request, body: NewSource) -> JSONResponse:
     settings: Settings = request.app.state.settings
     store = open_store(request.app.state.db_path)
     try:
-        with Fetcher(settings) as fetcher:
-            source = add_source(store, fetcher, body.url, now=datetime.now(UTC))
-    except FetchError as exc:
-        if exc.kind in _REFUSED:  # refused before any connection: the URL is at fault
-            raise ApiError(
-                400,
-                f"refused {body.url}: {exc}",
-                details=[{"parameter": "url", "problem": str(exc)}],
-            ) from exc
-        raise ApiError(502, f"cannot fetch {body.url}: {exc}") from exc
-    except FeedParseError as exc:
-        raise ApiError(400, str(exc)) from exc
+        source = follow_later(
+            store, body.url, now=datetime.now(UTC), allow_private=settings.allow_private_networks
+        )
+    except FetchError as exc:  # refused before any connection: the URL is at fault
+        raise ApiError(
+            400,
+            f"refused {body.url}: {exc}",
+            details=[{"parameter": "url", "problem": str(exc)}],
+        ) from exc
     finally:
         store.close()
-    return JSONResponse(source_json(source), status_code=201)
+    return JSONResponse(
+        source_json(source),
+        status_code=202,
+        headers={"Location": f"/api/sources/{source.id}"},
+    )
 
 
 @router.delete(
