@@ -560,127 +560,184 @@ def _inside(node: LexborNode, ids: set[int]) -> bool:
     return False
 
 
+# Each field's cascade: the first usable value wins, in this order.
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "byl",
+    "citation_author",
+)
+# Meta keys of the publication time, before and after the microdata ``datePublished``.
+_PUBLISHED_KEYS = (
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "datepublished",
+)
+_PUBLISHED_LATER_KEYS = (
+    "og:published_time",
+    "parsely-pub-date",
+    "sailthru.date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "citation_publication_date",
+    "dcterms.date",
+    "dcterms.created",
+    "dc.date.created",
+    "publication_date",
+)
+_UPDATED_KEYS = ("article:modified_time", "og:updated_time", "datemodified")
+_LANGUAGE_KEYS = ("og:locale", "content-language")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+@dataclass
+class _Page:
+    """What every field's cascade reads: the DOM, the gathered signals, JSON-LD and metas."""
+
+    tree: LexborHTMLParser
+    url: str | None
+    html: str | None
+    signals: _Signals
+    objects: list[dict[str, Any]]  # the JSON-LD objects, the article's first
+    ld: dict[str, Any]  # the first of them (or nothing)
+    publisher: str | None
+    metas: dict[str, str]
+    article_tags: list[str]
+
+
 def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = None) -> Metadata:
     """Collect metadata from the unpruned DOM. ``url`` resolves relative URLs; ``html`` is
     the page's markup, for dates only its comments hold (an RDF block's ``dc:date``)."""
     signals = _gather(tree)
     objects, publisher = _jsonld_objects(signals)
-    ld: dict[str, Any] = objects[0] if objects else {}
     metas, article_tags = _meta_map(signals)
+    page = _Page(
+        tree, url, html, signals, objects, objects[0] if objects else {}, publisher, metas,
+        article_tags,
+    )  # fmt: skip
     meta = Metadata()
-    root = tree.root
-    canonical = signals.canonical
-    canon_href = canonical.attributes.get("href") if canonical is not None else None
-    for cand in (
-        canon_href,
-        metas.get("og:url"),
-        _first_url(ld.get("mainEntityOfPage")),
-        ld.get("url"),
-    ):
-        resolved = absolute_url(cand if isinstance(cand, str) else None, url)
-        if resolved and is_http_url(resolved):
-            meta.url = resolved
-            break
+    meta.url = _url_of(page)
     meta.site_name = (
         _clean(metas.get("og:site_name")) or publisher or _clean(metas.get("application-name"))
     )
     h1_texts = [t for t in (_clean(h.text()) for h in signals.h1s[:3]) if t]
-    meta.title = _pick_title(_title_candidates(ld, metas, signals), meta.site_name, h1_texts)
+    meta.title = _pick_title(_title_candidates(page.ld, metas, signals), meta.site_name, h1_texts)
     signals.headline = _pick_headline(signals.h1s, meta.title)
-    authors = [n for raw in _names(ld.get("author")) for n in _clean_author(raw)]
-    if not authors:
-        for key in (
-            "author",
-            "article:author",
-            "parsely-author",
-            "sailthru.author",
-            "dc.creator",
-            "byl",
-            "citation_author",
-        ):
-            if key in metas:
-                authors = _clean_author(metas[key])
-                if authors:
-                    break
-    if not authors:
-        authors = _byline_authors(tree, signals)
-    meta.authors = _dedupe_names(authors)
-    url_day = date_from_url(meta.url) or date_from_url(url)
-    local = (url_day,) if url_day is not None else ()
-    meta.published = _pick_date(
-        [
-            *_all_ld(objects, "datePublished"),
-            metas.get("article:published_time"),
-            metas.get("og:article:published_time"),
-            metas.get("article:published"),
-            metas.get("datepublished"),
-            _microdata(signals, "datePublished"),
-            metas.get("og:published_time"),
-            metas.get("parsely-pub-date"),
-            metas.get("sailthru.date"),
-            metas.get("pubdate"),
-            metas.get("publishdate"),
-            metas.get("publish-date"),
-            metas.get("dc.date.issued"),
-            metas.get("dc.date"),
-            metas.get("date"),
-            metas.get("citation_publication_date"),
-            metas.get("dcterms.date"),
-            metas.get("dcterms.created"),
-            metas.get("dc.date.created"),
-            metas.get("publication_date"),
-            ld.get("dateCreated") if isinstance(ld.get("dateCreated"), str) else None,
-            *_time_elements(signals, near=True),
-        ],
-        local,
-    )
-    meta.published = (
-        meta.published
-        or _pick_date(_script_dates(tree, html), local)
-        or _pick_date([_date_near_headline(signals)], local)
-        or _pick_date([_visible_date(tree, signals)], local)
-        or _pick_date(_time_elements(signals, near=False), local)
-        or _pick_date(_other_meta_dates(metas, html), local)
-        or _pick_date([_first_text_date(tree)], local)
-        or (url_day.value if url_day is not None else None)
-    )
+    meta.authors = _authors_of(page)
+    meta.published = _published_of(page, meta.url)
     meta.updated = _pick_date(
         [
             *_all_ld(objects, "dateModified"),
-            metas.get("article:modified_time"),
-            metas.get("og:updated_time"),
-            metas.get("datemodified"),
+            *(metas.get(key) for key in _UPDATED_KEYS),
             _microdata(signals, "dateModified"),
             metas.get("last-modified"),
         ]
     )
-    lang = (root.attributes.get("lang") if root is not None else None) or _clean(
-        ld.get("inLanguage")
-    )
-    lang = lang or metas.get("og:locale") or metas.get("content-language")
-    if lang:
-        lang = lang.strip().replace("_", "-")
-        meta.language = lang if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", lang) else None
+    meta.language = _language_of(page)
+    meta.description = _clean(metas.get("og:description")) or _clean(metas.get("description"))
     meta.description = (
-        _clean(metas.get("og:description"))
-        or _clean(metas.get("description"))
-        or _clean(ld.get("description"))
+        meta.description
+        or _clean(page.ld.get("description"))
         or _clean(metas.get("twitter:description"))
     )
-    image = metas.get("og:image") or metas.get("og:image:url") or _first_url(ld.get("image"))
+    image = metas.get("og:image") or metas.get("og:image:url") or _first_url(page.ld.get("image"))
     meta.image = absolute_url(image or metas.get("twitter:image"), url)
-    section = ld.get("articleSection")
+    section = page.ld.get("articleSection")
     if isinstance(section, list):
         section = section[0] if section else None
     meta.section = _clean(metas.get("article:section")) or _clean(section)
     tags = (
         _split_tags(article_tags)
-        or _split_tags(ld.get("keywords"))
+        or _split_tags(page.ld.get("keywords"))
         or _split_tags(metas.get("news_keywords") or metas.get("keywords"))
     )
     meta.tags = _dedupe(tags)[:30]
     if meta.published is None and meta.image:  # the lead image's upload day, last
         image_day = date_from_url(meta.image)
         meta.published = image_day.value if image_day is not None else None
-    meta.article_body = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else None
+    body = page.ld.get("articleBody")
+    meta.article_body = body if isinstance(body, str) else None
     return meta
+
+
+def _url_of(page: _Page) -> str | None:
+    """The canonical link, og:url, JSON-LD's mainEntityOfPage or url: the first that is an
+    absolute http(s) URL once resolved."""
+    canonical = page.signals.canonical
+    for candidate in (
+        canonical.attributes.get("href") if canonical is not None else None,
+        page.metas.get("og:url"),
+        _first_url(page.ld.get("mainEntityOfPage")),
+        page.ld.get("url"),
+    ):
+        resolved = absolute_url(candidate if isinstance(candidate, str) else None, page.url)
+        if resolved and is_http_url(resolved):
+            return resolved
+    return None
+
+
+def _authors_of(page: _Page) -> list[str]:
+    """JSON-LD's authors, else the first author meta key that names someone, else the
+    byline under the headline."""
+    authors = [n for raw in _names(page.ld.get("author")) for n in _clean_author(raw)]
+    for key in _AUTHOR_KEYS:
+        if authors:
+            break
+        if key in page.metas:
+            authors = _clean_author(page.metas[key])
+    if not authors:
+        authors = _byline_authors(page.tree, page.signals)
+    return _dedupe_names(authors)
+
+
+def _published_of(page: _Page, canonical: str | None) -> datetime | None:
+    """The publication time: the declared ones (JSON-LD, metas, microdata, ``<time>`` near
+    the headline), then what scripts, the headline's neighbourhood, visible text and the
+    URL's day say, in that order. A day in the URL decides between a date's readings."""
+    signals, metas, ld = page.signals, page.metas, page.ld
+    url_day = date_from_url(canonical) or date_from_url(page.url)
+    local = (url_day,) if url_day is not None else ()
+    created = ld.get("dateCreated")
+    declared = _pick_date(
+        [
+            *_all_ld(page.objects, "datePublished"),
+            *(metas.get(key) for key in _PUBLISHED_KEYS),
+            _microdata(signals, "datePublished"),
+            *(metas.get(key) for key in _PUBLISHED_LATER_KEYS),
+            created if isinstance(created, str) else None,
+            *_time_elements(signals, near=True),
+        ],
+        local,
+    )
+    return (
+        declared
+        or _pick_date(_script_dates(page.tree, page.html), local)
+        or _pick_date([_date_near_headline(signals)], local)
+        or _pick_date([_visible_date(page.tree, signals)], local)
+        or _pick_date(_time_elements(signals, near=False), local)
+        or _pick_date(_other_meta_dates(metas, page.html), local)
+        or _pick_date([_first_text_date(page.tree)], local)
+        or (url_day.value if url_day is not None else None)
+    )
+
+
+def _language_of(page: _Page) -> str | None:
+    """``<html lang>``, JSON-LD's inLanguage, og:locale or Content-Language, as a tag."""
+    root = page.tree.root
+    lang = (root.attributes.get("lang") if root is not None else None) or _clean(
+        page.ld.get("inLanguage")
+    )
+    for key in _LANGUAGE_KEYS:
+        lang = lang or page.metas.get(key)
+    if not lang:
+        return None
+    lang = lang.strip().replace("_", "-")
+    return lang if _LANGUAGE_TAG.fullmatch(lang) else None
