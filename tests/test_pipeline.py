@@ -22,6 +22,7 @@ from newsdesk.fetch import Fetcher
 from newsdesk.model import FeedEntry, FetchResult, ParsedFeed
 from newsdesk.pipeline import add_source, next_check, run_once
 from newsdesk.store import ArticleQuery, open_store
+from tests.storeview import distinct_keys, entry_statuses, handled_entries, sighting_count
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
 
@@ -149,7 +150,7 @@ def test_next_check_bounds_and_backoff() -> None:
 def _counts(db: Path) -> tuple[int, int, int]:
     store = open_store(db)
     counts = store.counts()
-    distinct = store._db.execute("SELECT COUNT(DISTINCT url_key) FROM articles").fetchone()[0]
+    distinct = distinct_keys(store, "url_key")
     return counts["articles"], distinct, len(store.pending_entries())
 
 
@@ -190,9 +191,9 @@ def test_kill_nine_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     stored, distinct, pending = _counts(db)
     assert stored == distinct and pending == 0
     store = open_store(db)
-    statuses = dict(store._db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status"))
-    texts = store._db.execute("SELECT COUNT(DISTINCT text_key) FROM articles").fetchone()[0]
-    sightings = store._db.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
+    statuses = entry_statuses(store)
+    texts = distinct_keys(store, "text_key")
+    sightings = sighting_count(store)
     # every entry is one stored article or one sighting of a stored one; no text twice
     assert statuses == {"done": stored, "duplicate": 400 - stored}
     assert texts == stored and sightings == 400
@@ -240,7 +241,7 @@ def test_ctrl_c_stops_the_loop_after_writes(tmp_path: Path) -> None:
 
 def _handled(db: Path) -> int:
     store = open_store(db)
-    done = store._db.execute("SELECT COUNT(*) FROM entries WHERE status != 'new'").fetchone()[0]
+    done = handled_entries(store)
     store.close()
     return int(done)
 

@@ -16,6 +16,7 @@ from newsdesk.model import Block
 from newsdesk.pipeline import reextract, run_once
 from newsdesk.pipeline.link import article_prints, link_article
 from newsdesk.store import ArticleQuery, Store, open_store
+from tests.storeview import text_keys
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
 
@@ -33,7 +34,7 @@ def _links(store: Store) -> dict[str, tuple[str, str | None, str | None, str | N
     """For every stored article's URL: its text key, and the URLs of its original and of
     its cluster's representative."""
     rows = {s.id: s for s in store.list_articles(ArticleQuery(limit=1000))}
-    keys = dict(store._db.execute("SELECT id, text_key FROM articles").fetchall())
+    keys = text_keys(store)
     out = {}
     for row in rows.values():
         original = rows[row.original_id].article.url if row.original_id else None

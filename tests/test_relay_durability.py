@@ -18,6 +18,7 @@ from newsdesk.fetch import Fetcher
 from newsdesk.model import FetchResult
 from newsdesk.pipeline import run_once
 from newsdesk.store import ArticleQuery, Store, open_store
+from tests.storeview import entry_keys
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
 
@@ -38,7 +39,7 @@ def _clean_pass(db: Path, feeds: list[str]) -> set[tuple[int, str]]:
 
 
 def _entries(store: Store) -> set[tuple[int, str]]:
-    return {(s, g) for s, g in store._db.execute("SELECT source_id, guid FROM entries")}
+    return entry_keys(store)
 
 
 class StopAfterFirstPages:
@@ -49,8 +50,7 @@ class StopAfterFirstPages:
         self.store = store
 
     def __call__(self) -> bool:
-        unchecked = self.store._db.execute("SELECT COUNT(*) FROM sources WHERE last_check IS NULL")
-        return bool(unchecked.fetchone()[0] == 0)
+        return all(source.last_check is not None for source in self.store.sources())
 
 
 def test_an_interrupted_paged_feed_is_finished_by_the_next_pass(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from newsdesk.fetch import Fetcher
 from newsdesk.pipeline import run_once
 from newsdesk.store import Store, open_store
 from tests.faults import Hostile, Timer, raw_server, silence
+from tests.storeview import article_count, entry_outcomes, entry_statuses, handled_entries
 
 SETTINGS = Settings(
     allow_private_networks=True,
@@ -50,14 +51,8 @@ def _follow(store: Store, urls: list[str]) -> None:
 
 def _healthy_outcome(store: Store, feeds: list[str]) -> tuple[int, dict[str, int]]:
     """Articles of the healthy sources, and their entries' statuses."""
-    db = store._db
     ids = [store.source_by_url(url).id for url in feeds]  # type: ignore[union-attr]
-    marks = ",".join("?" * len(ids))
-    articles = db.execute(f"SELECT COUNT(*) FROM articles WHERE source_id IN ({marks})", ids)
-    statuses = db.execute(
-        f"SELECT status, COUNT(*) FROM entries WHERE source_id IN ({marks}) GROUP BY status", ids
-    )
-    return articles.fetchone()[0], dict(statuses.fetchall())
+    return article_count(store, ids), entry_statuses(store, ids)
 
 
 def test_hostile_sources_never_stop_or_stall_the_pass(
@@ -84,9 +79,7 @@ def test_hostile_sources_never_stop_or_stall_the_pass(
     # The flood took its host's share of the pass; the rest waits, pending, in order.
     big = store.source_by_url(hostile.big)
     assert big is not None
-    taken = store._db.execute(
-        "SELECT COUNT(*) FROM entries WHERE source_id = ? AND status != 'new'", (big.id,)
-    ).fetchone()[0]
+    taken = handled_entries(store, big.id)
     assert 0 < taken <= 60
 
 
@@ -100,11 +93,7 @@ def test_a_hostile_page_is_recorded_on_its_entry_and_not_retried(
         _follow(store, [mixed])
         with Fetcher(SETTINGS) as fetcher:
             run_once(store, fetcher, SETTINGS)
-            rows = dict(
-                store._db.execute(
-                    "SELECT title, status || ':' || COALESCE(error_kind, '') FROM entries"
-                ).fetchall()
-            )
+            rows = entry_outcomes(store)
             # recorded on the entry (the feed's summary stored in its place, when it has one)
             assert rows["Long link"] in ("fallback:invalid_url", "failed:invalid_url")
             assert rows["Bad"].split(":")[0] in ("fallback", "failed")

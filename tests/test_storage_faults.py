@@ -19,6 +19,7 @@ from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import serve_newsroom
 from newsdesk.model import Article
 from newsdesk.store import open_store
+from tests.storeview import entry_statuses
 
 
 def _can_unshare() -> bool:
@@ -77,7 +78,7 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
         assert finished.returncode == 0, finished.stderr
     store = open_store(db)
     assert store.pending_count() == 0
-    statuses = dict(store._db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status"))
+    statuses = entry_statuses(store)
     assert set(statuses) <= {"done", "duplicate"} and sum(statuses.values()) == 150
 
 
