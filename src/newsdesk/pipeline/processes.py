@@ -8,7 +8,9 @@ processes, a 63 KB argument and a 20 KB answer: 0.61 → 0.30 ms of the caller's
 
 A call raises what the function raised in the process. A process that dies mid-call (killed,
 or crashed by a native library) is replaced, and the call raises ``WorkerDied``; nothing else
-is lost.
+is lost. A call given a ``timeout`` that has no answer by then kills its process (native code
+cannot be interrupted any other way), which is replaced, and raises ``CallTimeout``: the
+batch job's per-document time limit (a pathological page costs one record, not a worker).
 
 Each process is a fresh ``python -m newsdesk.pipeline.processes``, talking over a socket
 pair, rather than a ``multiprocessing`` child: those re-import the parent's main module (the
@@ -33,13 +35,19 @@ from typing import Any, TypeVar
 
 from newsdesk.errors import ExtractionError
 
-__all__ = ["ProcessPool", "WorkerDied"]
+__all__ = ["CallTimeout", "ProcessPool", "WorkerDied"]
 
 T = TypeVar("T")
 
 
 class WorkerDied(ExtractionError):
     """The process running a call ended before it answered."""
+
+
+class CallTimeout(ExtractionError):
+    """A call had no answer within its time limit: its process was killed and replaced."""
+
+    kind = "time_limit"
 
 
 def _serve(conn: Connection) -> None:
@@ -96,7 +104,7 @@ class ProcessPool:
             self._all.append(worker)
         return worker
 
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         while True:
             if self._closed:
                 raise RuntimeError("the process pool is shut down")
@@ -108,6 +116,11 @@ class ProcessPool:
         conn, process = worker
         try:
             conn.send((fn, args))
+            if timeout is not None and not conn.poll(timeout):
+                self._retire(worker, kill=True)
+                if not self._closed:
+                    self._idle.put(self._start())
+                raise CallTimeout(f"no answer within {timeout:g} s: process {process.pid} killed")
             ok, value = conn.recv()
         except (EOFError, OSError) as exc:
             self._retire(worker)
@@ -119,9 +132,13 @@ class ProcessPool:
             return value  # type: ignore[no-any-return]
         raise value
 
-    def _retire(self, worker: tuple[Connection, subprocess.Popen[bytes]]) -> None:
+    def _retire(
+        self, worker: tuple[Connection, subprocess.Popen[bytes]], *, kill: bool = False
+    ) -> None:
         conn, process = worker
         conn.close()
+        if kill:
+            process.kill()
         _stop(process)
         with self._lock:
             if worker in self._all:

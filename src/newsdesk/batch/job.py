@@ -1,0 +1,348 @@
+"""``newsdesk batch``: the job, on Dask distributed (DESIGN §1, batch).
+
+The job directory holds ``manifest.json`` (the inputs planned into partitions, the settings,
+the code's version), one output file and one completion marker per partition, and
+``summary.json`` at the end. One Dask task is one partition (``batch.partition``): one input
+file (or a folder's chunk of HTML files) into one output file; no task moves article text to
+another (no shuffle). A partition with a marker is finished, so running the same job again
+(or ``--resume``) runs only what is left, and a task rerun after its worker died writes the
+same file again under a name of its own before it renames it.
+
+Each Dask worker keeps one extraction process of the relay's kind
+(``pipeline.processes.ProcessPool``): the page step runs there under the per-document time
+limit, and a page that runs over it costs its own record (the process is killed and
+replaced), not the worker. Workers are processes (``threads_per_worker=1``): the page step is
+Python, and threads would share one GIL.
+
+Only this package imports Dask (an import-linter contract).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
+
+from newsdesk import __version__
+from newsdesk.batch.inputs import BatchInputError, InputOptions, Partition
+from newsdesk.batch.output import FORMATS
+from newsdesk.batch.partition import (
+    PartitionOptions,
+    PartitionSummary,
+    RunPage,
+    page_step,
+    read_marker,
+    run_partition,
+)
+from newsdesk.batch.raw import RawPage
+from newsdesk.errors import NewsdeskError
+from newsdesk.pipeline.processes import ProcessPool
+
+__all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
+
+log = logging.getLogger(__name__)
+
+PLUGIN = "newsdesk-batch-pages"
+PROGRESS_TOPIC = "newsdesk-batch-progress"
+MANIFEST = "manifest.json"
+SUMMARY = "summary.json"
+_TICK_SECONDS = 1.0  # a worker reports its records at most this often
+_WARM_PAGE = RawPage("https://warm-up.invalid/", b"<html><title>x</title><p>x.</p></html>", "utf-8")
+
+
+class BatchError(NewsdeskError):
+    """The job cannot run: its scheduler cannot be reached, its directory holds another job."""
+
+    kind = "batch"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobOptions:
+    out: Path
+    format: str = "parquet"
+    workers: int | None = None  # the local cluster's worker processes (default: the cores)
+    scheduler: str | None = None  # an existing cluster's scheduler address instead
+    time_limit: float | None = 30.0  # seconds a page may take; None: no limit, in-process
+    inputs: InputOptions = field(default_factory=InputOptions)
+
+
+@dataclass(slots=True)
+class JobReport:
+    partitions: list[PartitionSummary] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # partition id → why its task failed
+    seconds: float = 0.0
+    workers: int = 0
+    dashboard: str | None = None
+
+    @property
+    def reused(self) -> int:
+        return sum(p.skipped_run for p in self.partitions)
+
+    def totals(self) -> dict[str, Any]:
+        ran = [p for p in self.partitions if not p.skipped_run]
+        skipped: Counter[str] = Counter()
+        failed: Counter[str] = Counter()
+        languages: Counter[str] = Counter()
+        for p in self.partitions:
+            skipped.update(p.skipped)
+            failed.update(p.failed)
+            languages.update(p.languages)
+        pages = sum(p.records - sum(p.skipped.values()) for p in ran)
+        busy = sum(p.seconds for p in ran)
+        return {
+            "partitions": len(self.partitions),
+            "partitions_reused": self.reused,
+            "partitions_failed": len(self.errors),
+            "records": sum(p.records for p in self.partitions),
+            "articles": sum(p.articles for p in self.partitions),
+            "no_text": sum(p.no_text for p in self.partitions),
+            "skipped": dict(sorted(skipped.items())),
+            "failed": dict(sorted(failed.items())),
+            "languages": dict(languages.most_common()),
+            "seconds": round(self.seconds, 3),
+            "task_seconds": round(busy, 3),
+            "pages_per_task_second": round(pages / busy, 1) if busy else None,
+            "workers": self.workers,
+        }
+
+
+class _PagePlugin(WorkerPlugin):
+    """On each worker: one extraction process for the page step, started on first use."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPool | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def runner(self, time_limit: float | None) -> RunPage:
+        if not time_limit:
+            return page_step
+        with self._lock:
+            if self.pool is None:
+                self.pool = ProcessPool(1)
+                self.pool.call(page_step, _WARM_PAGE)  # imports paid before any limit runs
+        pool = self.pool
+
+        def run(page: RawPage) -> Any:
+            return pool.call(page_step, page, timeout=time_limit)
+
+        return run
+
+    def teardown(self, worker: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(timeout=5)
+
+
+def _task(partition: Partition, options: PartitionOptions, time_limit: float | None) -> Any:
+    worker = get_worker()
+    plugin = worker.plugins.get(PLUGIN)
+    run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_step
+    last = [time.monotonic(), 0, 0]
+
+    def tick(summary: PartitionSummary) -> None:
+        now = time.monotonic()
+        if now - last[0] >= _TICK_SECONDS:
+            failed = sum(summary.failed.values()) + sum(summary.skipped.values())
+            worker.log_event(
+                PROGRESS_TOPIC,
+                {"records": summary.records - last[1], "failed": failed - last[2]},
+            )
+            last[:] = [now, summary.records, failed]
+
+    return run_partition(partition, options, run_page, tick=tick)
+
+
+@contextmanager
+def _client(options: JobOptions) -> Iterator[Client]:
+    if options.scheduler:
+        try:
+            client = Client(options.scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise BatchError(
+                f"cannot reach the Dask scheduler at {options.scheduler}: {exc}; start it "
+                "(`dask scheduler`, dask-jobqueue, ...) or leave --scheduler out to run on "
+                "a local cluster"
+            ) from exc
+        with client:
+            yield client
+        return
+    workers = options.workers or os.cpu_count() or 1
+    dashboard = ":0" if importlib.util.find_spec("bokeh") else None
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=dashboard,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _manifest(
+    partitions: list[Partition], options: JobOptions, inputs: list[str]
+) -> dict[str, Any]:
+    return {
+        "newsdesk": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "format": options.format,
+        "time_limit": options.time_limit,
+        "input_options": asdict(options.inputs),
+        "inputs": inputs,
+        "partitions": [{"id": p.id, "kind": p.kind, "paths": list(p.paths)} for p in partitions],
+    }
+
+
+def load_manifest(out: Path) -> tuple[list[Partition], dict[str, Any]]:
+    """The partitions and settings of the job in ``out`` (for ``--resume``)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        partitions = [Partition(p["id"], p["kind"], tuple(p["paths"])) for p in data["partitions"]]
+    except FileNotFoundError as exc:
+        raise BatchInputError(f"{out} holds no batch job (no {MANIFEST}) to resume") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BatchInputError(f"{out / MANIFEST} cannot be read: {exc}") from exc
+    return partitions, data
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _prepare_directory(
+    partitions: list[Partition], options: JobOptions, inputs: list[str]
+) -> list[Partition]:
+    """Create the job directory or check it holds this job; the partitions to run (those
+    of an earlier manifest first, then any new ones)."""
+    if options.format not in FORMATS:
+        raise BatchInputError(f"unknown format {options.format!r} (one of {', '.join(FORMATS)})")
+    try:
+        options.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchInputError(f"cannot create the job directory {options.out}: {exc}") from exc
+    fresh = _manifest(partitions, options, inputs)
+    if not (options.out / MANIFEST).exists():
+        _write_json(options.out / MANIFEST, fresh)
+        return partitions
+    earlier, data = load_manifest(options.out)
+    for name in ("format", "input_options"):
+        if data.get(name) != fresh[name]:
+            raise BatchError(
+                f"{options.out} holds a job with another {name} ({data.get(name)!r}, not "
+                f"{fresh[name]!r}): resume it with the same settings, or use another --out"
+            )
+    known = {p.id for p in earlier}
+    merged = earlier + [p for p in partitions if p.id not in known]
+    if len(merged) > len(earlier):  # inputs added to the job: the manifest names them too
+        data["partitions"] = _manifest(merged, options, inputs)["partitions"]
+        data["inputs"] = list(dict.fromkeys([*data.get("inputs", []), *inputs]))
+        _write_json(options.out / MANIFEST, data)
+    return merged
+
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def run_job(
+    partitions: list[Partition],
+    options: JobOptions,
+    *,
+    inputs: list[str] | None = None,
+    progress: Progress | None = None,
+) -> JobReport:
+    """Run every unfinished partition of the job in ``options.out`` on Dask; the report of
+    all of them. ``progress`` is called (in a Dask thread) with events: ``{"started": ...,
+    "workers": n, "dashboard": url, "partitions": n}`` once, ``{"records": n, "failed": n}``
+    as workers go, and ``{"done": PartitionSummary}`` or ``{"error": id, "why": ...}`` for
+    each partition."""
+    started = time.perf_counter()
+    planned = _prepare_directory(partitions, options, list(inputs or []))
+    report = JobReport()
+    part_options = PartitionOptions(
+        out=str(options.out), format=options.format, inputs=options.inputs
+    )
+    todo = []
+    for partition in planned:
+        finished = read_marker(options.out, partition.id)
+        if finished is not None:
+            finished.skipped_run = True
+            report.partitions.append(finished)
+        else:
+            todo.append(partition)
+    if todo:
+        _run_on_dask(todo, part_options, options, report, progress)
+    report.partitions.sort(key=lambda p: p.partition)
+    report.seconds = time.perf_counter() - started
+    _write_json(options.out / SUMMARY, {"totals": report.totals(), "errors": report.errors})
+    return report
+
+
+def _run_on_dask(
+    todo: list[Partition],
+    part_options: PartitionOptions,
+    options: JobOptions,
+    report: JobReport,
+    progress: Progress | None,
+) -> None:
+    emit = progress or (lambda event: None)
+    with _client(options) as client:
+        report.workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        local = options.scheduler is None
+        if not local or importlib.util.find_spec("bokeh"):
+            report.dashboard = client.dashboard_link
+        emit(
+            {
+                "started": True,
+                "workers": report.workers,
+                "dashboard": report.dashboard,
+                "partitions": len(todo),
+            }
+        )
+        client.register_plugin(_PagePlugin(), name=PLUGIN)
+        client.subscribe_topic(PROGRESS_TOPIC, lambda event: emit(dict(event[1])))
+        run = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(
+                _task, p, part_options, options.time_limit, key=f"batch-{p.id}-{run}", pure=False
+            ): p
+            for p in todo
+        }
+        try:
+            for future in as_completed(futures):
+                partition = futures[future]
+                try:
+                    summary = future.result()
+                except Exception as exc:  # the task failed as a whole: reported, job goes on
+                    report.errors[partition.id] = f"{type(exc).__name__}: {exc}"
+                    emit({"error": partition.id, "why": report.errors[partition.id]})
+                    continue
+                report.partitions.append(summary)
+                emit({"done": summary})
+        finally:
+            with suppress(Exception):
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+            with suppress(Exception):
+                client.unregister_worker_plugin(PLUGIN)

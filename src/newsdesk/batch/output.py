@@ -1,0 +1,178 @@
+"""A batch job's output: one file per partition, written whole or not at all.
+
+Each row is the Article's JSON form (what ``newsdesk extract`` prints) plus
+``warc_record_id``, ``source_file`` (the input it came from), ``text_key`` and
+``fingerprint`` (the dedupe's prints, for a later dedupe over the output) and ``body_html``
+(the body as safe HTML, as the relay stores it). Parquet holds the same fields as columns,
+with the Article's lists and records as nested columns (``SCHEMA``); in JSON Lines the
+fingerprint is hex.
+
+A partition is written to a temporary name in the job directory and renamed when complete;
+then its completion marker (``<id>.done.json``, its counts) is written the same way. A
+partition with a marker is finished: a rerun skips it, and a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["FORMATS", "SCHEMA", "PartitionWriter", "done_marker", "output_path", "write_marker"]
+
+FORMATS = ("parquet", "jsonl")
+ROW_GROUP = 512  # rows buffered before they are written: memory stays flat over a file
+
+_S = pa.string()
+_PAIRS = {
+    "quote": pa.struct([("text", _S), ("speaker", _S)]),
+    "link": pa.struct([("url", _S), ("text", _S)]),
+    "removed": pa.struct([("text", _S), ("reason", _S)]),
+    "refusal": pa.struct([("method", _S), ("why", _S)]),
+}
+SCHEMA = pa.schema(
+    [
+        ("url", _S),
+        ("fetched_url", _S),
+        ("title", _S),
+        ("authors", pa.list_(_S)),
+        ("published", _S),  # ISO 8601 with its offset, as in the JSON form
+        ("updated", _S),
+        ("site_name", _S),
+        ("language", _S),
+        ("description", _S),
+        ("image", _S),
+        ("section", _S),
+        ("tags", pa.list_(_S)),
+        ("text", _S),
+        ("blocks", pa.list_(pa.struct([("kind", _S), ("text", _S), ("level", pa.int32())]))),
+        (
+            "embeds",
+            pa.list_(
+                pa.struct([(n, _S) for n in ("platform", "url", "id", "author")] + [("text", _S)])
+            ),
+        ),
+        ("quotes", pa.list_(_PAIRS["quote"])),
+        ("links", pa.list_(_PAIRS["link"])),
+        (
+            "provenance",
+            pa.struct(
+                [(n, _S) for n in ("via", "source", "link", "original_url")]
+                + [("credits", pa.list_(_S))]
+            ),
+        ),
+        ("removed", pa.list_(_PAIRS["removed"])),
+        (
+            "decoding",
+            pa.struct(
+                [("encoding", _S), ("source", _S), ("declared", _S), ("replaced", pa.int64())]
+            ),
+        ),
+        (
+            "extraction",
+            pa.struct([("method", _S), ("refused", pa.list_(_PAIRS["refusal"])), ("cut", _S)]),
+        ),
+        ("warc_record_id", _S),
+        ("source_file", _S),
+        ("text_key", _S),
+        ("fingerprint", pa.binary()),
+        ("body_html", _S),
+    ]
+)
+
+
+def output_path(directory: Path, partition_id: str, fmt: str) -> Path:
+    return directory / f"{partition_id}.{fmt}"
+
+
+def done_marker(directory: Path, partition_id: str) -> Path:
+    return directory / f"{partition_id}.done.json"
+
+
+def _temporary(path: Path) -> Path:
+    # unique per attempt: a task rerun elsewhere never writes into another attempt's file
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+def _publish(temporary: Path, final: Path) -> None:
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, final)
+
+
+def write_marker(path: Path, data: dict[str, Any]) -> None:
+    """The completion marker, written whole under a temporary name and renamed."""
+    temporary = _temporary(path)
+    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    _publish(temporary, path)
+
+
+class PartitionWriter:
+    """Rows of one partition into ``path`` (Parquet or JSON Lines), under a temporary name
+    until ``commit``; ``abort`` (or leaving the ``with`` block on an error) removes it."""
+
+    def __init__(self, path: Path, fmt: str):
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
+        self.path = path
+        self.format = fmt
+        self.rows = 0
+        self._temporary = _temporary(path)
+        self._buffer: list[dict[str, Any]] = []
+        self._parquet: pq.ParquetWriter | None = None
+        self._jsonl: BinaryIO | None = None
+        if fmt == "parquet":
+            self._parquet = pq.ParquetWriter(self._temporary, SCHEMA, compression="zstd")
+        else:
+            self._jsonl = open(self._temporary, "wb")  # noqa: SIM115 (closed in commit/abort)
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows += 1
+        if self._jsonl is not None:
+            out = dict(row)
+            fp = out.get("fingerprint")
+            out["fingerprint"] = fp.hex() if isinstance(fp, bytes) else fp
+            self._jsonl.write(json.dumps(out, ensure_ascii=False).encode("utf-8", "replace"))
+            self._jsonl.write(b"\n")
+            return
+        self._buffer.append(row)
+        if len(self._buffer) >= ROW_GROUP:
+            self._flush()
+
+    def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self.write(row)
+
+    def _flush(self) -> None:
+        if self._parquet is not None and self._buffer:
+            self._parquet.write_table(pa.Table.from_pylist(self._buffer, schema=SCHEMA))
+            self._buffer = []
+
+    def commit(self) -> None:
+        """Close the file and give it its final name."""
+        if self._parquet is not None:
+            self._flush()
+            self._parquet.close()
+        if self._jsonl is not None:
+            self._jsonl.close()
+        _publish(self._temporary, self.path)
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._jsonl is not None:
+            self._jsonl.close()
+        self._temporary.unlink(missing_ok=True)
+
+    def __enter__(self) -> PartitionWriter:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is not None:
+            self.abort()
