@@ -214,6 +214,25 @@ class Settings:
         "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-Proto "
         "and X-Forwarded-For are believed (empty: no request's are).",
     )
+    delivery_timeout: float = _declare(
+        15.0,
+        "Seconds a rule's delivery (a webhook, a WordPress call, an e-mail) may take, from "
+        "connect to its answer's last byte: a target that never answers costs this much.",
+        maximum=3600,
+        positive=True,
+    )
+    delivery_retry_scale: float = _declare(
+        1.0,
+        "Multiplies the deliveries' retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, "
+        "10 h: 27.6 hours over 8 attempts, each delay ±20 %); below 1 compresses it.",
+        maximum=1000,
+    )
+    delivery_workers: int = _declare(
+        4,
+        "Targets delivered to at once (each target's deliveries go one at a time).",
+        minimum=1,
+        maximum=256,
+    )
 
 
 _KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}

@@ -9,7 +9,8 @@ from datetime import datetime
 from newsdesk.config import Settings
 from newsdesk.errors import ExtractionError, NewsdeskError
 from newsdesk.extract import extract
-from newsdesk.model import FeedEntry, Outcome
+from newsdesk.model import Article, FeedEntry, Outcome
+from newsdesk.pipeline.fire import fire_rules
 from newsdesk.pipeline.link import (
     Prints,
     article_prints,
@@ -73,11 +74,18 @@ class _Page:
     prints: Prints | None = None
 
 
+def _fired(store: Store, outcome: Outcome, article: Article, now: datetime) -> Outcome:
+    """``outcome``, once the rules it fires have their deliveries enqueued (in the same
+    transaction: the outbox, ``pipeline/fire.py``)."""
+    fire_rules(store, outcome, article, now)
+    return outcome
+
+
 def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> Outcome:
     """Write one fetched page, in the caller's transaction: its article stored (or a
     sighting of the stored one it duplicates), linked, its entry marked; or its failure
     recorded. What was done comes back as an ``Outcome`` (see STORED ... FAILED): where
-    rules enqueue their deliveries, in the same transaction."""
+    rules enqueue their deliveries, in the same transaction (``pipeline/fire.py``)."""
     entry = page.entry
     if page.record is not None:
         record = page.record
@@ -93,14 +101,16 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
                 store.replace_identity(duplicate, record, source_id=page.source_id)
                 link_article(store, duplicate, article, prints)
             log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
-            return Outcome(kind=DUPLICATE, article_id=duplicate)
+            return _fired(store, Outcome(kind=DUPLICATE, article_id=duplicate), article, now)
         article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
         store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
         original = link_article(store, article_id, article, prints).original_id if prints else None
         log.info("stored source=%s url=%s title=%r", page.source_id, entry.url, article.title)
         if original:
-            return Outcome(kind=COPY, reason=f"copy of {original}", article_id=article_id)
-        return Outcome(kind=STORED, article_id=article_id)
+            outcome = Outcome(kind=COPY, reason=f"copy of {original}", article_id=article_id)
+        else:
+            outcome = Outcome(kind=STORED, article_id=article_id)
+        return _fired(store, outcome, article, now)
     assert page.error is not None
     kind = page.error.kind
     if entry.content:
@@ -133,7 +143,8 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
                 kind,
                 page.error,
             )
-            return Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
+            outcome = Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
+            return _fired(store, outcome, fallback, now)
     store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
     log.warning(
         "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error

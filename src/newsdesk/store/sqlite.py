@@ -20,8 +20,10 @@ from newsdesk.store.entries import EntriesTable
 from newsdesk.store.links import LinksTable
 from newsdesk.store.log import FetchLog
 from newsdesk.store.migrations.sqlite import MIGRATIONS
+from newsdesk.store.outbox import OutboxTable
 from newsdesk.store.records import READER_CACHE_KIB, READER_MMAP_BYTES, WRITER_CACHE_KIB
 from newsdesk.store.relay import RelayState, store_error
+from newsdesk.store.rules import RulesTable
 from newsdesk.store.search import SearchIndex
 from newsdesk.store.sources import SourcesTable
 
@@ -29,7 +31,15 @@ __all__ = ["Store", "open_reader", "open_store"]
 
 
 class Store(
-    SourcesTable, EntriesTable, ArticlesTable, SearchIndex, LinksTable, FetchLog, RelayState
+    SourcesTable,
+    EntriesTable,
+    ArticlesTable,
+    SearchIndex,
+    LinksTable,
+    FetchLog,
+    RelayState,
+    RulesTable,
+    OutboxTable,
 ):
     """One SQLite database. Use from one thread (the writer); readers open their own."""
 

@@ -206,6 +206,64 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "0011_cluster_meta",
         "CREATE TABLE story_df (key INTEGER PRIMARY KEY, docs REAL NOT NULL) WITHOUT ROWID;",
     ),
+    # Rules, their actions and the outbox of deliveries (issue 17; store/rules.py, outbox.py).
+    # A delivery's event_id is its idempotency key (unique): a story fires once per rule.
+    (
+        "0012_rules",
+        """
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            query TEXT NOT NULL,
+            fires_on TEXT NOT NULL,
+            outlets INTEGER NOT NULL DEFAULT 0,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE rule_actions (
+            id INTEGER PRIMARY KEY,
+            rule_id INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            config TEXT NOT NULL,
+            disabled TEXT,
+            last_error TEXT
+        );
+        CREATE INDEX rule_actions_rule ON rule_actions(rule_id);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL UNIQUE,
+            rule_id INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+            action_id INTEGER NOT NULL REFERENCES rule_actions(id) ON DELETE CASCADE,
+            article_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+            event TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            remote_id TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+        CREATE INDEX deliveries_rule_article ON deliveries(rule_id, article_id);
+        CREATE INDEX deliveries_action ON deliveries(action_id, status);
+        """,
+    ),
+    # Search in every script (issue 16): the full-text index gains a column of bigram words
+    # for the scripts written without spaces (search.cjk_grams), filled for what is stored.
+    (
+        "0013_search_grams",
+        """
+        CREATE VIRTUAL TABLE articles_fts_grams USING fts5(
+            title, text, grams, tokenize='unicode61 remove_diacritics 2'
+        );
+        INSERT INTO articles_fts_grams (rowid, title, text, grams)
+            SELECT rowid, title, text, newsdesk_grams(title || ' ' || text) FROM articles_fts;
+        DROP TABLE articles_fts;
+        ALTER TABLE articles_fts_grams RENAME TO articles_fts;
+        """,
+    ),
 )
 
 # The one order of every article list: newest first (published, else fetched), then id.

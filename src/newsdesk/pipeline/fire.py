@@ -1,0 +1,93 @@
+"""Rules fired by what the writer did with a page (issue 17): each enabled rule whose query
+matches the stored article and its story gets one delivery per action, written in the
+writer's transaction (the outbox), so a crash neither loses one nor makes one for an
+article that was not stored.
+
+What a rule fires on (``Rule.fires_on``):
+
+- ``story`` (the default): once per story, whichever of its copies came first; a story
+  that comes to match later (a third outlet for ``copies>=3``) fires then, once.
+- ``copy``: once per new article (each syndicated copy).
+- ``outlets``: once, when the story reaches ``Rule.outlets`` outlets.
+
+Only stories first stored after the rule was made fire it (the backlog does not, unless
+asked: ``newsdesk rules add --backfill``). A page that is a duplicate of a stored article
+(the same text, or the same URL under a new GUID) is a sighting: it may make a story match
+(more outlets) but never fires a rule a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from newsdesk.errors import QueryError
+from newsdesk.model import Article, Outcome
+from newsdesk.rules.match import Story, matches, parse_rule
+from newsdesk.store import Store
+from newsdesk.store.rules import Rule, StoryFacts
+
+log = logging.getLogger(__name__)
+
+EVENTS = {"story": "story.new", "copy": "story.copy", "outlets": "story.outlets"}
+
+
+def fire_rules(store: Store, outcome: Outcome, article: Article, now: datetime) -> int:
+    """Enqueue the deliveries of every enabled rule that ``outcome`` (the writer's, for
+    ``article``) fires, in the caller's transaction; the number enqueued."""
+    if outcome.article_id is None:
+        return 0
+    rules = store.rules(enabled=True)
+    if not rules:
+        return 0
+    facts = store.story_facts(outcome.article_id)
+    if facts is None:
+        return 0
+    new_article = outcome.kind != "duplicate"
+    enqueued = 0
+    for rule in rules:
+        if not _fires(store, rule, facts, new_article=new_article):
+            continue
+        try:
+            tree = parse_rule(rule.query)
+        except QueryError as exc:  # refused at creation; a rule stored by an older version
+            log.warning("rule=%s does not parse: %s", rule.name, exc)
+            continue
+        if not matches(tree, article, story_of(facts)):
+            continue
+        for action in rule.actions:
+            if action.disabled is None:
+                enqueued += store.enqueue_delivery(
+                    rule.id,
+                    action.id,
+                    article_id=_keyed(rule, facts),
+                    event=EVENTS[rule.fires_on],
+                    now=now,
+                )
+    return enqueued
+
+
+def story_of(facts: StoryFacts) -> Story:
+    """The story facts matching reads, from the store's."""
+    return Story(
+        copies=max(1, len(facts.outlets)), original=facts.is_original, sources=facts.sources
+    )
+
+
+def _keyed(rule: Rule, facts: StoryFacts) -> int:
+    """The article a delivery is keyed (and sent) by: the new copy for ``copy`` rules, else
+    the story's (its group's original)."""
+    return facts.article_id if rule.fires_on == "copy" else facts.group_id
+
+
+def _fires(store: Store, rule: Rule, facts: StoryFacts, *, new_article: bool) -> bool:
+    if not rule.actions:
+        return False
+    created = rule.created_at
+    if created is not None and facts.first_seen is not None and facts.first_seen < created:
+        return False  # the backlog
+    if rule.fires_on == "copy":
+        return new_article
+    if rule.fires_on == "outlets" and len(facts.outlets) < rule.outlets:
+        return False
+    return not store.fired_for(rule.id, facts.members, EVENTS[rule.fires_on])

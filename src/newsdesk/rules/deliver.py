@@ -1,0 +1,304 @@
+"""The deliverer: sends what is due in the outbox, records what came of it, schedules retries.
+
+At-least-once: a delivery is claimed (its attempt counted, its next attempt moved past the
+send's deadline: a lease) in one commit before it is sent, and its result recorded in
+another after; a deliverer killed in between leaves it due again when the lease ends, and
+the receiver recognises the repeat by its id. No transaction is open while anything is
+sent. Targets are sent to in parallel (``delivery_workers``), each target's deliveries one
+at a time, in order; one slow or failing target delays no other.
+
+Retries follow Svix's schedule (at least 27 hours): after the 1st attempt 5 s, then 5 min,
+30 min, 2 h, 5 h, 10 h and 10 h, each ±20 % (jitter), scaled by ``delivery_retry_scale``;
+a ``429``/``503`` answer's Retry-After is waited at least. After the 8th failed attempt a
+delivery is ``dead`` (``newsdesk deliveries retry`` sends it again). ``410 Gone`` disables
+its target and cancels the target's pending deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from newsdesk.config import Settings
+from newsdesk.fetch.send import Sender
+from newsdesk.model import article_to_dict
+from newsdesk.render import article_body_html
+from newsdesk.rules.actions import Message, Result, Target
+from newsdesk.rules.actions.email import send_email
+from newsdesk.rules.actions.jsonl import send_jsonl
+from newsdesk.rules.actions.webhook import send_webhook
+from newsdesk.rules.actions.wordpress import send_wordpress
+from newsdesk.store import Store
+from newsdesk.store.outbox import CANCELLED, DEAD, DONE, PENDING, Delivery
+from newsdesk.store.rules import Action, Rule
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RETRY_SCHEDULE", "DeliverReport", "Deliverer", "retry_delay"]
+
+# Seconds waited after each failed attempt (the 1st ... the 7th); the 8th failure is final.
+RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+JITTER = 0.2
+
+
+def retry_delay(attempts: int, scale: float, rng: Callable[[], float]) -> float | None:
+    """Seconds until the next attempt after ``attempts`` failed ones (None: no more)."""
+    if attempts > len(RETRY_SCHEDULE):
+        return None
+    base = RETRY_SCHEDULE[attempts - 1] * scale
+    return base * (1 - JITTER + 2 * JITTER * rng())
+
+
+@dataclass(slots=True)
+class DeliverReport:
+    sent: int = 0
+    failed: int = 0  # to be retried
+    dead: int = 0
+    disabled: list[str] = field(default_factory=list)  # targets that answered 410 Gone
+
+    def line(self) -> str:
+        gone = f"; targets disabled (410 Gone): {', '.join(self.disabled)}" if self.disabled else ""
+        return (
+            f"deliveries sent {self.sent}, failed (to retry) {self.failed}, dead {self.dead}{gone}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    delivery: Delivery
+    message: Message | None  # None: its article is gone
+    target: Target
+
+
+class Deliverer:
+    """Drains one store's outbox. Use from the thread that owns the store; sends run in a
+    pool of its own."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        sender: Sender | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.sender = sender or Sender(settings, timeout=settings.delivery_timeout)
+        self.clock = clock
+        self.rng = rng
+        self._pool = ThreadPoolExecutor(settings.delivery_workers, "deliver")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.sender.close()
+
+    def __enter__(self) -> Deliverer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def deliver_due(
+        self, *, limit: int = 200, stop: Callable[[], bool] = lambda: False
+    ) -> DeliverReport:
+        """Send everything due now (in rounds of ``limit``), wait for the answers, record
+        them; what a failure makes due again later waits for a later call."""
+        report = DeliverReport()
+        while not stop():
+            due = self.store.due_deliveries(self.clock(), limit=limit)
+            if not due:
+                break
+            self._round(due, report)
+        return report
+
+    def _round(self, due: Sequence[Delivery], report: DeliverReport) -> None:
+        rules = {rule.id: rule for rule in self.store.rules()}
+        by_target: dict[int, list[_Job]] = {}
+        # a send may take up to the timeout several times over (WordPress: a look-up first)
+        lease = timedelta(seconds=3 * self.settings.delivery_timeout + 1)
+        for delivery in due:
+            rule = rules.get(delivery.rule_id)
+            action = _action_of(rule, delivery.action_id)
+            if rule is None or action is None:
+                continue
+            if not self.store.claim_delivery(delivery.id, lease_until=self.clock() + lease):
+                continue
+            claimed = replace(delivery, attempts=delivery.attempts + 1)
+            job = _Job(claimed, self._message(claimed, rule), _target(action))
+            by_target.setdefault(action.id, []).append(job)
+        futures: list[Future[list[tuple[_Job, Result]]]] = [
+            self._pool.submit(self._send_all, jobs) for jobs in by_target.values()
+        ]
+        for future in futures:
+            for job, result in future.result():
+                self._record(job, result, report)
+
+    def _send_all(self, jobs: list[_Job]) -> list[tuple[_Job, Result]]:
+        """One target's deliveries, in order; after a 410 the rest are not sent."""
+        results: list[tuple[_Job, Result]] = []
+        for job in jobs:
+            if results and results[-1][1].gone:
+                break
+            results.append((job, self._send(job)))
+        return results
+
+    def _send(self, job: _Job) -> Result:
+        if job.message is None:
+            return Result(ok=False, error="the article is no longer stored", final=True)
+        try:
+            return _ACTIONS[job.target.kind](job.message, job.target, self)
+        except Exception as exc:  # a bulkhead: recorded on the delivery, the others go on
+            log.exception("delivery=%s failed unexpectedly", job.delivery.event_id)
+            return Result(ok=False, error=f"internal: {type(exc).__name__}: {exc}")
+
+    def _record(self, job: _Job, result: Result, report: DeliverReport) -> None:
+        delivery, now = job.delivery, self.clock()
+        store = self.store
+        if result.ok:
+            store.finish_delivery(delivery.id, status=DONE, now=now, remote_id=result.remote_id)
+            store.set_action_health(delivery.action_id, None)
+            report.sent += 1
+            log.info(
+                "delivered id=%s rule=%s to=%s",
+                delivery.event_id,
+                delivery.rule_name,
+                job.target.address,
+            )
+            return
+        error = result.error or "failed"
+        store.set_action_health(delivery.action_id, error)
+        if result.gone:
+            store.finish_delivery(delivery.id, status=CANCELLED, now=now, error=error)
+            store.disable_action(
+                delivery.action_id, f"410 Gone at {now.isoformat(timespec='seconds')}"
+            )
+            report.disabled.append(job.target.address)
+            return
+        delay = (
+            None
+            if result.final
+            else retry_delay(delivery.attempts, self.settings.delivery_retry_scale, self.rng)
+        )
+        if delay is None:
+            store.finish_delivery(
+                delivery.id, status=DEAD, now=now, error=error, remote_id=result.remote_id
+            )
+            report.dead += 1
+            log.warning("dead id=%s rule=%s error=%s", delivery.event_id, delivery.rule_name, error)
+            return
+        if result.retry_after is not None:
+            delay = max(delay, result.retry_after)
+        store.finish_delivery(
+            delivery.id,
+            status=PENDING,
+            now=now,
+            error=error,
+            next_attempt_at=now + timedelta(seconds=delay),
+            remote_id=result.remote_id,
+        )
+        report.failed += 1
+        log.info("retry id=%s in=%.0fs error=%s", delivery.event_id, delay, error)
+
+    def _message(self, delivery: Delivery, rule: Rule) -> Message | None:
+        """The delivery's message, made from what the store holds now."""
+        if delivery.article_id is None:
+            return None
+        stored = self.store.stored_article(delivery.article_id)
+        facts = self.store.story_facts(delivery.article_id)
+        if stored is None or facts is None:
+            return None
+        original = stored
+        if facts.group_id != stored.id:
+            original = self.store.stored_article(facts.group_id) or stored
+        article = stored.article
+        data: dict[str, Any] = {
+            "article_id": stored.id,
+            "article": article_to_dict(article),
+            "story": {
+                "copies": max(1, len(facts.outlets)),
+                "outlets": list(facts.outlets),
+                "original": {
+                    "article_id": original.id,
+                    "url": original.article.url,
+                    "site_name": original.article.site_name,
+                    "authors": list(original.article.authors),
+                    "published": _iso(original.article.published),
+                },
+                "links": _links(self.settings.base_url, stored.id, original.article.url),
+            },
+        }
+        created = delivery.created_at or self.clock()
+        payload = {
+            "id": delivery.event_id,
+            "type": delivery.event,
+            "timestamp": created.isoformat(),
+            "rule": {"name": rule.name, "query": rule.query},
+            "data": data,
+        }
+        return Message(
+            event_id=delivery.event_id,
+            event=delivery.event,
+            rule=rule.name,
+            attempt=delivery.attempts,
+            sent_at=self.clock(),
+            remote_id=delivery.remote_id,
+            payload=payload,
+            article=article,
+            body_html=stored.body_html or article_body_html(article),
+            original=original.article,
+            outlets=facts.outlets,
+        )
+
+
+def _links(base_url: str, article_id: int, canonical: str | None) -> dict[str, str | None]:
+    base = base_url.rstrip("/")
+    return {
+        "canonical": canonical,
+        "article": f"{base}/articles/{article_id}" if base else None,
+        "api": f"{base}/api/articles/{article_id}" if base else None,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _action_of(rule: Rule | None, action_id: int) -> Action | None:
+    if rule is None:
+        return None
+    return next((a for a in rule.actions if a.id == action_id), None)
+
+
+def _target(action: Action) -> Target:
+    return Target(kind=action.kind, address=action.target, config=action.config)
+
+
+def _webhook(message: Message, target: Target, deliverer: Deliverer) -> Result:
+    return send_webhook(message, target, deliverer.sender)
+
+
+def _wordpress(message: Message, target: Target, deliverer: Deliverer) -> Result:
+    return send_wordpress(message, target, deliverer.sender)
+
+
+def _email(message: Message, target: Target, deliverer: Deliverer) -> Result:
+    return send_email(message, target, timeout=deliverer.settings.delivery_timeout)
+
+
+def _jsonl(message: Message, target: Target, deliverer: Deliverer) -> Result:
+    return send_jsonl(message, target)
+
+
+_ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {
+    "webhook": _webhook,
+    "wordpress": _wordpress,
+    "email": _email,
+    "jsonl": _jsonl,
+}
