@@ -25,6 +25,7 @@ from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import Fetcher
 from newsdesk.pipeline import RunReport, fetch_one, reextract, run_once
+from newsdesk.rules.deliver import delivering
 from newsdesk.store import Store
 
 
@@ -62,14 +63,16 @@ def run_command(
     """Poll due sources until stopped (Ctrl-C stops after in-flight writes finish).
 
     With --once, check every source once, process new entries and exit. A structured log line
-    per fetch goes to stderr (a progress bar instead, on a terminal)."""
+    per fetch goes to stderr (a progress bar instead, on a terminal). The rules' deliveries
+    are sent as they fall due (`newsdesk deliver`); with --once, what is due at the end is
+    sent before it exits."""
     settings = _settings(db, config_path, allow_private)
     logging.getLogger("newsdesk").setLevel(logging.INFO)
     store = _open(settings)
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        with store.relay_lock(), Fetcher(settings) as fetcher:
+        with store.relay_lock(), Fetcher(settings) as fetcher, delivering(settings):
             while True:
                 report = _run_pass(
                     store, fetcher, settings, due_only=not once, stop=stopping.is_set

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,13 +35,13 @@ from newsdesk.rules.actions.email import send_email
 from newsdesk.rules.actions.jsonl import send_jsonl
 from newsdesk.rules.actions.webhook import send_webhook
 from newsdesk.rules.actions.wordpress import send_wordpress
-from newsdesk.store import Store
+from newsdesk.store import Store, open_store
 from newsdesk.store.outbox import CANCELLED, DEAD, DONE, PENDING, Delivery
 from newsdesk.store.rules import Action, Rule
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RETRY_SCHEDULE", "DeliverReport", "Deliverer", "retry_delay"]
+__all__ = ["RETRY_SCHEDULE", "DeliverReport", "Deliverer", "delivering", "retry_delay"]
 
 # Seconds waited after each failed attempt (the 1st ... the 7th); the 8th failure is final.
 RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
@@ -247,6 +249,7 @@ class Deliverer:
             event=delivery.event,
             rule=rule.name,
             attempt=delivery.attempts,
+            maybe_sent=delivery.attempts > 1 or delivery.delivered_at is not None,
             sent_at=self.clock(),
             remote_id=delivery.remote_id,
             payload=payload,
@@ -302,3 +305,38 @@ _ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {
     "email": _email,
     "jsonl": _jsonl,
 }
+
+
+@contextmanager
+def delivering(settings: Settings, *, every: float = 1.0) -> Iterator[threading.Event]:
+    """A deliverer on a thread of its own, with its own connection to the database, sending
+    what falls due every ``every`` seconds while the block runs (``newsdesk run`` delivers
+    as it goes); on leaving, what is due then is sent and answered before it returns. Set
+    the yielded event to stop it sooner."""
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def loop() -> None:
+        store = open_store(settings.db)
+        try:
+            with Deliverer(store, settings) as deliverer:
+                while True:
+                    report = deliverer.deliver_due(stop=stop.is_set)
+                    if report.sent or report.failed or report.dead:
+                        log.info(report.line())
+                    if stop.wait(every):
+                        deliverer.deliver_due(stop=lambda: False)  # what is due now, once
+                        return
+        except BaseException as exc:  # reported by the block's owner
+            failure.append(exc)
+            log.exception("the deliverer stopped")
+        finally:
+            store.close()
+
+    thread = threading.Thread(target=loop, name="deliverer", daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join()

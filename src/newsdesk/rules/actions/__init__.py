@@ -35,6 +35,9 @@ class Message:
     event: str  # story.new, story.copy, story.outlets
     rule: str
     attempt: int  # 1 for the first
+    # an earlier attempt may have reached the target (a retry, a replay of a sent one):
+    # an action that can look first (a file, a WordPress site) does, and makes no second copy
+    maybe_sent: bool
     sent_at: datetime  # this attempt's time (a webhook's timestamp)
     remote_id: str | None  # what an earlier attempt made at the target (a post's id)
     payload: Mapping[str, Any]

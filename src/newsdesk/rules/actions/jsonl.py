@@ -23,7 +23,7 @@ def send_jsonl(message: Message, target: Target) -> Result:
     path = Path(target.address)
     line = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
-        if message.attempt > 1 and _written(path, message.event_id):
+        if message.maybe_sent and _written(path, message.event_id):
             return Result(ok=True)
         max_bytes = int(target.config.get("max_bytes") or 0)
         if max_bytes and path.exists() and path.stat().st_size >= max_bytes:

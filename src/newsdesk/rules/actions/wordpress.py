@@ -72,7 +72,7 @@ def send_wordpress(message: Message, target: Target, sender: Sender) -> Result:
     headers = {"content-type": "application/json", "accept": "application/json"}
     try:
         remote_id = message.remote_id
-        if remote_id is None and message.attempt > 1:
+        if remote_id is None and message.maybe_sent:
             found = sender.request(
                 "GET",
                 _api(
