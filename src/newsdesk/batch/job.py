@@ -49,7 +49,7 @@ from newsdesk.batch.partition import (
 )
 from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
-from newsdesk.pipeline.processes import ProcessPool
+from newsdesk.pipeline.processes import CallTimeout, ProcessPool
 
 __all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
 
@@ -76,6 +76,7 @@ class JobOptions:
     workers: int | None = None  # the local cluster's worker processes (default: the cores)
     scheduler: str | None = None  # an existing cluster's scheduler address instead
     time_limit: float | None = 30.0  # seconds a page may take; None: no limit, in-process
+    connect_timeout: float = 10.0  # seconds to reach --scheduler
     inputs: InputOptions = field(default_factory=InputOptions)
 
 
@@ -142,7 +143,11 @@ class _PagePlugin(WorkerPlugin):
         pool = self.pool
 
         def run(page: RawPage) -> Any:
-            return pool.call(page_step, page, timeout=time_limit)
+            try:
+                return pool.call(page_step, page, timeout=time_limit)
+            except CallTimeout:
+                pool.call(page_step, _WARM_PAGE)  # the new process warmed before the next page
+                raise
 
         return run
 
@@ -155,11 +160,11 @@ def _task(partition: Partition, options: PartitionOptions, time_limit: float | N
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
     run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_step
-    last = [time.monotonic(), 0, 0]
+    last = [time.monotonic(), 0, 0]  # when the worker last reported, and what
 
-    def tick(summary: PartitionSummary) -> None:
+    def tick(summary: PartitionSummary, *, final: bool = False) -> None:
         now = time.monotonic()
-        if now - last[0] >= _TICK_SECONDS:
+        if final or now - last[0] >= _TICK_SECONDS:
             failed = sum(summary.failed.values()) + sum(summary.skipped.values())
             worker.log_event(
                 PROGRESS_TOPIC,
@@ -167,14 +172,17 @@ def _task(partition: Partition, options: PartitionOptions, time_limit: float | N
             )
             last[:] = [now, summary.records, failed]
 
-    return run_partition(partition, options, run_page, tick=tick)
+    summary = run_partition(partition, options, run_page, tick=tick)
+    if not summary.skipped_run:
+        tick(summary, final=True)
+    return summary
 
 
 @contextmanager
 def _client(options: JobOptions) -> Iterator[Client]:
     if options.scheduler:
         try:
-            client = Client(options.scheduler, timeout="10s")
+            client = Client(options.scheduler, timeout=options.connect_timeout)
         except (OSError, TimeoutError) as exc:
             raise BatchError(
                 f"cannot reach the Dask scheduler at {options.scheduler}: {exc}; start it "
