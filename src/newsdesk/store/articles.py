@@ -25,7 +25,6 @@ from newsdesk.store.records import (
     _stored,
     prepare_record,
 )
-from newsdesk.store.search import match_expression
 
 
 class ArticlesTable(StoreBase):
@@ -73,7 +72,7 @@ class ArticlesTable(StoreBase):
         """Count a rewrite of the article's record (what feed_digest sees)."""
         self._db.execute(
             "INSERT INTO article_revisions (article_id, revision) VALUES (?, 1) "
-            "ON CONFLICT(article_id) DO UPDATE SET revision = revision + 1",
+            "ON CONFLICT(article_id) DO UPDATE SET revision = article_revisions.revision + 1",
             (article_id,),
         )
 
@@ -85,14 +84,6 @@ class ArticlesTable(StoreBase):
                 "ON CONFLICT(article_id) DO UPDATE SET body = excluded.body",
                 (article_id, record.page),
             )
-
-    def _index_text(self, article_id: int, article: Article) -> None:
-        """(Re)index the article's title and text for full-text search."""
-        self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
-        self._db.execute(
-            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-            (article_id, article.title or "", article.text),
-        )
 
     def article(self, article_id: int) -> Article | None:
         row = self._db.execute(
@@ -180,11 +171,11 @@ class ArticlesTable(StoreBase):
             clauses.append("(language = ? OR language LIKE ?)")
             params += [query.language, query.language + "-%"]
         if query.q:
-            match = match_expression(query.q)
-            if match is None:
+            found = self._match_clause(query.q)
+            if found is None:
                 return None, []
-            clauses.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(match)
+            clauses.append(found[0])
+            params += found[1]
         if query.collapse:
             clauses.append("(cluster_id IS NULL OR cluster_id = id)")
         if query.after is not None:  # spelled so that the index's range scan serves it
@@ -241,7 +232,7 @@ class ArticlesTable(StoreBase):
         copies = tuple(
             CopyLink(*r)
             for r in self._db.execute(
-                "SELECT id, title, json_extract(article_json, '$.site_name'), original_id "
+                f"SELECT id, title, {self._json_text('article_json', 'site_name')}, original_id "
                 f"FROM articles WHERE (id = ? OR original_id = ?) AND id != ? ORDER BY {_WHEN}, id",
                 (group, group, article_id),
             )

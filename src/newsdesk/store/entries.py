@@ -16,8 +16,7 @@ class EntriesTable(StoreBase):
     def record_entries(self, source_id: int, entries: Sequence[FeedEntry], *, now: datetime) -> int:
         """Remember the entries a feed listed; return how many were new."""
         with self._tx():
-            before = self._db.total_changes
-            self._db.executemany(
+            cursor = self._db.executemany(
                 "INSERT INTO entries (source_id, guid, url, title, published, content, seen_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id, guid) DO NOTHING",
                 [
@@ -25,7 +24,7 @@ class EntriesTable(StoreBase):
                     for e in entries
                 ],
             )
-            return self._db.total_changes - before
+            return max(0, int(cursor.rowcount))  # the rows inserted, summed over the statements
 
     def pending_entries(
         self, *, after: int = 0, limit: int = -1
@@ -36,7 +35,7 @@ class EntriesTable(StoreBase):
         rows = self._db.execute(
             "SELECT id, source_id, guid, url, title, published, content FROM entries "
             "WHERE status = 'new' AND id > ? ORDER BY id LIMIT ?",
-            (after, limit),
+            (after, limit if limit >= 0 else 1 << 62),
         ).fetchall()
         return [
             (

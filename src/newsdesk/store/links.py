@@ -90,11 +90,11 @@ class LinksTable(StoreBase):
         unique = list(dict.fromkeys(keys))
         if not unique:
             return []
-        per = (
+        every = " UNION ALL ".join(
             "SELECT article_id FROM "
-            "(SELECT article_id FROM lsh WHERE key = ? ORDER BY article_id DESC LIMIT ?)"
+            f"(SELECT article_id FROM lsh WHERE key = ? ORDER BY article_id DESC LIMIT ?) AS k{i}"
+            for i in range(len(unique))
         )
-        every = " UNION ALL ".join([per] * len(unique))
         params: list[Any] = [v for key in unique for v in (key, per_key)]
         # Counted and ranked in SQL, and only the best joined with their rows (twice as
         # many when a time span may still drop some): only the ``limit`` best reach Python.
@@ -105,8 +105,9 @@ class LinksTable(StoreBase):
             params += [_iso(around[0]), _iso(around[1])]
         rows = self._db.execute(
             "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
-            f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) WHERE article_id != ? "
-            "GROUP BY article_id HAVING shared >= ? ORDER BY shared DESC, article_id DESC LIMIT ?) "
+            f"(SELECT article_id, COUNT(*) AS shared FROM ({every}) AS keyed WHERE article_id != ? "
+            "GROUP BY article_id HAVING COUNT(*) >= ? ORDER BY shared DESC, article_id DESC "
+            "LIMIT ?) "
             "AS hits "
             "JOIN articles a ON a.id = hits.article_id "
             f"WHERE a.fingerprint IS NOT NULL{span} "
@@ -148,7 +149,7 @@ class LinksTable(StoreBase):
             )
             self._db.execute("DELETE FROM lsh WHERE article_id = ?", (article_id,))
             self._db.executemany(
-                "INSERT OR IGNORE INTO lsh (key, article_id) VALUES (?, ?)",
+                "INSERT INTO lsh (key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(key, article_id) for key in keys],
             )
 
@@ -265,7 +266,7 @@ class LinksTable(StoreBase):
         with self._tx():
             self._db.executemany(
                 "INSERT INTO story_df (key, docs) VALUES (?, 1) "
-                "ON CONFLICT(key) DO UPDATE SET docs = docs + 1",
+                "ON CONFLICT(key) DO UPDATE SET docs = story_df.docs + 1",
                 [(key,) for key in {0, *keys}],
             )
             total = self._db.execute("SELECT docs FROM story_df WHERE key = 0").fetchone()
@@ -284,7 +285,8 @@ class LinksTable(StoreBase):
         if not row or not row[0]:
             return None
         outlets = self._db.execute(
-            "SELECT DISTINCT COALESCE(json_extract(a.article_json, '$.site_name'), s.title) "
+            f"SELECT DISTINCT COALESCE({self._json_text('a.article_json', 'site_name')}, "
+            "s.title) "
             "FROM articles a LEFT JOIN sources s ON s.id = a.source_id "
             "WHERE a.cluster_id = ? OR a.id = ?",
             (cluster_id, cluster_id),

@@ -281,3 +281,17 @@ def _source(row: Sequence[Any]) -> Source:
         article_count=row[-2],  # the last two are named after s.*, which migrations extend
         category=row[-1],
     )
+
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
+_PG_KEYS = ("host=", "dbname=", "user=", "port=", "service=", "hostaddr=")
+
+
+def is_postgres(location: str) -> bool:
+    """Whether a ``db`` setting names a PostgreSQL database: a ``postgresql://`` or
+    ``postgres://`` URL, or libpq's ``key=value`` form (``host=/run/postgresql
+    dbname=news``); anything else is a SQLite file's path."""
+    text = location.strip()
+    if text.lower().startswith(_PG_SCHEMES):
+        return True
+    return "=" in text and any(part.startswith(_PG_KEYS) for part in text.split())

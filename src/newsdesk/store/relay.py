@@ -20,6 +20,7 @@ from typing import IO
 
 from newsdesk.errors import StoreBusyError, StoreError, StoreFullError, StoreUnavailableError
 from newsdesk.model import FeedEntry
+from newsdesk.store.base import StoreBase
 
 __all__ = ["FeedPage", "RelayState", "relay_lock", "store_error"]
 
@@ -91,14 +92,13 @@ def _writable(location: str) -> bool:
     return os.access(folder, os.W_OK)
 
 
-class RelayState:
-    """Mixed into ``Store``: the relay's durable state."""
+class RelayState(StoreBase):
+    """Mixed into ``Store``: the relay's durable state (SQLite's way of taking work: one
+    relay a database, by ``relay_lock``; ``PostgresStore`` claims it instead)."""
 
-    _db: sqlite3.Connection
-    path: str
-
-    def _tx(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
+    def _store_error(self, exc: Exception) -> StoreError:
+        assert isinstance(exc, sqlite3.Error)
+        return store_error(exc, self.path)
 
     # -- a paged feed's walk --------------------------------------------------------------
 
@@ -114,10 +114,11 @@ class RelayState:
 
     def feed_pages(self, source_ids: Sequence[int] | None = None) -> list[FeedPage]:
         """The pages still to be read (of the given sources), oldest first."""
-        where, params = "", []
+        where, params = "", list(source_ids or ())
         if source_ids is not None:
-            where = "WHERE source_id IN (SELECT value FROM json_each(?))"
-            params = [json.dumps(list(source_ids))]
+            if not params:
+                return []
+            where = f"WHERE source_id IN ({', '.join('?' * len(params))})"
         rows = self._db.execute(
             f"SELECT id, source_id, url, page, failures FROM feed_pages {where} ORDER BY id",
             params,
@@ -217,8 +218,8 @@ class RelayState:
                 self._db.execute("RELEASE page")
                 raise
             self._db.execute("RELEASE page")
-        except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means
-            raise store_error(exc, self.path) from exc
+        except self._unavailable as exc:  # full, busy, read-only: say what it means
+            raise self._store_error(exc) from exc
 
 
 @contextmanager

@@ -29,9 +29,10 @@ class SourcesTable(StoreBase):
             self._db.execute(
                 "INSERT INTO sources (url, kind, title, site_url, category, next_check, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
-                "kind = COALESCE(excluded.kind, kind), title = COALESCE(excluded.title, title), "
-                "site_url = COALESCE(excluded.site_url, site_url), "
-                "category = COALESCE(excluded.category, category)",
+                "kind = COALESCE(excluded.kind, sources.kind), "
+                "title = COALESCE(excluded.title, sources.title), "
+                "site_url = COALESCE(excluded.site_url, sources.site_url), "
+                "category = COALESCE(excluded.category, sources.category)",
                 (url, kind, title, site_url, category, _iso(now), _iso(now)),
             )
         source = self.source_by_url(url)
@@ -53,7 +54,7 @@ class SourcesTable(StoreBase):
     def delete_source(self, source_id: int) -> bool:
         with self._tx():
             cursor = self._db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
-        return cursor.rowcount > 0
+        return int(cursor.rowcount) > 0
 
     def _sources(self, where: str = "", params: Sequence[Any] = ()) -> list[Source]:
         rows = self._db.execute(

@@ -21,10 +21,15 @@ from newsdesk.store.links import LinksTable
 from newsdesk.store.log import FetchLog
 from newsdesk.store.migrations.sqlite import MIGRATIONS
 from newsdesk.store.outbox import OutboxTable
-from newsdesk.store.records import READER_CACHE_KIB, READER_MMAP_BYTES, WRITER_CACHE_KIB
+from newsdesk.store.records import (
+    READER_CACHE_KIB,
+    READER_MMAP_BYTES,
+    WRITER_CACHE_KIB,
+    is_postgres,
+)
 from newsdesk.store.relay import RelayState, store_error
 from newsdesk.store.rules import RulesTable
-from newsdesk.store.search import SearchIndex
+from newsdesk.store.search import SearchIndex, cjk_grams
 from newsdesk.store.sources import SourcesTable
 
 __all__ = ["Store", "open_reader", "open_store"]
@@ -118,8 +123,13 @@ def _statements(sql: str) -> list[str]:
 
 def open_reader(path: str | Path) -> Store:
     """A read-only connection to an existing, migrated database (for the web server's
-    threads: SQLite in WAL mode lets them read while the one writer writes)."""
+    threads: SQLite in WAL mode lets them read while the one writer writes). A PostgreSQL
+    URL opens a ``PostgresStore`` instead (store/postgres.py)."""
     location = str(path)
+    if is_postgres(location):
+        from newsdesk.store.postgres import open_postgres  # noqa: PLC0415 (psycopg on demand)
+
+        return open_postgres(location, read_only=True)
     if not Path(location).is_file():
         raise StoreError(f"no database at {location} (run `newsdesk run` or `newsdesk demo` first)")
     try:
@@ -158,8 +168,14 @@ def _connect_read_only(location: str) -> sqlite3.Connection:
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:
-    """Open (and migrate) the database at ``path``: WAL mode, foreign keys on."""
+    """Open (and migrate) the database at ``path``: WAL mode, foreign keys on. A PostgreSQL
+    URL (``postgresql://...``, ``postgres://...``, or libpq's ``key=value`` form) opens a
+    ``PostgresStore`` on that server instead: callers never know which they have."""
     location = str(path)
+    if is_postgres(location):
+        from newsdesk.store.postgres import open_postgres  # noqa: PLC0415 (psycopg on demand)
+
+        return open_postgres(location, create=create)
     if not create and location != ":memory:" and not Path(location).exists():
         raise StoreError(f"no database at {location} (run a command that creates it first)")
     try:
@@ -169,6 +185,8 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=30000")
         connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        # for migration 0013, which indexes the stored articles' unspaced scripts anew
+        connection.create_function("newsdesk_grams", 1, cjk_grams, deterministic=True)
         store = Store(connection, location)
         store.migrate()
     except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means

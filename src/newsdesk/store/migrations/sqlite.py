@@ -256,7 +256,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "0013_search_grams",
         """
         CREATE VIRTUAL TABLE articles_fts_grams USING fts5(
-            title, text, grams, tokenize='unicode61 remove_diacritics 2'
+            title, text, grams, tokenize='porter unicode61 remove_diacritics 2'
         );
         INSERT INTO articles_fts_grams (rowid, title, text, grams)
             SELECT rowid, title, text, newsdesk_grams(title || ' ' || text) FROM articles_fts;

@@ -1,0 +1,280 @@
+"""Search on PostgreSQL: the query syntax (``newsdesk.query``) as a ``tsquery``, the search
+documents (``tsvector``: title A, text B, the bigram words of unspaced scripts C), ranking
+a bounded window of recent matches by ``ts_rank_cd``, and ``ts_headline`` snippets.
+
+A document is indexed twice over, in its language's configuration (stems: "strikes" finds
+"striking") and in 'simple' (every word as written: stop words in phrases, names); a word of
+a query is looked up in each configuration the documents may be stemmed in
+(``newsdesk_words``). The unspaced scripts' bigrams are built here, not by PostgreSQL's
+parser, so they do not depend on the database's locale.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk import query
+from newsdesk.errors import QueryError
+from newsdesk.model import Article
+from newsdesk.store.base import StoreBase
+from newsdesk.store.records import SearchHit, _dt
+from newsdesk.store.search import (
+    _WORD_RUN,
+    SEARCH_WINDOW,
+    _segments,
+    _term_pattern,
+    cjk_grams,
+    make_snippet,
+    query_words,
+    search_conditions,
+)
+
+CONFIGS = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nb": "norwegian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
+}
+INDEXED_CHARS = 200_000  # of an article's text (a tsvector holds at most 1 MB)
+MAX_POSITION = 16383  # PostgreSQL's largest word position
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def config_for(language: str | None) -> str:
+    """The text search configuration of a language tag ('simple' when there is none)."""
+    return CONFIGS.get((language or "").split("-")[0].lower(), "simple")
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def grams_vector(text: str) -> str:
+    """The bigram words of ``text``'s unspaced scripts as a ``tsvector`` literal, with
+    their positions (phrases of bigrams need them); empty when there are none."""
+    positions: dict[str, list[int]] = {}
+    for position, gram in enumerate(cjk_grams(text).split(), start=1):
+        if position > MAX_POSITION:
+            break
+        places = positions.setdefault(gram, [])
+        if len(places) < 256:  # PostgreSQL keeps at most 256 positions a lexeme
+            places.append(position)
+    return " ".join(f"{_quoted(g)}:{','.join(map(str, p))}" for g, p in positions.items())
+
+
+def _grams_query(run: str, prefix: bool) -> str:
+    """A tsquery literal finding an unspaced run: the phrase of its bigrams, or (one
+    letter) any bigram it begins."""
+    if len(run) == 1:
+        return f"{_quoted(run)}:*"
+    return " <-> ".join(_quoted(run[i : i + 2]) for i in range(len(run) - 1))
+
+
+def _text_query(text: str, *, prefix: bool, phrase: bool) -> tuple[str, list[Any]] | None:
+    """SQL for a tsquery finding ``text`` (a word, or a phrase), with its parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for unspaced, part in _segments(_CONTROL.sub(" ", text)):
+        if unspaced:
+            parts.append("?::tsquery")
+            params.append(_grams_query(part, prefix))
+            continue
+        words = _WORD_RUN.findall(part)
+        if not words:
+            continue
+        if prefix:
+            lexemes = [_quoted(w.lower()) for w in words]
+            lexemes[-1] += ":*"
+            parts.append("to_tsquery('simple', ?)")
+            params.append(" <-> ".join(lexemes))
+        else:
+            parts.append("newsdesk_phrase(?)" if phrase or len(words) > 1 else "newsdesk_words(?)")
+            params.append(" ".join(words))
+    if not parts:
+        return None
+    return "(" + " && ".join(parts) + ")", params
+
+
+def tsquery_sql(node: query.Node) -> tuple[str, list[Any]] | None:
+    """SQL for a ``tsquery`` finding what ``node`` asks (None: it has no word to find)."""
+    if isinstance(node, query.Term):
+        return _text_query(node.text, prefix=node.prefix, phrase=False)
+    if isinstance(node, query.Phrase):
+        return _text_query(node.text, prefix=False, phrase=True)
+    if isinstance(node, query.Or):
+        sql: list[str] = []
+        params: list[Any] = []
+        for item in node.items:
+            if isinstance(item, query.Not):
+                raise QueryError(f"'{item}': an exclusion cannot be one of the alternatives")
+            found = tsquery_sql(item)
+            if found is None:
+                return None
+            sql.append(found[0])
+            params += found[1]
+        return "(" + " || ".join(sql) + ")", params
+    if isinstance(node, query.And):
+        found_in: list[str] = []
+        left_out: list[str] = []
+        params_in: list[Any] = []
+        params_out: list[Any] = []
+        for item in node.items:
+            if isinstance(item, query.Filter):
+                continue
+            if isinstance(item, query.Not):
+                excluded = tsquery_sql(item.node)
+                if excluded is not None:
+                    left_out.append(f"!!{excluded[0]}")
+                    params_out += excluded[1]
+                continue
+            found = tsquery_sql(item)
+            if found is not None:
+                found_in.append(found[0])
+                params_in += found[1]
+        if not found_in:
+            if left_out:
+                raise QueryError(
+                    f"'{node}': an exclusion needs a word to find first (as in: port -strike)"
+                )
+            return None
+        return "(" + " && ".join(found_in + left_out) + ")", params_in + params_out
+    raise QueryError(f"'{node}': search has no such condition")
+
+
+class PgSearch(StoreBase):
+    """Mixed into ``PostgresStore`` before ``Store``: search on PostgreSQL."""
+
+    def _index_text(self, article_id: int, article: Article) -> None:
+        title = _CONTROL.sub(" ", article.title or "")
+        body = _CONTROL.sub(" ", article.text[:INDEXED_CHARS])
+        config = config_for(article.language)
+        self._db.execute(
+            "INSERT INTO article_search (article_id, config, title, body, tsv) "
+            "VALUES (?, ?::regconfig, ?, ?, "
+            "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'A') || "
+            "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'B') || "
+            "setweight(?::tsvector, 'C')) "
+            "ON CONFLICT (article_id) DO UPDATE SET config = excluded.config, "
+            "title = excluded.title, body = excluded.body, tsv = excluded.tsv",
+            (
+                article_id,
+                config,
+                title,
+                body,
+                config,
+                title,
+                title,
+                config,
+                body,
+                body,
+                grams_vector(f"{title}\n{body}"),
+            ),
+        )
+
+    def _parse(self, text: str) -> tuple[query.And, tuple[str, list[Any]] | None]:
+        tree = query.parse(text)
+        query.search_filters(tree)
+        return tree, tsquery_sql(tree)
+
+    def _match_clause(self, text: str) -> tuple[str, list[Any]] | None:
+        tree, found = self._parse(text)
+        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC))
+        if found is not None:
+            clauses.insert(
+                0, f"id IN (SELECT article_id FROM article_search WHERE tsv @@ {found[0]})"
+            )
+            params = found[1] + params
+        elif not clauses:
+            return None
+        return " AND ".join(clauses), params
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        marks: tuple[str, str] = ("[", "]"),
+        source_id: int | None = None,
+        window: int = SEARCH_WINDOW,
+    ) -> list[SearchHit]:
+        """As ``SearchIndex.search`` (the same syntax, filters and window), ranked by
+        ``ts_rank_cd`` (rank: its negation, lower first, as bm25 on SQLite)."""
+        tree, found = self._parse(text)
+        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC))
+        if source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        narrowed = f" AND s.article_id IN (SELECT id FROM articles WHERE {' AND '.join(clauses)})"
+        if found is not None:
+            ranked = self._db.execute(
+                f"WITH q AS (SELECT {found[0]} AS q) "
+                "SELECT article_id, -ts_rank_cd(tsv, q.q) AS score FROM ("
+                " SELECT s.article_id, s.tsv FROM article_search s, q"
+                f" WHERE s.tsv @@ q.q{narrowed if clauses else ''}"
+                " ORDER BY s.article_id DESC LIMIT ?) AS recent, q "
+                "ORDER BY score, article_id DESC LIMIT ? OFFSET ?",
+                (*found[1], *params, window, limit, offset),
+            ).fetchall()
+        elif clauses:
+            ranked = self._db.execute(
+                f"SELECT id, 0.0 FROM articles WHERE {' AND '.join(clauses)} "
+                "ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        else:
+            return []
+        if not ranked:
+            return []
+        ids = [int(r[0]) for r in ranked]
+        unspaced = any(u for w in query_words(tree) for u, _ in _segments(w))
+        headline = "s.body"
+        head_params: list[Any] = []
+        if found is not None and not unspaced:  # PostgreSQL marks stems too ("strikes")
+            options = (
+                f'StartSel="{marks[0]}", StopSel="{marks[1]}", MaxWords=18, MinWords=8, '
+                'ShortWord=2, MaxFragments=1, FragmentDelimiter=" … "'
+            )
+            headline = f"ts_headline(s.config, s.body, {found[0]}, ?)"
+            head_params = [*found[1], options]
+        details = {
+            int(r[0]): r[1:]
+            for r in self._db.execute(
+                f"SELECT a.id, {headline}, a.title, a.url, a.source_id, a.published "
+                "FROM articles a JOIN article_search s ON s.article_id = a.id "
+                f"WHERE a.id IN ({', '.join('?' * len(ids))})",
+                (*head_params, *ids),
+            )
+        }
+        terms = _term_pattern(query_words(tree)) if head_params == [] else None
+        hits = []
+        for article_id, rank in ranked:
+            snippet, title, url, source, published = details[int(article_id)]
+            if terms is not None or found is None:
+                snippet = make_snippet(snippet, terms, marks)
+            hits.append(
+                SearchHit(
+                    article_id=int(article_id),
+                    title=title,
+                    url=url,
+                    snippet=snippet,
+                    rank=float(rank),
+                    source_id=source,
+                    published=_dt(published),
+                )
+            )
+        return hits

@@ -1,0 +1,374 @@
+"""The PostgreSQL store (psycopg 3): the same tables, keys, upserts and Outcomes as SQLite,
+for an archive that outgrows one file and for several relay processes on one database.
+
+``PostgresStore`` is a ``Store``: the shared mixins run their SQL on a ``PgConnection``
+(``?`` placeholders become psycopg's), and this module overrides what differs: the
+connection and its transactions, the recorded migrations (migrations/postgres.py), the
+errors, search (pgsearch.py), and taking work. Where SQLite lets one relay write a database
+(its relay lock), here several share one: pending entries are claimed with ``FOR UPDATE
+SKIP LOCKED`` and a lease (``claimed_until``) that another process may take over once it
+expires (a relay killed mid-pass); due sources are claimed by moving their next check a
+lease ahead, which ``record_check`` then sets for real. Writes are serialised by a
+transaction-level advisory lock, so the dedupe's decisions (original, story cluster) are
+made as by one writer, while fetching and extracting run in every process at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from types import TracebackType
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg import pq
+
+from newsdesk.errors import (
+    StoreBusyError,
+    StoreError,
+    StoreFullError,
+    StoreUnavailableError,
+)
+from newsdesk.model import FeedEntry, Source
+from newsdesk.store.migrations.postgres import MIGRATIONS
+from newsdesk.store.pgsearch import PgSearch
+from newsdesk.store.records import _dt, _iso
+from newsdesk.store.sqlite import Store
+
+__all__ = ["PgConnection", "PostgresStore", "open_postgres"]
+
+ENTRY_LEASE = timedelta(minutes=15)  # a claimed entry is another process's after this
+SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
+WRITE_LOCK = 0x6E657773  # the advisory lock every writing transaction holds ("news")
+MIGRATE_LOCK = 0x6E657774
+CONNECT_TIMEOUT = 10  # seconds
+
+
+@lru_cache(maxsize=1024)
+def _pg_sql(sql: str) -> str:
+    """sqlite3's ``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled). The
+    store's SQL has no ``?`` inside a string literal."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """A psycopg connection with the surface of ``sqlite3.Connection`` that the mixins
+    use (``execute``, ``executemany``, cursors with ``fetchone``/``fetchall``/``rowcount``).
+    In autocommit mode: a transaction is only ever what ``PostgresStore._tx`` opens."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.raw = connection
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+        return self.raw.execute(_pg_sql(sql), _params(parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
+        cursor = self.raw.cursor()
+        rows = [_params(p) for p in parameters]
+        if rows:  # psycopg sends them in one pipeline (one round trip, not one a row)
+            cursor.executemany(_pg_sql(sql), rows)
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None:
+        return None
+
+
+def _params(parameters: Any) -> Any:
+    if isinstance(parameters, Mapping):
+        return parameters
+    return tuple(parameters)
+
+
+def _describe(location: str) -> str:
+    """The database's location without its password, for messages."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", location)
+
+
+def _connect(location: str, *, read_only: bool = False) -> psycopg.Connection[Any]:
+    options = "-c default_transaction_read_only=on" if read_only else None
+    try:
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}
+        if options:
+            kwargs["options"] = options
+        return psycopg.connect(location, **kwargs)
+    except psycopg.ProgrammingError as exc:  # a URL or key=value string libpq cannot read
+        raise StoreError(f"not a PostgreSQL location: {_describe(location)}: {exc}") from exc
+    except psycopg.OperationalError as exc:
+        raise _connect_error(exc, location) from exc
+
+
+def _connect_error(exc: psycopg.Error, location: str) -> StoreError:
+    where = _describe(location)
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    lowered = str(exc).lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return StoreUnavailableError(
+            f"PostgreSQL at {where} refused the credentials: {message}. Check the user and "
+            "password in the URL (or PGUSER/PGPASSWORD, ~/.pgpass)."
+        )
+    if "does not exist" in lowered and "database" in lowered:
+        return StoreUnavailableError(
+            f"PostgreSQL at {where}: {message}. Create it first (createdb NAME)."
+        )
+    return StoreUnavailableError(
+        f"cannot reach PostgreSQL at {where}: {message}. Is the server running and listening there?"
+    )
+
+
+def pg_store_error(exc: Exception, location: str) -> StoreError:
+    """psycopg's error as one of ours, saying what happened and what to do."""
+    where = _describe(location)
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return StoreFullError(
+            f"PostgreSQL at {where} cannot grow: its disk is full. Nothing was half-written; "
+            "free some space and run the command again."
+        )
+    if isinstance(exc, psycopg.errors.LockNotAvailable | psycopg.errors.DeadlockDetected):
+        return StoreBusyError(f"PostgreSQL at {where} is busy ({exc}): try again in a moment.")
+    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return StoreUnavailableError(
+            f"PostgreSQL at {where} is read-only here: reading commands work; run writing "
+            "ones with a user and server that can write."
+        )
+    return StoreUnavailableError(f"PostgreSQL at {where}: {exc}")
+
+
+class PostgresStore(PgSearch, Store):
+    """One PostgreSQL database; one connection, used from one thread (readers open their
+    own, as on SQLite)."""
+
+    _unavailable = (psycopg.OperationalError, psycopg.errors.DiskFull)
+    _key_taken = (psycopg.errors.IntegrityError,)
+
+    def __init__(self, connection: psycopg.Connection[Any], location: str) -> None:
+        self._pg = PgConnection(connection)
+        super().__init__(self._pg, location)  # type: ignore[arg-type]
+        self._db = self._pg
+        self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded, all in one transaction under an advisory
+        lock (two processes starting at once migrate once); return their names."""
+        raw = self._pg.raw
+        applied: list[str] = []
+        try:
+            with raw.transaction():
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+                raw.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(name TEXT PRIMARY KEY, applied_at TEXT)"
+                )
+                done = {r[0] for r in raw.execute("SELECT name FROM schema_migrations")}
+                _refuse_newer(done, self.path)
+                for name, sql in MIGRATIONS:
+                    if name in done:
+                        continue
+                    raw.execute(sql)
+                    raw.execute(
+                        "INSERT INTO schema_migrations VALUES (%s, %s)",
+                        (name, datetime.now(UTC).isoformat()),
+                    )
+                    applied.append(name)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise StoreError(
+                f"PostgreSQL at {_describe(self.path)}: the user may not create the tables "
+                f"({exc}); run newsdesk once as the database's owner."
+            ) from exc
+        except psycopg.Error as exc:
+            raise pg_store_error(exc, self.path) from exc
+        return applied
+
+    def data_version(self) -> int:
+        """A number that changes when anything is committed (the server's WAL position):
+        a reader's cache of what it read is stale then."""
+        row = self._pg.raw.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        high, _, low = str(row[0] if row else "0/0").partition("/")
+        return (int(high, 16) << 32) | int(low or "0", 16)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A transaction holding the write lock; inside ``batch()`` it joins the batch's."""
+        if self._depth:
+            yield
+            return
+        self._depth += 1
+        try:
+            with self._pg.raw.transaction():
+                self._pg.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                yield
+        except self._unavailable as exc:
+            raise self._store_error(exc) from exc
+        finally:
+            self._depth -= 1
+
+    def _store_error(self, exc: Exception) -> StoreError:
+        return pg_store_error(exc, self.path)
+
+    @staticmethod
+    def _json_text(column: str, key: str) -> str:
+        return f"({column}::jsonb ->> '{key}')"
+
+    def relay_lock(self) -> AbstractContextManager[None]:
+        """No lock: several relays share a PostgreSQL database (they claim their work)."""
+        return nullcontext()
+
+    # -- taking work, shared between processes --------------------------------------------
+
+    def due_sources(self, now: datetime) -> list[Source]:
+        """The sources due for a check, claimed: their next check moves a lease ahead (the
+        check sets it for real), so another relay does not check them meanwhile."""
+        with self._pg.raw.transaction():
+            rows = self._pg.raw.execute(
+                "UPDATE sources SET next_check = %s WHERE id IN (SELECT id FROM sources "
+                "WHERE next_check IS NULL OR next_check <= %s ORDER BY id "
+                "FOR UPDATE SKIP LOCKED) RETURNING id",
+                (_iso(now + SOURCE_LEASE), _iso(now)),
+            ).fetchall()
+        if not rows:
+            return []
+        ids = sorted(int(r[0]) for r in rows)
+        return self._sources(f"WHERE s.id IN ({', '.join('?' * len(ids))})", ids)
+
+    def next_pending(
+        self, after: Mapping[int, int], *, per_source: int, limit: int
+    ) -> list[tuple[int, int, FeedEntry]]:
+        """As on SQLite (round-robin across sources, past ``after``), and claimed: each
+        entry returned is leased to this store for ``ENTRY_LEASE``; entries another relay
+        holds (locked now, or leased and not expired) are skipped."""
+        now = datetime.now(UTC)
+        keys = [int(k) for k in after]
+        with self._pg.raw.transaction():
+            rows = self._pg.raw.execute(
+                "WITH taken AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+                " AS t(source_id, last)), "
+                "picked AS (SELECT e.id, e.source_id, "
+                " row_number() OVER (PARTITION BY e.source_id ORDER BY e.id) AS rank "
+                " FROM sources s LEFT JOIN taken c ON c.source_id = s.id "
+                " CROSS JOIN LATERAL (SELECT x.id, x.source_id FROM entries x "
+                "  WHERE x.status = 'new' AND x.source_id = s.id "
+                "  AND x.id > COALESCE(c.last, 0) "
+                "  AND (x.claimed_until IS NULL OR x.claimed_until < %s OR x.claimed_by = %s) "
+                "  ORDER BY x.id LIMIT %s FOR UPDATE SKIP LOCKED) e "
+                " WHERE COALESCE(c.last, 0) >= 0), "
+                "chosen AS (SELECT id, rank FROM picked ORDER BY rank, source_id LIMIT %s) "
+                "UPDATE entries SET claimed_by = %s, claimed_until = %s FROM chosen "
+                "WHERE entries.id = chosen.id RETURNING entries.id, entries.source_id, "
+                "entries.guid, entries.url, entries.title, entries.published, "
+                "entries.content, chosen.rank",
+                (
+                    keys,
+                    [int(after[k]) for k in after],
+                    _iso(now),
+                    self._worker,
+                    per_source,
+                    limit,
+                    self._worker,
+                    _iso(now + ENTRY_LEASE),
+                ),
+            ).fetchall()
+        rows.sort(key=lambda r: (r[7], r[1]))
+        return [
+            (
+                int(r[0]),
+                int(r[1]),
+                FeedEntry(guid=r[2], url=r[3], title=r[4], published=_dt(r[5]), content=r[6]),
+            )
+            for r in rows
+        ]
+
+    def release_claims(self) -> None:
+        """Give back the entries this store claimed and did not finish (a pass that
+        stopped): another relay may take them at once instead of after the lease."""
+        with self._pg.raw.transaction():
+            self._pg.raw.execute(
+                "UPDATE entries SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE claimed_by = %s AND status = 'new'",
+                (self._worker,),
+            )
+
+    def article_ids(self) -> Iterator[int]:
+        """Every article's id, in order, read a page at a time (memory stays flat)."""
+        last = 0
+        while True:
+            rows = self._pg.raw.execute(
+                "SELECT id FROM articles WHERE id > %s ORDER BY id LIMIT 5000", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield int(row[0])
+            last = int(rows[-1][0])
+
+    def close(self) -> None:
+        self._pg.close()
+
+
+def _refuse_newer(done: set[str], location: str) -> None:
+    known = {name for name, _ in MIGRATIONS}
+    unknown = sorted(done - known)
+    if unknown:
+        raise StoreError(
+            f"PostgreSQL at {_describe(location)} has a newer schema than this newsdesk "
+            f"(migrations {', '.join(unknown)}): upgrade newsdesk to use it."
+        )
+
+
+def open_postgres(location: str, *, create: bool = True, read_only: bool = False) -> Store:
+    """Open the PostgreSQL database at ``location`` (a URL or libpq's key=value form):
+    migrated unless ``read_only``, when it must be up to date already."""
+    connection = _connect(location, read_only=read_only)
+    store = PostgresStore(connection, location)
+    try:
+        if read_only or not create:
+            _check_migrated(store)
+        if not read_only:
+            store.migrate()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _check_migrated(store: PostgresStore) -> None:
+    raw = store._pg.raw
+    try:
+        names = {r[0] for r in raw.execute("SELECT name FROM schema_migrations")}
+    except psycopg.errors.UndefinedTable:
+        raise StoreError(
+            f"no newsdesk database at {_describe(store.path)} (run `newsdesk run` or "
+            "`newsdesk demo` with it first)"
+        ) from None
+    except psycopg.Error as exc:
+        raise pg_store_error(exc, store.path) from exc
+    _refuse_newer(names, store.path)
+    missing = [name for name, _ in MIGRATIONS if name not in names]
+    if missing:
+        raise StoreError(
+            f"PostgreSQL at {_describe(store.path)} is not up to date (missing "
+            f"{', '.join(missing)}): open it once with a writing command"
+        )

@@ -1,0 +1,123 @@
+"""A real PostgreSQL server for the tests: initdb on a temporary directory and pg_ctl on a
+free loopback port, started once a test session (a process) and stopped at its end.
+
+Debian's server refuses to run as root: then initdb and pg_ctl run as the ``postgres``
+user (``runuser``) in a directory it owns. Without PostgreSQL's binaries the tests that need
+it skip, saying so, unless NEWSDESK_REQUIRE_POSTGRES=1 (as .ci/run sets): then they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path(os.environ.get("NEWSDESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class PgServer:
+    port: int
+    sockets: Path
+    data: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A new, empty database on the server; its URL."""
+        import psycopg  # noqa: PLC0415
+
+        name = f"t{os.getpid()}_{next(_names)}"
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("NEWSDESK_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required here (NEWSDESK_REQUIRE_POSTGRES=1): {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    if not initdb.exists() or not pg_ctl.exists():
+        _unavailable(f"no initdb/pg_ctl in {PG_BIN} (apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401, PLC0415
+    except ImportError:
+        _unavailable("psycopg is not installed (pip install -e '.[dev]')")
+    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+    root.chmod(0o700)
+    run = {"capture_output": True, "text": True, "timeout": 120}
+    try:
+        subprocess.run(
+            _as_server_user(
+                [str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
+            ),
+            check=True,
+            **run,
+        )  # fmt: skip
+        port = _free_port()
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_server_user(
+                [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
+                 "start"]
+            ),
+            check=True,
+            **run,
+        )  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        log = root / "log"
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        shutil.rmtree(root, ignore_errors=True)
+        _unavailable(f"the server did not start: {exc.stderr or exc}\n{tail}")
+    try:
+        yield PgServer(port=port, sockets=sockets, data=data)
+    finally:
+        subprocess.run(
+            _as_server_user([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh database on the session's server."""
+    return pg_server.new_database()
