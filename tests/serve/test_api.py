@@ -93,8 +93,14 @@ def test_search_ranks_with_snippets(served: Served) -> None:
     body = served.client.get("/api/search", params={"q": "harbour minister"}).json()
     assert body["items"][0]["id"] == served.relayed_id
     assert "[" in body["items"][0]["snippet"]
-    # FTS syntax is taken as words, never as an error
-    assert served.client.get("/api/search", params={"q": 'AND OR "( NEAR*'}).status_code == 200
+    # the query syntax (docs/search.md): a malformed query is the client's error, named
+    bad = served.client.get("/api/search", params={"q": 'AND OR "( NEAR*'})
+    assert bad.status_code == 400 and "unclosed quote" in bad.json()["error"]["message"]
+    for q in ('"unclosed', "harbour OR", "colour:red"):
+        assert served.client.get("/api/search", params={"q": q}).status_code == 400, q
+        assert served.client.get("/api/articles", params={"q": q}).status_code == 400, q
+        assert served.client.get("/search", params={"q": q}).status_code == 400, q
+    assert served.client.get("/api/search", params={"q": "harbour -zzz"}).json()["items"]
 
 
 def test_sources_read_and_token_guarded_writes(served: Served) -> None:

@@ -42,7 +42,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from newsdesk import __version__
 from newsdesk.clean.sanitize import safe_url
 from newsdesk.config import Settings, load_settings
-from newsdesk.errors import ConfigError, StoreError, StoreUnavailableError
+from newsdesk.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 from newsdesk.render import format_when, text_direction
 from newsdesk.serve import api, reader
 from newsdesk.serve.cache import ResponseCache
@@ -316,7 +316,14 @@ def _install_errors(app: Starlette) -> None:
             return response
         return error_response(request, 500, f"database error: {exc}", [])
 
+    async def query_error(request: Request, exc: Exception) -> Response:
+        # a search query that cannot be read (docs/search.md): the client's to mend
+        return error_response(
+            request, 400, f"invalid query: {exc}", [{"parameter": "q", "problem": str(exc)}]
+        )
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(QueryError, query_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(StoreError, store_error)
