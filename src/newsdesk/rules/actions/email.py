@@ -83,7 +83,7 @@ def send_email(message: Message, target: Target, *, timeout: float) -> Result:
             if config.get("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("smtp_user"):
-                smtp.login(str(config["smtp_user"]), str(config.get("smtp_password") or ""))
+                _login(smtp, str(config["smtp_user"]), str(config.get("smtp_password") or ""))
             smtp.send_message(make_email(message, target))
     except smtplib.SMTPResponseException as exc:
         said = exc.smtp_error
@@ -93,3 +93,14 @@ def send_email(message: Message, target: Target, *, timeout: float) -> Result:
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return Result(ok=False, error=f"SMTP {host}:{port}: {type(exc).__name__}: {exc}")
     return Result(ok=True)
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN when offered (one exchange, and a refusal is final: ``login`` would go on
+    to try the next mechanism), else whatever ``login`` picks."""
+    smtp.ehlo_or_helo_if_needed()
+    if "plain" in smtp.esmtp_features.get("auth", "").lower().split():
+        smtp.user, smtp.password = user, password
+        smtp.auth("PLAIN", smtp.auth_plain)
+    else:
+        smtp.login(user, password)
