@@ -140,6 +140,8 @@ ERROR_KINDS = (
     "parse",
     "extract",
     "invalid_url",
+    "duplicate_source",  # the feed found at a source's page is already another source
+    "query",  # a search query or a rule's condition that cannot be read
     "internal",  # an unexpected error (a bug, or input nobody foresaw): traceback in the log
 )
 
