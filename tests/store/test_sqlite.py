@@ -43,8 +43,8 @@ def test_missing_or_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
         open_store(corrupt)
 
 
-def test_entries_are_recorded_once(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "n.db")
+def test_entries_are_recorded_once(location: str) -> None:
+    store = open_store(location)
     source = store.add_source("https://a.example/feed", now=NOW)
     entries = [FeedEntry(guid=str(n), url=f"https://a.example/{n}") for n in range(3)]
     assert store.record_entries(source.id, entries, now=NOW) == 3
@@ -56,8 +56,8 @@ def test_entries_are_recorded_once(tmp_path: Path) -> None:
     assert store.pending_count() == 3
 
 
-def test_articles_upsert_by_canonical_url(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "n.db")
+def test_articles_upsert_by_canonical_url(location: str) -> None:
+    store = open_store(location)
     first = store.store_article(
         Article(url="https://a.example/x?utm_source=rss", title="One", text="alpha"), now=NOW
     )
@@ -69,8 +69,8 @@ def test_articles_upsert_by_canonical_url(tmp_path: Path) -> None:
     assert store.search("alpha") == []  # the index follows the upsert
 
 
-def test_search_quotes_make_phrases(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "n.db")
+def test_search_quotes_make_phrases(location: str) -> None:
+    store = open_store(location)
     store.store_article(
         Article(url="https://a.example/1", title="Harbour bridge", text="It reopened."), now=NOW
     )
@@ -100,8 +100,8 @@ def test_article_survives_the_store_round_trip(title: str, text: str, tags: list
     assert store.raw_page(article_id) == (b"<html>raw</html>", None)
 
 
-def test_a_page_stored_as_the_server_gzipped_it_reads_back() -> None:
-    store = open_store(":memory:")
+def test_a_page_stored_as_the_server_gzipped_it_reads_back(location: str) -> None:
+    store = open_store(location)
     page = b"<html>" + b"sent gzipped " * 100 + b"</html>"
     record = replace(prepare_record(Article(url="https://a.example/g")), page=gzip.compress(page))
     article_id = store.store_article(record, now=NOW)
@@ -224,8 +224,8 @@ def test_snippets_mark_the_query_words_around_their_densest_run() -> None:
     assert "[" not in make_snippet("The harbours and a councillor.", pattern)
 
 
-def test_lsh_candidates_rank_by_shared_keys_bounded_per_key(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "lsh.db")
+def test_lsh_candidates_rank_by_shared_keys_bounded_per_key(location: str) -> None:
+    store = open_store(location)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     ids = [
         store.store_article(
@@ -265,10 +265,10 @@ def test_snippet_hits_by_find_are_the_regular_expressions(text: str, words: list
     assert _hits(text, terms) == expected
 
 
-def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
+def test_the_body_html_is_stored_with_the_record_and_kept_in_step(location: str) -> None:
     from newsdesk.render import article_body_html  # noqa: PLC0415
 
-    store = open_store(tmp_path / "b.db")
+    store = open_store(location)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     first = Article(url="https://b.example/1", title="T", text="One <b>bold</b> claim.")
     article_id = store.store_article(make_record(first), now=now)
@@ -288,10 +288,10 @@ def test_the_body_html_is_stored_with_the_record_and_kept_in_step(tmp_path: Path
     store.close()
 
 
-def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) -> None:
+def test_the_story_is_stored_with_the_record_and_kept_in_step(location: str) -> None:
     from newsdesk.render import STORY_MARK, story_html  # noqa: PLC0415
 
-    store = open_store(tmp_path / "s.db")
+    store = open_store(location)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     first = Article(url="https://s.example/1", title="<b>T</b>", text="One claim.")
     article_id = store.store_article(make_record(first), now=now)
@@ -320,8 +320,8 @@ def test_the_story_is_stored_with_the_record_and_kept_in_step(tmp_path: Path) ->
     store.close()
 
 
-def test_the_article_view_names_sources_copies_sightings_and_the_cluster(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "v.db")
+def test_the_article_view_names_sources_copies_sightings_and_the_cluster(location: str) -> None:
+    store = open_store(location)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     named = store.add_source("https://feeds.example/a", now=now)
     store.record_check(named.id, now=now, next_check=now, title="Agency wire")

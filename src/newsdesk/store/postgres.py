@@ -206,7 +206,7 @@ class PostgresStore(PgSearch, Store):
     def data_version(self) -> int:
         """A number that changes when anything is committed (the server's WAL position):
         a reader's cache of what it read is stale then."""
-        row = self._pg.raw.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        row = self._pg.raw.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
         high, _, low = str(row[0] if row else "0/0").partition("/")
         return (int(high, 16) << 32) | int(low or "0", 16)
 
@@ -326,6 +326,11 @@ class PostgresStore(PgSearch, Store):
 
     def close(self) -> None:
         self._pg.close()
+
+    def __del__(self) -> None:  # a store dropped unclosed gives its connection back
+        pg = getattr(self, "_pg", None)
+        if pg is not None and not pg.raw.closed:
+            pg.raw.close()
 
 
 def _refuse_newer(done: set[str], location: str) -> None:
