@@ -9,7 +9,7 @@ from newsdesk.config import Settings
 from newsdesk.errors import FetchTimeout
 from newsdesk.model import Article, FeedEntry
 from newsdesk.pipeline.link import article_prints
-from newsdesk.pipeline.page import make_record
+from newsdesk.pipeline.page import make_record, prepare_fallback
 from newsdesk.pipeline.write import DUPLICATE, FAILED, FALLBACK, STORED, _Page, store_page
 from newsdesk.store import open_store
 
@@ -35,13 +35,11 @@ def test_each_page_s_outcome(tmp_path: Path) -> None:
         failed = _Page(
             3, 1, FeedEntry(guid="g2", url="https://e2.example/a"), None, FetchTimeout("t")
         )
-        fell = _Page(
-            4,
-            1,
-            FeedEntry(guid="g3", url="https://e3.example/a", content="<p>" + TEXT[:200] + "</p>"),
-            None,
-            FetchTimeout("t"),
+        content = FeedEntry(
+            guid="g3", url="https://e3.example/a", content="<p>" + TEXT[:200] + "</p>"
         )
+        fallback = prepare_fallback(content, True)  # made where pages are extracted
+        fell = _Page(4, 1, content, None, FetchTimeout("t"), fallback=fallback)
         lost = store_page(store, failed, NOW, settings)
         kept = store_page(store, fell, NOW, settings)
     assert first.kind == STORED and first.article_id

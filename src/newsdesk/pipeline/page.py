@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from newsdesk.errors import ExtractionError
 from newsdesk.extract import DEFAULT_OPTIONS, ExtractOptions, extract
 from newsdesk.model import Article, FeedEntry
 from newsdesk.pipeline.link import Prints, article_prints
@@ -43,6 +44,30 @@ def prepare_page(  # noqa: PLR0917 (called through ProcessPool.call, which passe
         article = replace(article, published=entry.published)
     record = make_record(article, body if compress else None)
     return record, article_prints(article) if dedupe else None
+
+
+def prepare_fallback(entry: FeedEntry, dedupe: bool) -> tuple[Record, Prints | None] | None:
+    """What is stored for an entry whose page failed: the feed's own content for it,
+    extracted as a page is (the entry fills the title, date and URL), with its stored form
+    and fingerprints; ``None`` when the entry carries nothing usable. Run where extraction
+    runs, like ``prepare_page``: the writer only writes."""
+    if not entry.content:
+        return None
+    try:
+        article = extract(entry.content, url=entry.url)
+    except ExtractionError:
+        return None
+    if not (article.text or entry.title) or not (entry.url or article.url):
+        return None
+    article = replace(
+        article,
+        title=article.title or entry.title,
+        published=article.published or entry.published,
+        url=entry.url or article.url,
+        fetched_url=entry.url,
+    )
+    prints = article_prints(article) if dedupe and article.text else None
+    return make_record(article), prints
 
 
 def make_record(article: Article, raw_page: bytes | None = None) -> Record:

@@ -27,7 +27,7 @@ from newsdesk.errors import (
 from newsdesk.feeds import parse_feed
 from newsdesk.fetch import Fetcher
 from newsdesk.model import FeedEntry, FetchResult, Outcome, ParsedFeed, Source
-from newsdesk.pipeline.page import lower_priority, prepare_page
+from newsdesk.pipeline.page import lower_priority, prepare_fallback, prepare_page
 from newsdesk.pipeline.processes import ProcessPool
 from newsdesk.pipeline.schedule import next_check
 from newsdesk.pipeline.sources import find_feed
@@ -57,7 +57,7 @@ def _fetch_entry(
     not requested (``deferred``: it stays pending)."""
     entry_id, source_id, entry = item
     if not entry.url:
-        return _Page(entry_id, source_id, entry, None, ExtractionError("entry has no URL"))
+        return _failed(extractors, item, ExtractionError("entry has no URL"), dedupe)
     host = _host(entry.url)
     failed_hosts: set[str] = tripped if tripped is not None else set()
     if host in failed_hosts:
@@ -72,7 +72,7 @@ def _fetch_entry(
         return page
     except Exception as exc:  # a bulkhead: one page's surprise is recorded on its entry
         log.exception("unexpected error on source=%s url=%s", source_id, entry.url)
-        return _Page(entry_id, source_id, entry, None, _internal(exc))
+        return _failed(extractors, item, _internal(exc), dedupe)
 
 
 def _fetch_page(
@@ -95,10 +95,31 @@ def _fetch_page(
         else:  # extraction is CPU work: other processes use the other cores
             record, prints = extractors.call(prepare_page, *work)
     except (FetchError, ExtractionError) as exc:
-        return _Page(entry_id, source_id, entry, None, exc)
+        return _failed(extractors, item, exc, dedupe)
     if not compress:
         record = replace(record, page=result.compressed)
     return _Page(entry_id, source_id, entry, record, None, prints)
+
+
+def _failed(
+    extractors: ProcessPool | None,
+    item: tuple[int, int, FeedEntry],
+    error: NewsdeskError,
+    dedupe: bool,
+) -> _Page:
+    """A page that failed, with the feed's own content for its entry made ready to store in
+    its place (extracted where pages are: the writer only writes)."""
+    entry_id, source_id, entry = item
+    fallback = None
+    if entry.content:
+        try:
+            if extractors is None:
+                fallback = prepare_fallback(entry, dedupe)
+            else:
+                fallback = extractors.call(prepare_fallback, entry, dedupe)
+        except Exception:  # a bulkhead: the entry is failed with its page's own error
+            log.exception("unexpected error on the feed content of url=%s", entry.url)
+    return _Page(entry_id, source_id, entry, None, error, fallback=fallback)
 
 
 @dataclass(frozen=True, slots=True)

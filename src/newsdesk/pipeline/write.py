@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsdesk.config import Settings
-from newsdesk.errors import ExtractionError, NewsdeskError
-from newsdesk.extract import extract
+from newsdesk.errors import NewsdeskError
 from newsdesk.model import Article, FeedEntry, Outcome
 from newsdesk.pipeline.fire import fire_rules
 from newsdesk.pipeline.link import (
     Prints,
-    article_prints,
     find_duplicate,
     link_article,
     more_original,
 )
-from newsdesk.pipeline.page import make_record
 from newsdesk.store import Record, Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +69,8 @@ class _Page:
     record: Record | None  # the Article in its stored form, with its raw page
     error: NewsdeskError | None
     prints: Prints | None = None
+    # for a failed page: the feed's own content ready to store (``page.prepare_fallback``)
+    fallback: tuple[Record, Prints | None] | None = None
 
 
 def _fired(store: Store, outcome: Outcome, article: Article, now: datetime) -> Outcome:
@@ -113,38 +112,28 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
         return _fired(store, outcome, article, now)
     assert page.error is not None
     kind = page.error.kind
-    if entry.content:
-        try:
-            fallback = extract(entry.content, url=entry.url)
-        except ExtractionError:
-            fallback = None
-        if fallback is not None and (fallback.text or entry.title) and (entry.url or fallback.url):
-            fallback = replace(
-                fallback,
-                title=fallback.title or entry.title,
-                published=fallback.published or entry.published,
-                url=entry.url or fallback.url,
-                fetched_url=entry.url,
-            )
-            fallback_id = store.store_entry_article(
-                page.entry_id,
-                page.source_id,
-                make_record(fallback),
-                now=now,
-                problem=str(page.error),
-                error_kind=kind,
-            )
-            if settings.dedupe and fallback.text:
-                link_article(store, fallback_id, fallback, article_prints(fallback))
-            log.warning(
-                "fallback source=%s url=%s kind=%s error=%s",
-                page.source_id,
-                entry.url,
-                kind,
-                page.error,
-            )
-            outcome = Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
-            return _fired(store, outcome, fallback, now)
+    if page.fallback is not None:
+        record, prints = page.fallback
+        fallback = record.article
+        fallback_id = store.store_entry_article(
+            page.entry_id,
+            page.source_id,
+            record,
+            now=now,
+            problem=str(page.error),
+            error_kind=kind,
+        )
+        if settings.dedupe and prints is not None:
+            link_article(store, fallback_id, fallback, prints)
+        log.warning(
+            "fallback source=%s url=%s kind=%s error=%s",
+            page.source_id,
+            entry.url,
+            kind,
+            page.error,
+        )
+        outcome = Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
+        return _fired(store, outcome, fallback, now)
     store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
     log.warning(
         "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
