@@ -18,6 +18,11 @@ the largest extraction process, counted once for each), the second pass's outcom
 
     .venv/bin/python bench/ingest.py                 # 1,000 and 10,000 articles
     .venv/bin/python bench/ingest.py --sizes 1000
+    .venv/bin/python bench/ingest.py --sizes 1000 --against /tmp/before/src --rounds 3
+
+``--against SRC`` runs the ingest of another source tree (a checkout of an earlier commit's
+``src/``) beside this one's, alternating, in the same run: rows marked ``this`` and
+``against``, then the median of each and their ratio.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +227,32 @@ def _alone(size: int) -> float:
     return rate
 
 
+def _ingest(size: int, args: argparse.Namespace, src: Path | None) -> dict[str, Any]:
+    """One ingest in a child process, of this tree or of ``src``."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(size),
+            "--processes",
+            str(args.processes),
+            "--workers",
+            str(args.workers),
+            *(["--no-dedupe"] if args.no_dedupe else []),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    row: dict[str, Any] = json.loads(out.stdout)
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
@@ -234,6 +266,15 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8, help="fetch threads (default 8)")
     parser.add_argument(
         "--no-dedupe", action="store_true", help="ingest without the live dedupe (its cost apart)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="SRC",
+        help="also ingest with this source tree (another checkout's src/), alternating",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="ingests of each tree a size (default 1)"
     )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -249,43 +290,40 @@ def main() -> int:
         print(json.dumps(measure(args.child, args.processes, args.workers, not args.no_dedupe)))
         return 0
     print(
-        "| pages | stored | ingest pages/s | extract-only pages/s | ratio "
+        "| tree | pages | stored | ingest pages/s | extract-only pages/s | ratio "
         "| peak RSS (MB): relay + extraction processes ",
         end="",
     )
     print("| second pass | CPU ms a page | machine idle, stolen |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    trees: list[tuple[str, Path | None]] = [("this", None)]
+    if args.against is not None:
+        trees.append(("against", args.against.resolve()))
     for size in args.sizes:
         # This machine's speed drifts over minutes: extraction alone is measured before and
-        # after the ingest, and the ratio taken against the mean of the two.
+        # after the ingests, and the ratio taken against the mean of the two.
         alone_before = _alone(size)
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                str(size),
-                "--processes",
-                str(args.processes),
-                "--workers",
-                str(args.workers),
-                *(["--no-dedupe"] if args.no_dedupe else []),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        row = json.loads(out.stdout)
+        rows = [
+            (label, _ingest(size, args, src)) for _ in range(args.rounds) for label, src in trees
+        ]
         alone_after = _alone(size)
-        row["extract_per_s"] = (alone_before + alone_after) / 2
-        row["extract_before_after"] = [round(alone_before), round(alone_after)]
-        row["ratio"] = row["ingest_per_s"] / row["extract_per_s"]
-        print(
-            f"| {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
-            f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
-            f"| {row['ratio']:.0%} | {_rss(row)} | {row['second_pass']} "
-            f"| {row['cpu_ms_per_page']} | {row['machine']} |"
-        )
+        for label, row in rows:
+            row["extract_per_s"] = (alone_before + alone_after) / 2
+            row["extract_before_after"] = [round(alone_before), round(alone_after)]
+            row["ratio"] = row["ingest_per_s"] / row["extract_per_s"]
+            print(
+                f"| {label} | {row['articles']} | {row['stored']} | {row['ingest_per_s']:.0f} "
+                f"| {row['extract_per_s']:.0f} {tuple(row['extract_before_after'])} "
+                f"| {row['ratio']:.0%} | {_rss(row)} | {row['second_pass']} "
+                f"| {row['cpu_ms_per_page']} | {row['machine']} |"
+            )
+        if args.against is not None:
+            this = statistics.median(r["ingest_per_s"] for label, r in rows if label == "this")
+            other = statistics.median(r["ingest_per_s"] for label, r in rows if label != "this")
+            print(
+                f"\n{size} pages: median ingest {this:.0f} pages/s here, {other:.0f} with "
+                f"{args.against}: {this / other:.2f}×"
+            )
     return 0
 
 
