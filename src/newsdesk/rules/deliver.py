@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,7 @@ class DeliverReport:
 @dataclass(frozen=True, slots=True)
 class _Job:
     delivery: Delivery
+    action_id: int
     message: Message | None  # None: its article is gone
     target: Target
 
@@ -121,35 +123,49 @@ class Deliverer:
         return report
 
     def _round(self, due: Sequence[Delivery], report: DeliverReport) -> None:
+        """Send ``due``: each target's deliveries one at a time, in order, targets in
+        parallel. Each delivery is claimed just before it is sent and its result recorded
+        as soon as it is back, so a deliverer killed at any moment repeats at most the
+        one delivery per target it had in flight."""
         rules = {rule.id: rule for rule in self.store.rules()}
-        by_target: dict[int, list[_Job]] = {}
-        # a send may take up to the timeout several times over (WordPress: a look-up first)
-        lease = timedelta(seconds=3 * self.settings.delivery_timeout + 1)
+        queues: dict[int, deque[tuple[Delivery, Rule, Action]]] = {}
         for delivery in due:
             rule = rules.get(delivery.rule_id)
             action = _action_of(rule, delivery.action_id)
-            if rule is None or action is None:
+            if rule is not None and action is not None:
+                queues.setdefault(action.id, deque()).append((delivery, rule, action))
+        running: dict[Future[Result], _Job] = {}
+        while queues or running:
+            for target in [t for t in queues if t not in {j.action_id for j in running.values()}]:
+                job = self._claim_next(queues, target)
+                if job is not None:
+                    running[self._pool.submit(self._send, job)] = job
+            if not running:
                 continue
-            if not self.store.claim_delivery(delivery.id, lease_until=self.clock() + lease):
-                continue
-            claimed = replace(delivery, attempts=delivery.attempts + 1)
-            job = _Job(claimed, self._message(claimed, rule), _target(action))
-            by_target.setdefault(action.id, []).append(job)
-        futures: list[Future[list[tuple[_Job, Result]]]] = [
-            self._pool.submit(self._send_all, jobs) for jobs in by_target.values()
-        ]
-        for future in futures:
-            for job, result in future.result():
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                result = future.result()
                 self._record(job, result, report)
+                if result.gone:  # the target's other deliveries were cancelled with it
+                    queues.pop(job.action_id, None)
 
-    def _send_all(self, jobs: list[_Job]) -> list[tuple[_Job, Result]]:
-        """One target's deliveries, in order; after a 410 the rest are not sent."""
-        results: list[tuple[_Job, Result]] = []
-        for job in jobs:
-            if results and results[-1][1].gone:
-                break
-            results.append((job, self._send(job)))
-        return results
+    def _claim_next(
+        self, queues: dict[int, deque[tuple[Delivery, Rule, Action]]], target: int
+    ) -> _Job | None:
+        """The target's next delivery, claimed (None: its queue is used up)."""
+        # a send may take up to the timeout several times over (WordPress: a look-up first)
+        lease = timedelta(seconds=3 * self.settings.delivery_timeout + 1)
+        queue = queues[target]
+        while queue:
+            delivery, rule, action = queue.popleft()
+            if self.store.claim_delivery(delivery.id, lease_until=self.clock() + lease):
+                claimed = replace(delivery, attempts=delivery.attempts + 1)
+                if not queue:
+                    del queues[target]
+                return _Job(claimed, action.id, self._message(claimed, rule), _target(action))
+        del queues[target]
+        return None
 
     def _send(self, job: _Job) -> Result:
         if job.message is None:
