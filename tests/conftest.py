@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The PostgreSQL server fixtures (pg_server, pg_url): started once a session, when asked for.
+pytest_plugins = ("tests.pgserver",)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BENCHMARK = SHARED / "data" / "article-extraction-benchmark"

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgserver import pg_server, pg_url  # noqa: F401 (fixtures)
-
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -1,0 +1,104 @@
+"""Two relay processes on one PostgreSQL database ingest the demo newsroom (served on
+127.0.0.1 by the test) together: every entry is processed by exactly one of them, none is
+lost, and the archive is the one a single relay makes on SQLite."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsdesk.demo.generator import Newsroom
+from newsdesk.demo.server import RunningNewsroom, serve_newsroom
+from newsdesk.store import Store, open_store
+from tests.storeview import entry_statuses
+
+_COUNTS = re.compile(
+    r"new entries (\d+); stored (\d+) \((\d+) syndicated copies\); duplicates (\d+); "
+    r"from feed content (\d+); failed (\d+)"
+)
+
+
+@pytest.fixture(scope="module")
+def newsroom() -> Iterator[RunningNewsroom]:
+    with serve_newsroom(Newsroom(seed=16, articles=120), feed_page=20) as running:
+        yield running
+
+
+def _relay(db: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSDESK_PER_HOST_DELAY": "0",
+        "NEWSDESK_WORKERS": "4",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", "run", "--once", "--db", db],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[int, ...]:
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    found = _COUNTS.findall(err)
+    assert found, err[-3000:]
+    return tuple(int(n) for n in found[-1])
+
+
+def _follow(store: Store, newsroom: RunningNewsroom) -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    for url in newsroom.feed_urls():
+        store.add_source(url, now=datetime.now(UTC))
+
+
+def test_two_relays_on_one_postgres_share_the_work(
+    newsroom: RunningNewsroom, pg_url: str, tmp_path: Path
+) -> None:
+    # one relay on SQLite: the archive to compare with
+    alone = str(tmp_path / "alone.db")
+    store = open_store(alone)
+    _follow(store, newsroom)
+    store.close()
+    single = _finish(_relay(alone))
+    reference = open_store(alone)
+
+    store = open_store(pg_url)
+    _follow(store, newsroom)
+    store.close()
+    first, second = _relay(pg_url), _relay(pg_url)
+    counts = [_finish(first), _finish(second)]
+
+    shared = open_store(pg_url)
+    statuses = entry_statuses(shared)
+    total = sum(statuses.values())
+    assert "new" not in statuses, statuses  # none lost
+    # each entry recorded once, and processed by one of the two (a second would count it)
+    assert sum(c[0] for c in counts) == total == sum(entry_statuses(reference).values())
+    processed = [c[1] + c[3] + c[4] + c[5] for c in counts]
+    assert sum(processed) == total, (counts, statuses)
+    assert all(p > 0 for p in processed), processed  # both did some of the work
+    print("two relays on PostgreSQL:", counts, "one on SQLite:", single)
+    assert statuses == entry_statuses(reference)
+    assert shared.counts()["articles"] == reference.counts()["articles"] == single[1]
+    # the live dedupe decided as one writer would: as many copies linked to an original
+    print("links (copies, clusters):", _links(shared), _links(reference))
+    assert _links(shared)[0] == _links(reference)[0]
+    shared.close()
+    reference.close()
+
+
+def _links(store: Store) -> tuple[int, int]:
+    row = store._db.execute(
+        "SELECT COUNT(original_id), COUNT(DISTINCT cluster_id) FROM articles"
+    ).fetchone()
+    return int(row[0]), int(row[1])
