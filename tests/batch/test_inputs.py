@@ -60,6 +60,19 @@ def test_warc_pages_and_what_is_skipped(tmp_path: Path, pages: list[tuple[str, b
     assert "Crème brûlée" in record_.article.text
 
 
+def test_a_lying_charset(tmp_path: Path) -> None:
+    html = "<html><head><title>Café</title></head><body><article><p>Crème brûlée à la carte."
+    html += " A naïve façade, and words enough to make a paragraph of the story.</p></article>"
+    lying = record("https://lie.example/", html.encode("latin-1"), "text/html; charset=utf-8")
+    (page,) = read_warc(str(write_warc(tmp_path / "l.warc.gz", [lying])), max_page_bytes=LIMIT)
+    assert isinstance(page, RawPage) and page.charset == "utf-8"
+    record_, _ = page_step(page)
+    assert "Crème brûlée à la carte" in record_.article.text
+    assert record_.article.decoding is not None
+    assert record_.article.decoding.declared == "utf-8"
+    assert record_.article.decoding.source == "detected"
+
+
 def test_a_corrupt_member_costs_only_itself(tmp_path: Path, pages: list[tuple[str, bytes]]) -> None:
     members = [record(*p) for p in pages[:6]]
     members[2] = corrupt(members[2])

@@ -7,6 +7,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -237,3 +239,38 @@ def test_a_scheduler_that_refuses(tmp_path: Path, pages: list[tuple[str, bytes]]
     with pytest.raises(BatchError, match="cannot reach the Dask scheduler"):
         run_job(partitions, options)
     assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_killed_client_then_resume(
+    tmp_path: Path, cluster: str, pages: list[tuple[str, bytes]]
+) -> None:
+    for n in range(4):
+        write_demo_warc(tmp_path / f"{n}.warc.gz", pages[n * 15 : n * 15 + 15] * 3)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "newsdesk.cli", "batch", str(tmp_path / "*.warc.gz")]
+    command += ["--out", str(out), "--scheduler", cluster]
+    client = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*.done.json")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        client.kill()
+        client.wait()
+    finished = len(list(out.glob("*.done.json")))
+    assert finished >= 1
+    resumed = CliRunner().invoke(
+        main, ["batch", "--resume", "--out", str(out), "--scheduler", cluster]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    assert f"{len(pages) * 3} articles out" in resumed.output
+    # the killed client's running tasks go on in the cluster: a partition they finish while
+    # the resumed job waits is found finished (its marker), not run twice
+    assert "finished by an earlier run" in resumed.output
+    assert len(list(out.glob("*.done.json"))) == 4
+    partitions, _ = plan_partitions([str(tmp_path / "*.warc.gz")])
+    (tmp_path / "again").mkdir()
+    for partition in partitions:  # the same rows as one uninterrupted run
+        run_partition(partition, PartitionOptions(out=str(tmp_path / "again")))
+        name = f"{partition.id}.parquet"
+        assert _rows(out / name) == _rows(tmp_path / "again" / name)

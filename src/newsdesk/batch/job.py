@@ -40,9 +40,11 @@ from newsdesk import __version__
 from newsdesk.batch.inputs import BatchInputError, InputOptions, Partition
 from newsdesk.batch.output import FORMATS
 from newsdesk.batch.partition import (
+    PartitionAbandoned,
     PartitionOptions,
     PartitionSummary,
     RunPage,
+    page_row,
     page_step,
     read_marker,
     run_partition,
@@ -55,7 +57,7 @@ __all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
 
 log = logging.getLogger(__name__)
 
-PLUGIN = "newsdesk-batch-pages"
+PLUGIN = f"newsdesk-batch-pages-{__version__}"
 PROGRESS_TOPIC = "newsdesk-batch-progress"
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -121,7 +123,12 @@ class JobReport:
 
 
 class _PagePlugin(WorkerPlugin):
-    """On each worker: one extraction process for the page step, started on first use."""
+    """On each worker: one extraction process for the page step, started on first use and
+    kept for the worker's life (jobs after the first find it warm). Registered once per
+    cluster (``idempotent``): a second job, or a job resumed after its client was killed
+    while its tasks ran on, never tears down the process under a running task."""
+
+    idempotent = True
 
     def __init__(self) -> None:
         self.pool: ProcessPool | None = None
@@ -135,7 +142,7 @@ class _PagePlugin(WorkerPlugin):
 
     def runner(self, time_limit: float | None) -> RunPage:
         if not time_limit:
-            return page_step
+            return page_row
         with self._lock:
             if self.pool is None:
                 self.pool = ProcessPool(1)
@@ -144,10 +151,12 @@ class _PagePlugin(WorkerPlugin):
 
         def run(page: RawPage) -> Any:
             try:
-                return pool.call(page_step, page, timeout=time_limit)
+                return pool.call(page_row, page, timeout=time_limit)
             except CallTimeout:
                 pool.call(page_step, _WARM_PAGE)  # the new process warmed before the next page
                 raise
+            except RuntimeError as exc:  # the worker is closing: not this page's failure
+                raise PartitionAbandoned(f"the worker's extraction process: {exc}") from exc
 
         return run
 
@@ -159,7 +168,7 @@ class _PagePlugin(WorkerPlugin):
 def _task(partition: Partition, options: PartitionOptions, time_limit: float | None) -> Any:
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
-    run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_step
+    run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_row
     last = [time.monotonic(), 0, 0]  # when the worker last reported, and what
 
     def tick(summary: PartitionSummary, *, final: bool = False) -> None:
@@ -352,5 +361,3 @@ def _run_on_dask(
         finally:
             with suppress(Exception):
                 client.unsubscribe_topic(PROGRESS_TOPIC)
-            with suppress(Exception):
-                client.unregister_worker_plugin(PLUGIN)

@@ -27,7 +27,10 @@ import pyarrow.parquet as pq
 __all__ = ["FORMATS", "SCHEMA", "PartitionWriter", "done_marker", "output_path", "write_marker"]
 
 FORMATS = ("parquet", "jsonl")
-ROW_GROUP = 512  # rows buffered before they are written: memory stays flat over a file
+# Rows buffered before they are written (a row group), or fewer when their text is large:
+# memory stays flat over a file of any size.
+ROW_GROUP = 256
+ROW_GROUP_CHARS = 4_000_000
 
 _S = pa.string()
 _PAIRS = {
@@ -125,6 +128,7 @@ class PartitionWriter:
         self.rows = 0
         self._temporary = _temporary(path)
         self._buffer: list[dict[str, Any]] = []
+        self._chars = 0
         self._parquet: pq.ParquetWriter | None = None
         self._jsonl: BinaryIO | None = None
         if fmt == "parquet":
@@ -142,7 +146,8 @@ class PartitionWriter:
             self._jsonl.write(b"\n")
             return
         self._buffer.append(row)
-        if len(self._buffer) >= ROW_GROUP:
+        self._chars += len(row.get("text") or "") + len(row.get("body_html") or "")
+        if len(self._buffer) >= ROW_GROUP or self._chars >= ROW_GROUP_CHARS:
             self._flush()
 
     def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -153,6 +158,7 @@ class PartitionWriter:
         if self._parquet is not None and self._buffer:
             self._parquet.write_table(pa.Table.from_pylist(self._buffer, schema=SCHEMA))
             self._buffer = []
+            self._chars = 0
 
     def commit(self) -> None:
         """Close the file and give it its final name."""

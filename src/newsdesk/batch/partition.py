@@ -28,16 +28,24 @@ from newsdesk.store import Record
 
 __all__ = [
     "MAX_PROBLEMS",
+    "PartitionAbandoned",
     "PartitionOptions",
     "PartitionSummary",
     "RunPage",
+    "page_row",
     "page_step",
     "run_partition",
 ]
 
 MAX_PROBLEMS = 50  # messages kept in a partition's marker (every one is counted)
 
-RunPage = Callable[[RawPage], tuple[Record, Prints | None]]
+# The page step on one page, to its output row (``page_row``, or a call of it elsewhere).
+RunPage = Callable[[RawPage], dict[str, Any]]
+
+
+class PartitionAbandoned(Exception):
+    """Raised by a ``run_page`` whose means are gone (its worker is closing): the partition
+    ends without its output or marker, and runs again (elsewhere, or on the next run)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,10 +127,13 @@ def read_marker(out: Path, partition_id: str) -> PartitionSummary | None:
         return None
 
 
-def _row(record: Record, prints: Prints | None, page: RawPage, source: str) -> dict[str, Any]:
+def page_row(page: RawPage) -> dict[str, Any]:
+    """The page step's result as one output row (``batch.output``): made where the page step
+    runs, so the extraction process does all the CPU work and sends back only the row."""
+    record, prints = page_step(page)
     row: dict[str, Any] = json.loads(record.article_json)
     row["warc_record_id"] = page.record_id
-    row["source_file"] = page.source or source
+    row["source_file"] = page.source
     row["text_key"] = prints.text_key if prints else None
     row["fingerprint"] = prints.fingerprint.to_bytes() if prints else None
     row["body_html"] = record.body_html
@@ -132,7 +143,7 @@ def _row(record: Record, prints: Prints | None, page: RawPage, source: str) -> d
 def run_partition(
     partition: Partition,
     options: PartitionOptions,
-    run_page: RunPage = page_step,
+    run_page: RunPage = page_row,
     *,
     tick: Callable[[PartitionSummary], None] | None = None,
 ) -> PartitionSummary:
@@ -158,16 +169,19 @@ def run_partition(
                 continue
             summary.page_bytes += len(item.body)
             try:
-                record, prints = run_page(item)
+                row = run_page(item)
+            except PartitionAbandoned:
+                raise
             except Exception as exc:  # every failure is counted; the partition goes on
                 kind = _failure_kind(exc)
                 summary.failed[kind] += 1
                 summary.note(f"{kind}: {item.url}: {exc}")
                 continue
-            writer.write(_row(record, prints, item, partition.paths[0]))
+            row["source_file"] = row["source_file"] or partition.paths[0]
+            writer.write(row)
             summary.articles += 1
-            summary.no_text += not record.article.text
-            summary.languages[record.article.language or "und"] += 1
+            summary.no_text += not row["text"]
+            summary.languages[row["language"] or "und"] += 1
         writer.commit()
     summary.output = target.name
     summary.seconds = time.perf_counter() - started

@@ -1,0 +1,351 @@
+"""`newsdesk batch` against the extraction-only rate and against HF datatrove, side by side.
+
+On the same WARC files (gzip per record, CC-NEWS's layout, written here with warcio): the
+demo newsroom's pages, and the extraction benchmark's pages from ../shared/data when present
+(read at run time, never copied into the repository), each record's WARC-Record-ID made
+from the benchmark's item id so the texts can be scored against its gold.
+
+Measured, each a median of --repeat runs:
+
+- **extraction only**: the relay's page step (``batch.partition.page_step``: extract, repair,
+  the HTML forms, the fingerprints) over the pages in memory, in this process: pages/s a core;
+  and ``extract`` alone;
+- **newsdesk batch** on a LocalCluster of 1 and of 2 worker processes (started before the
+  clock; the job's wall time: WARC reading, the extraction process's pipe, Parquet, Dask);
+- **datatrove**: its WarcReader → Trafilatura extractor → JsonlWriter, LocalPipelineExecutor
+  with one task a file, on 1 and 2 workers, in a child process (its own start-up included:
+  it has no long-lived cluster);
+- **quality** on the benchmark's pages: F1 of each one's texts against the gold
+  (../shared/bench/score_extraction.py);
+- **memory**: each Dask worker's peak RSS, and its extraction process's.
+
+    .venv/bin/python bench/batch.py                    # 2,000 demo pages, 3 repeats
+    .venv/bin/python bench/batch.py --pages 10000 --repeat 1 --skip-peer
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+BENCHMARK = SHARED / "data" / "article-extraction-benchmark"
+SCORER = SHARED / "bench" / "score_extraction.py"
+
+Page = tuple[str, bytes, str | None]  # url, body, WARC-Record-ID (None: a fresh one)
+
+
+def demo_pages(count: int) -> list[Page]:
+    from newsdesk.demo.generator import Newsroom
+    from newsdesk.demo.site import render_story
+
+    room = Newsroom(seed=11, articles=count)
+    pages: list[Page] = []
+    for outlet in room.outlets:
+        base = f"https://{outlet.slug}.example"
+        for story in room.stories(outlet.slug):
+            pages.append((base + story.path, render_story(room, outlet, story, base), None))
+    return pages
+
+
+def record_id(item_id: str) -> str:
+    digest = hashlib.sha256(item_id.encode()).hexdigest()
+    return (
+        f"<urn:uuid:{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}>"
+    )
+
+
+def benchmark_pages() -> tuple[list[Page], dict[str, dict[str, str]], dict[str, str]]:
+    """The benchmark's pages (ids as record ids), its gold, and record id → item id."""
+    if not BENCHMARK.exists():
+        return [], {}, {}
+    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    pages: list[Page] = []
+    ids: dict[str, str] = {}
+    for item_id, item in sorted(truth.items()):
+        path = BENCHMARK / "html" / f"{item_id}.html.gz"
+        if path.exists():
+            rid = record_id(item_id)
+            ids[rid] = item_id
+            pages.append(
+                (
+                    item.get("url") or f"https://bench.example/{item_id}",
+                    gzip.decompress(path.read_bytes()),
+                    rid,
+                )
+            )
+    return pages, truth, ids
+
+
+def write_warc(path: Path, pages: list[Page]) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, body, rid in pages:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            headers = {"WARC-Record-ID": rid} if rid else None
+            writer.write_record(
+                writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    length=len(body),
+                    http_headers=http,
+                    warc_headers_dict=headers,
+                )
+            )
+
+
+def median_rate(count: int, runs: list[float]) -> float:
+    return count / statistics.median(runs)
+
+
+def time_runs(repeat: int, run: Callable[[], Any]) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def extraction_only(pages: list[Page], repeat: int) -> dict[str, float]:
+    from newsdesk.batch.partition import page_step
+    from newsdesk.batch.raw import RawPage
+    from newsdesk.pipeline.page import process_page
+
+    raw = [RawPage(url, body, None) for url, body, _ in pages]
+    for page in raw[:5]:
+        page_step(page)  # warm-up: imports, caches
+    step = time_runs(repeat, lambda: [page_step(p) for p in raw])
+    extract = time_runs(repeat, lambda: [process_page(p.body, p.url) for p in raw])
+    return {
+        "page_step": median_rate(len(raw), step),
+        "extract": median_rate(len(raw), extract),
+    }
+
+
+def batch_runs(folder: Path, workers: int, repeat: int, work: Path) -> dict[str, Any]:
+    from distributed import Client, LocalCluster
+
+    from newsdesk.batch.inputs import plan_partitions
+    from newsdesk.batch.job import JobOptions, run_job
+
+    partitions, _ = plan_partitions([str(folder / "*.warc.gz")])
+    walls, reports = [], []
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        for n in range(repeat + 1):  # the first run warms the workers (imports, processes)
+            out = work / f"batch-{workers}-{n}"
+            options = JobOptions(out=out, scheduler=cluster.scheduler_address, time_limit=30.0)
+            started = time.perf_counter()
+            report = run_job(partitions, options)
+            if n:
+                walls.append(time.perf_counter() - started)
+                reports.append(report)
+        rss = client.run(_worker_memory)
+    totals = reports[-1].totals()
+    return {
+        "wall": statistics.median(walls),
+        "articles": totals["articles"],
+        "records": totals["records"],
+        "task_rate": totals["pages_per_task_second"],
+        "rss": rss,
+        "out": str(work / f"batch-{workers}-{repeat}"),
+    }
+
+
+def _worker_memory() -> dict[str, float]:
+    # the extraction process has ended (the job's plugin shut it down) and been waited for:
+    # RUSAGE_CHILDREN holds its peak
+    return {
+        "worker_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "extraction_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+
+
+def datatrove_child(folder: str, out: str, workers: int, tasks: int) -> None:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.writers import JsonlWriter
+
+    LocalPipelineExecutor(
+        pipeline=[
+            WarcReader(folder, glob_pattern="*.warc.gz"),
+            Trafilatura(favour_precision=True),
+            JsonlWriter(out, compression=None),
+        ],
+        tasks=tasks,
+        workers=workers,
+        logging_dir=out + "-logs",
+    ).run()
+
+
+def datatrove_runs(
+    folder: Path, workers: int, repeat: int, work: Path, tasks: int
+) -> dict[str, Any]:
+    walls = []
+    for n in range(repeat):
+        out = work / f"datatrove-{workers}-{n}"
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--datatrove-child",
+                str(folder),
+                str(out),
+                str(workers),
+                str(tasks),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        walls.append(time.perf_counter() - started)
+    docs = [json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.open()]
+    return {"wall": statistics.median(walls), "documents": len(docs), "docs": docs}
+
+
+def load_scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("score_extraction", SCORER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def f1(truth: dict[str, dict[str, str]], predictions: dict[str, str]) -> str:
+    """F1 ± its bootstrap deviation; a page with no text (skipped, failed) counts as empty."""
+    scorer = load_scorer()
+    predicted = {k: {"articleBody": v} for k, v in predictions.items() if k in truth}
+    result, _ = scorer.score(truth, predicted, n_bootstrap=200, missing_as_empty=True)
+    return f"{result['f1']:.3f} ± {result['f1_std']:.3f}"
+
+
+def newsdesk_texts(out: Path, ids: dict[str, str]) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    texts = {}
+    for path in out.glob("*.parquet"):
+        for row in pq.read_table(path, columns=["warc_record_id", "text"]).to_pylist():
+            if row["warc_record_id"] in ids:
+                texts[ids[row["warc_record_id"]]] = row["text"]
+    return texts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000, help="demo pages (default 2000)")
+    parser.add_argument("--files", type=int, default=4, help="WARC files they are split into")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-peer", action="store_true", help="no datatrove run")
+    parser.add_argument("--datatrove-child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.datatrove_child:
+        folder, out, workers, tasks = args.datatrove_child
+        datatrove_child(folder, out, int(workers), int(tasks))
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-batch-"))
+    pages = demo_pages(args.pages)
+    bench, truth, ids = benchmark_pages()
+    warcs = work / "warc"
+    warcs.mkdir()
+    for n in range(args.files):
+        write_warc(warcs / f"demo-{n:02d}.warc.gz", pages[n :: args.files])
+    if bench:
+        write_warc(warcs / "benchmark.warc.gz", bench)
+    every = pages + bench
+    size = sum(len(p[1]) for p in every) / 2**20
+    print(
+        f"{len(every)} pages ({len(pages)} demo, {len(bench)} benchmark; {size:.0f} MB of HTML) "
+        f"in {args.files + bool(bench)} WARC files; load average {os.getloadavg()[0]:.1f}"
+    )
+    base = extraction_only(every, args.repeat)
+    print(
+        f"extraction only, one process: page step {base['page_step']:.0f} pages/s, "
+        f"extract alone {base['extract']:.0f} pages/s"
+    )
+    rows: list[tuple[str, int, float]] = []
+    results: dict[int, dict[str, Any]] = {}
+    for workers in (1, 2):
+        run = batch_runs(warcs, workers, args.repeat, work)
+        results[workers] = run
+        rate = len(every) / run["wall"]
+        rows.append(("newsdesk batch", workers, rate))
+        memory = ", ".join(
+            f"{m['worker_peak_mb']}/{m['extraction_peak_mb']}" for m in run["rss"].values()
+        )
+        print(
+            f"newsdesk batch, {workers} worker(s): {run['articles']} articles in "
+            f"{run['wall']:.2f} s (median) = {rate:.0f} pages/s, {rate / workers:.0f} a worker; "
+            f"in-task {run['task_rate']} pages/s; peak MB worker/extraction process: {memory}"
+        )
+    peer: dict[int, dict[str, Any]] = {}
+    if not args.skip_peer and importlib.util.find_spec("datatrove"):
+        for workers in (1, 2):
+            run = datatrove_runs(warcs, workers, args.repeat, work, args.files + bool(bench))
+            peer[workers] = run
+            rows.append(("datatrove (trafilatura)", workers, len(every) / run["wall"]))
+            print(
+                f"datatrove, {workers} worker(s): {run['documents']} documents in "
+                f"{run['wall']:.2f} s (median) = {run['documents'] / run['wall']:.0f} pages/s"
+            )
+    print("\n| engine | workers | pages/s | pages/s a worker |\n|---|---|---|---|")
+    for name, workers, rate in rows:
+        print(f"| {name} | {workers} | {rate:.0f} | {rate / workers:.0f} |")
+    one, two = (len(every) / results[w]["wall"] for w in (1, 2))
+    print(
+        f"\noverhead: 1 worker at {one / base['page_step']:.0%} of the page step's "
+        f"one-process rate; scaling 2 / 1 workers = {two / one:.2f}x"
+    )
+    if peer:
+        ratios = [peer[w]["wall"] / results[w]["wall"] for w in (1, 2)]
+        print(
+            f"newsdesk / datatrove pages/s: 1 worker {ratios[0]:.2f}x, 2 workers {ratios[1]:.2f}x"
+        )
+    if bench and truth:
+        ours = newsdesk_texts(Path(results[2]["out"]), ids)
+        print(
+            f"\nbenchmark pages ({len(bench)}), F1 against the gold: newsdesk batch "
+            f"{f1(truth, ours)} ({len(ours)} texts)",
+            end="",
+        )
+        if peer:
+            theirs = {ids[d["id"]]: d["text"] for d in peer[2]["docs"] if d.get("id") in ids}
+            print(f"; datatrove {f1(truth, theirs)} ({len(theirs)} texts)")
+        else:
+            print()
+    print(f"\n(work files in {work})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
