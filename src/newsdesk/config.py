@@ -65,7 +65,8 @@ class Settings:
 
     db: str = _declare(
         "newsdesk.db",
-        "SQLite database file.",
+        "The database: a SQLite file's path, or a PostgreSQL URL (postgresql://user@host/db, "
+        "or libpq's key=value form; docs/postgres.md).",
         minimum=1,
     )
     allow_private_networks: bool = _declare(

@@ -66,7 +66,9 @@ def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="A TOML settings file (see docs/settings.md).",
     )(func)
     return click.option(
-        "--db", metavar="PATH", help="SQLite database (env NEWSDESK_DB; default ./newsdesk.db)."
+        "--db",
+        metavar="PATH|URL",
+        help="SQLite file, or PostgreSQL URL (env NEWSDESK_DB; default ./newsdesk.db).",
     )(func)
 
 
@@ -84,16 +86,24 @@ def _open(settings: Settings, *, create: bool = True, read_only: bool = False) -
     """The store; for a ``read_only`` command, a read-only connection when the database
     cannot be written (a read-only file system, a full disk)."""
     try:
-        return open_store(settings.db, create=create and not read_only)
+        return _closed_with_command(open_store(settings.db, create=create and not read_only))
     except StoreUnavailableError as exc:
         if read_only:
             try:
-                return open_reader(settings.db)
+                return _closed_with_command(open_reader(settings.db))
             except StoreError:
                 pass
         raise click.ClickException(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _closed_with_command(store: Store) -> Store:
+    """The store, closed when the command ends (a PostgreSQL connection is given back)."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(store.close)
+    return store
 
 
 def _now() -> datetime:

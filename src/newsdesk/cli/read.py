@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,14 +19,21 @@ from newsdesk.cli.common import (
     _when,
     main,
 )
-from newsdesk.model import article_to_dict, article_to_json
+from newsdesk.model import Article, article_to_dict, article_to_json
 from newsdesk.render import render_markdown, render_text
+from newsdesk.store import ArticleQuery, Store
 
 
 @main.command("articles")
 @click.option("--source", "source_id", type=int, help="Only this source's articles.")
 @click.option("--since", type=click.DateTime(), help="Only articles published since (UTC).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many (0: every article, read a page at a time).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(("table", "jsonl")), default="table", show_default=True
 )
@@ -41,9 +49,7 @@ def articles_command(
 ) -> None:
     """List stored articles, newest first."""
     store = _open(_settings(db, config_path, allow_private), read_only=True)
-    rows = store.articles(
-        source_id=source_id, limit=limit, since=since.replace(tzinfo=UTC) if since else None
-    )
+    rows = _articles(store, source_id, since.replace(tzinfo=UTC) if since else None, limit or None)
     if fmt == "jsonl":
         for article_id, _, article in rows:
             click.echo(
@@ -60,6 +66,25 @@ def articles_command(
             article.title or "(untitled)",
         )
     Console().print(table)
+
+
+def _articles(
+    store: Store, source_id: int | None, since: datetime | None, limit: int | None
+) -> Iterator[tuple[int, int | None, Article]]:
+    """Newest first, ``limit`` of them (None: all), read a page at a time."""
+    after: tuple[str, int] | None = None
+    left = limit
+    while left is None or left > 0:
+        page = min(500, left) if left is not None else 500
+        query = ArticleQuery(source_id=source_id, since=since, limit=page, after=after)
+        rows = store.list_articles(query)
+        for row in rows:
+            yield row.id, row.source_id, row.article
+        if len(rows) < page:
+            return
+        after = (rows[-1].sort_at, rows[-1].id)
+        if left is not None:
+            left -= len(rows)
 
 
 @main.command("clusters")
@@ -143,11 +168,52 @@ def show_command(
 @main.command("search")
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=20, show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "table", "jsonl")),
+    default="text",
+    show_default=True,
+    help="jsonl: one JSON object a hit (id, source_id, title, url, published, snippet, rank).",
+)
 @_settings_options
 def search_command(
-    query: str, limit: int, db: str | None, config_path: Path | None, allow_private: bool | None
+    query: str,
+    limit: int,
+    fmt: str,
+    db: str | None,
+    config_path: Path | None,
+    allow_private: bool | None,
 ) -> None:
-    """Full-text search over titles and text (best matches first)."""
+    """Full-text search over titles and text (best matches first), in the query syntax of
+    docs/search.md: words, "phrases", -exclusion, OR, source:, lang:, author:, since:."""
     store = _open(_settings(db, config_path, allow_private), read_only=True)
-    for hit in store.search(query, limit=limit):
+    hits = store.search(query, limit=limit)
+    if fmt == "jsonl":
+        for hit in hits:
+            record = {
+                "id": hit.article_id,
+                "source_id": hit.source_id,
+                "title": hit.title,
+                "url": hit.url,
+                "published": hit.published.isoformat() if hit.published else None,
+                "snippet": hit.snippet,
+                "rank": hit.rank,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    if fmt == "table":
+        table = Table("id", "source", "published", "title", "snippet")
+        for hit in hits:
+            _add_row(
+                table,
+                str(hit.article_id),
+                str(hit.source_id or "–"),
+                _when(hit.published),
+                hit.title or "(untitled)",
+                hit.snippet,
+            )
+        Console().print(table)
+        return
+    for hit in hits:
         click.echo(f"{hit.article_id}\t{hit.title or '(untitled)'}\n\t{hit.snippet}")
