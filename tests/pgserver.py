@@ -61,16 +61,16 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+class ServerUnavailable(Exception):
+    """PostgreSQL's binaries are missing, or the server would not start: why."""
+
+
+def start_server(root: Path) -> PgServer:
+    """initdb a cluster under ``root`` (a new, empty directory) and start it on a free
+    loopback port, its socket in ``root``; stop it with ``stop_server``."""
     initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
     if not initdb.exists() or not pg_ctl.exists():
-        _unavailable(f"no initdb/pg_ctl in {PG_BIN} (apt-get install postgresql)")
-    try:
-        import psycopg  # noqa: F401, PLC0415
-    except ImportError:
-        _unavailable("psycopg is not installed (pip install -e '.[dev]')")
-    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+        raise ServerUnavailable(f"no initdb/pg_ctl in {PG_BIN} (apt-get install postgresql)")
     data, sockets = root / "data", root / "sockets"
     sockets.mkdir()
     if os.geteuid() == 0:
@@ -100,20 +100,41 @@ def pg_server() -> Iterator[PgServer]:
             check=True,
             **run,
         )  # fmt: skip
-    except subprocess.CalledProcessError as exc:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = root / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        shutil.rmtree(root, ignore_errors=True)
-        _unavailable(f"the server did not start: {exc.stderr or exc}\n{tail}")
+        detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else exc
+        raise ServerUnavailable(f"the server did not start: {detail}\n{tail}") from exc
+    return PgServer(port=port, sockets=sockets, data=data)
+
+
+def stop_server(server: PgServer) -> None:
+    subprocess.run(
+        _as_server_user(
+            [str(PG_BIN / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop"]
+        ),
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
     try:
-        yield PgServer(port=port, sockets=sockets, data=data)
+        import psycopg  # noqa: F401, PLC0415
+    except ImportError:
+        _unavailable("psycopg is not installed (pip install -e '.[dev]')")
+    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+    try:
+        server = start_server(root)
+    except ServerUnavailable as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        _unavailable(str(exc))
+    try:
+        yield server
     finally:
-        subprocess.run(
-            _as_server_user([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            check=False,
-            capture_output=True,
-            timeout=60,
-        )
+        stop_server(server)
         shutil.rmtree(root, ignore_errors=True)
 
 
