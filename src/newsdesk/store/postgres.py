@@ -19,7 +19,7 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -310,6 +310,46 @@ class PostgresStore(PgSearch, Store):
                 "WHERE claimed_by = %s AND status = 'new'",
                 (self._worker,),
             )
+
+    # -- bulk writes as one statement over arrays (one round trip, not one a row) ---------
+
+    def save_fingerprint(
+        self, article_id: int, *, text_key: str | None, fingerprint: bytes, keys: Sequence[int]
+    ) -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?",
+                (text_key, fingerprint, article_id),
+            )
+            self._db.execute("DELETE FROM lsh WHERE article_id = ?", (article_id,))
+            self._db.execute(
+                "INSERT INTO lsh (key, article_id) SELECT DISTINCT unnest(?::bigint[]), ? "
+                "ON CONFLICT DO NOTHING",
+                (list(keys), article_id),
+            )
+
+    def count_story_terms(self, keys: Sequence[int], *, window: int) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO story_df (key, docs) SELECT unnest(?::bigint[]), 1 "
+                "ON CONFLICT (key) DO UPDATE SET docs = story_df.docs + 1",
+                (sorted({0, *keys}),),
+            )
+            total = self._db.execute("SELECT docs FROM story_df WHERE key = 0").fetchone()
+            if total and total[0] > 2 * window:
+                self._db.execute("UPDATE story_df SET docs = docs / 2")
+                self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
+
+    def story_frequencies(self, keys: Sequence[int]) -> tuple[dict[int, float], float]:
+        rows = self._db.execute(
+            "SELECT key, docs FROM story_df WHERE key = ANY(?::bigint[]) OR key = 0",
+            (list(dict.fromkeys(keys)),),
+        ).fetchall()
+        found = {int(k): float(d) for k, d in rows}
+        total = found.get(0, 0.0)  # key 0 counts the stories
+        if 0 not in keys:
+            found.pop(0, None)
+        return found, total
 
     def article_ids(self) -> Iterator[int]:
         """Every article's id, in order, read a page at a time (memory stays flat)."""
