@@ -24,7 +24,7 @@ from datetime import datetime
 
 from newsdesk.errors import QueryError
 from newsdesk.model import Article, Outcome
-from newsdesk.rules.match import Story, matches, parse_rule
+from newsdesk.rules.match import Story, article_words, matches, parse_rule
 from newsdesk.store import Store
 from newsdesk.store.rules import Rule, StoryFacts
 
@@ -38,23 +38,28 @@ def fire_rules(store: Store, outcome: Outcome, article: Article, now: datetime) 
     ``article``) fires, in the caller's transaction; the number enqueued."""
     if outcome.article_id is None:
         return 0
-    rules = store.rules(enabled=True)
+    rules = store.enabled_rules()
     if not rules:
         return 0
     facts = store.story_facts(outcome.article_id)
     if facts is None:
         return 0
     new_article = outcome.kind != "duplicate"
+    story, words = story_of(facts), article_words(article)
     enqueued = 0
     for rule in rules:
-        if not _fires(store, rule, facts, new_article=new_article):
+        if not _may_fire(rule, facts, new_article=new_article):
             continue
         try:
             tree = parse_rule(rule.query)
         except QueryError as exc:  # refused at creation; a rule stored by an older version
             log.warning("rule=%s does not parse: %s", rule.name, exc)
             continue
-        if not matches(tree, article, story_of(facts)):
+        if not matches(tree, article, story, words):
+            continue
+        if rule.fires_on != "copy" and store.fired_for(
+            rule.id, facts.members, EVENTS[rule.fires_on]
+        ):
             continue
         for action in rule.actions:
             if action.disabled is None:
@@ -81,7 +86,9 @@ def _keyed(rule: Rule, facts: StoryFacts) -> int:
     return facts.article_id if rule.fires_on == "copy" else facts.group_id
 
 
-def _fires(store: Store, rule: Rule, facts: StoryFacts, *, new_article: bool) -> bool:
+def _may_fire(rule: Rule, facts: StoryFacts, *, new_article: bool) -> bool:
+    """Whether the rule could fire for the story, its query aside (and, but for ``copy``
+    rules, whether it fired for the story already: the caller asks the store that last)."""
     if not rule.actions:
         return False
     created = rule.created_at
@@ -89,9 +96,7 @@ def _fires(store: Store, rule: Rule, facts: StoryFacts, *, new_article: bool) ->
         return False  # the backlog
     if rule.fires_on == "copy":
         return new_article
-    if rule.fires_on == "outlets" and len(facts.outlets) < rule.outlets:
-        return False
-    return not store.fired_for(rule.id, facts.members, EVENTS[rule.fires_on])
+    return not (rule.fires_on == "outlets" and len(facts.outlets) < rule.outlets)
 
 
 def would_fire(store: Store, rule: Rule, article_ids: Iterable[int]) -> Iterator[int]:

@@ -25,7 +25,7 @@ from newsdesk.errors import QueryError
 from newsdesk.model import Article
 from newsdesk.query import And, Filter, Flag, Leaf, Phrase, Term, compare, evaluate, leaves, parse
 
-__all__ = ["RULE_FILTERS", "RULE_FLAGS", "Story", "matches", "parse_rule"]
+__all__ = ["RULE_FILTERS", "RULE_FLAGS", "Story", "Words", "article_words", "matches", "parse_rule"]
 
 RULE_FILTERS = ("copies", "credit", "speaker", "embed", "lang", "source", "author")
 RULE_FLAGS = ("original",)
@@ -65,12 +65,26 @@ def parse_rule(text: str) -> And:
     return tree
 
 
-def matches(tree: And, article: Article, story: Story) -> bool:
-    """Whether the query ``tree`` (``parse_rule``) holds for ``article`` in ``story``."""
+@dataclass(frozen=True, slots=True)
+class Words:
+    """An article's title and text as matching reads them, made once for all rules."""
+
+    text: str  # casefolded
+    vocabulary: frozenset[str]
+    joined: str  # the words, space-separated, with a space at each end
+
+
+def article_words(article: Article) -> Words:
     text = f"{article.title or ''}\n{article.text}".casefold()
     words = _WORDS.findall(text)
-    vocabulary = frozenset(words)
-    joined = " " + " ".join(words) + " "
+    return Words(text, frozenset(words), " " + " ".join(words) + " ")
+
+
+def matches(tree: And, article: Article, story: Story, words: Words | None = None) -> bool:
+    """Whether the query ``tree`` (``parse_rule``) holds for ``article`` in ``story``
+    (``words``: ``article_words(article)``, when the caller matches several rules)."""
+    prepared = words or article_words(article)
+    text, vocabulary, joined = prepared.text, prepared.vocabulary, prepared.joined
 
     def test(leaf: Leaf) -> bool:
         if isinstance(leaf, Term):

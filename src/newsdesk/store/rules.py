@@ -91,6 +91,8 @@ def _action(row: Sequence[Any]) -> Action:
 class RulesTable(StoreBase):
     """Mixed into ``Store``: the rules and their actions."""
 
+    _rules_cache: tuple[tuple[int, ...], tuple[Rule, ...]] | None = None
+
     def add_rule(
         self,
         name: str,
@@ -160,6 +162,26 @@ class RulesTable(StoreBase):
             )
             for r in rows
         ]
+
+    def enabled_rules(self) -> list[Rule]:
+        """The enabled rules, as ``rules(enabled=True)``, read again only when the rules or
+        their actions changed (the writer asks for every page it stores): one small query
+        says whether they did (a rule added, removed, enabled or disabled; a target
+        disabled)."""
+        mark = tuple(
+            self._db.execute(
+                "SELECT (SELECT COUNT(*) FROM rules), "
+                "(SELECT COALESCE(SUM(id * enabled), 0) FROM rules), "
+                "(SELECT COUNT(*) FROM rule_actions), "
+                "(SELECT COALESCE(SUM(id), 0) FROM rule_actions WHERE disabled IS NOT NULL)"
+            ).fetchone()
+        )
+        cached = self._rules_cache
+        if cached is not None and cached[0] == mark:
+            return list(cached[1])
+        rules = self.rules(enabled=True)
+        self._rules_cache = (mark, tuple(rules))
+        return rules
 
     def rule(self, name: str) -> Rule | None:
         return next((rule for rule in self.rules() if rule.name == name), None)

@@ -48,10 +48,11 @@ class Store(
 ):
     """One SQLite database. Use from one thread (the writer); readers open their own."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str, *, writer: bool = True) -> None:
         self._db = connection
         self.path = path
         self._depth = 0
+        self._writer = writer  # False: a read-only connection (``open_reader``)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -105,6 +106,12 @@ class Store(
         self._depth += 1
         try:
             with self._db:  # commits, or rolls back on an exception
+                if self._writer and not self._db.in_transaction:
+                    # The write lock at once. A transaction that began by reading (a
+                    # savepoint, then a SELECT) is refused it, without waiting, once another
+                    # connection has committed (SQLITE_BUSY_SNAPSHOT); `newsdesk run`'s
+                    # deliverer commits beside the pass's writer.
+                    self._db.execute("BEGIN IMMEDIATE")
                 yield
         except sqlite3.OperationalError as exc:  # full, busy, read-only: say what it means
             raise store_error(exc, self.path) from exc
@@ -149,7 +156,7 @@ def open_reader(path: str | Path) -> Store:
             f"database {location} is not up to date (missing {', '.join(missing)}): "
             "open it once with a writing command, e.g. `newsdesk sources --db ...`"
         )
-    return Store(connection, location)
+    return Store(connection, location, writer=False)
 
 
 def _connect_read_only(location: str) -> sqlite3.Connection:
