@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from newsdesk.config import Settings
@@ -22,6 +23,7 @@ from newsdesk.fetch import Fetcher
 from newsdesk.model import FeedEntry, FetchResult, ParsedFeed
 from newsdesk.pipeline import add_source, next_check, run_once
 from newsdesk.store import ArticleQuery, open_store
+from tests.memory_newsroom import memory_newsroom
 from tests.storeview import distinct_keys, entry_statuses, handled_entries, sighting_count
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
@@ -29,8 +31,15 @@ SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
 
 @pytest.fixture(scope="module")
 def newsroom() -> Iterator[RunningNewsroom]:
+    """The newsroom on its loopback servers: for the end-to-end test."""
     with serve_newsroom(Newsroom(seed=3, articles=50)) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def memory() -> tuple[RunningNewsroom, httpx.MockTransport]:
+    """The same newsroom answered from memory: for the tests of the pipeline's logic."""
+    return memory_newsroom(Newsroom(seed=3, articles=50))
 
 
 def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> None:
@@ -57,14 +66,15 @@ def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> 
 
 
 def test_entries_are_read_from_the_store_a_few_batches_at_a_time(
-    tmp_path: Path, newsroom: RunningNewsroom
+    tmp_path: Path, memory: tuple[RunningNewsroom, httpx.MockTransport]
 ) -> None:
     """One fetch thread: batches of 4, entries read 16 at a time; all 50 are processed once,
     and the progress total counts every one."""
+    newsroom, transport = memory
     settings = Settings(allow_private_networks=True, per_host_delay=0.0, workers=1)
     store = open_store(tmp_path / "n.db")
     seen: list[tuple[int, int]] = []
-    with Fetcher(settings) as fetcher:
+    with Fetcher(settings, transport=transport) as fetcher:
         for url in newsroom.feed_urls():
             store.add_source(url, now=datetime.now(UTC))
         report = run_once(store, fetcher, settings, progress=lambda d, t: seen.append((d, t)))
@@ -76,33 +86,36 @@ def test_a_paged_feed_is_read_page_by_page(tmp_path: Path) -> None:
     """Feeds of 4 stories a page (the news sitemap lists all): the first pass reads the
     older pages while every entry is new; the second only asks for the first pages, each
     answered 304. ``feed_pages=1`` reads first pages only."""
-    with serve_newsroom(Newsroom(seed=3, articles=50), feed_page=4) as room:
-        store = open_store(tmp_path / "n.db")
-        with Fetcher(SETTINGS) as fetcher:
-            for url in room.feed_urls():
-                store.add_source(url, now=datetime.now(UTC))
-            report = run_once(store, fetcher, SETTINGS)
-            assert report.new_entries == 50 and report.stored + report.duplicates == 50
-            assert report.sources == 5 and report.errors == {}
-            first = store.fetch_outcomes()
-            assert first["ok"] > 5
-            again = run_once(store, fetcher, SETTINGS)
-            assert (again.not_modified, again.new_entries) == (5, 0)
-            assert store.fetch_outcomes() == {"ok": first["ok"], "not_modified": 5}
-        one_page = replace(SETTINGS, feed_pages=1)
-        store = open_store(tmp_path / "one.db")
-        with Fetcher(one_page) as fetcher:
-            for url in room.feed_urls():
-                store.add_source(url, now=datetime.now(UTC))
-            report = run_once(store, fetcher, one_page)
-        sitemap = sum(1 for o in room.room.outlets if o.feed == "sitemap")
-        assert store.fetch_outcomes() == {"ok": 5}
-        assert report.new_entries < 50 and report.new_entries >= 4 * (5 - sitemap)
-
-
-def test_add_discovers_the_feed_from_a_site(tmp_path: Path, newsroom: RunningNewsroom) -> None:
+    room, transport = memory_newsroom(Newsroom(seed=3, articles=50), feed_page=4)
     store = open_store(tmp_path / "n.db")
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
+        for url in room.feed_urls():
+            store.add_source(url, now=datetime.now(UTC))
+        report = run_once(store, fetcher, SETTINGS)
+        assert report.new_entries == 50 and report.stored + report.duplicates == 50
+        assert report.sources == 5 and report.errors == {}
+        first = store.fetch_outcomes()
+        assert first["ok"] > 5
+        again = run_once(store, fetcher, SETTINGS)
+        assert (again.not_modified, again.new_entries) == (5, 0)
+        assert store.fetch_outcomes() == {"ok": first["ok"], "not_modified": 5}
+    one_page = replace(SETTINGS, feed_pages=1)
+    store = open_store(tmp_path / "one.db")
+    with Fetcher(one_page, transport=transport) as fetcher:
+        for url in room.feed_urls():
+            store.add_source(url, now=datetime.now(UTC))
+        report = run_once(store, fetcher, one_page)
+    sitemap = sum(1 for o in room.room.outlets if o.feed == "sitemap")
+    assert store.fetch_outcomes() == {"ok": 5}
+    assert report.new_entries < 50 and report.new_entries >= 4 * (5 - sitemap)
+
+
+def test_add_discovers_the_feed_from_a_site(
+    tmp_path: Path, memory: tuple[RunningNewsroom, httpx.MockTransport]
+) -> None:
+    newsroom, transport = memory
+    store = open_store(tmp_path / "n.db")
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
         source = add_source(store, fetcher, newsroom.bases["herald"] + "/", now=datetime.now(UTC))
     assert source.url == newsroom.bases["herald"] + "/atom.xml" and source.kind == "atom"
 
@@ -199,10 +212,13 @@ def test_kill_nine_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert texts == stored and sightings == 400
 
 
-def test_extraction_in_worker_processes(tmp_path: Path, newsroom: RunningNewsroom) -> None:
+def test_extraction_in_worker_processes(
+    tmp_path: Path, memory: tuple[RunningNewsroom, httpx.MockTransport]
+) -> None:
+    newsroom, transport = memory
     store = open_store(tmp_path / "n.db")
     settings = Settings(allow_private_networks=True, per_host_delay=0.0, extract_processes=1)
-    with Fetcher(settings) as fetcher:
+    with Fetcher(settings, transport=transport) as fetcher:
         store.add_source(newsroom.bases["ledger"] + "/feed.json", now=datetime.now(UTC))
         report = run_once(store, fetcher, settings)
     assert report.stored == 10 and report.failed_entries == 0
@@ -246,12 +262,14 @@ def _handled(db: Path) -> int:
     return int(done)
 
 
-def _links(path: Path, feeds: list[str]) -> dict[str, tuple[str, str | None, str]]:
+def _links(
+    path: Path, feeds: list[str], transport: httpx.MockTransport
+) -> dict[str, tuple[str, str | None, str]]:
     """For every URL seen: (the URL of the article it is, of that article's original, of its
     cluster's representative)."""
     store = open_store(path)
     now = datetime.now(UTC)
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
         for url in feeds:
             store.add_source(url, now=now)
             run_once(store, fetcher, SETTINGS)  # one source at a time: arrival order matters
@@ -267,11 +285,12 @@ def _links(path: Path, feeds: list[str]) -> dict[str, tuple[str, str | None, str
 
 
 def test_live_links_do_not_depend_on_arrival_order(
-    tmp_path: Path, newsroom: RunningNewsroom
+    tmp_path: Path, memory: tuple[RunningNewsroom, httpx.MockTransport]
 ) -> None:
+    newsroom, transport = memory
     feeds = newsroom.feed_urls()
-    forward = _links(tmp_path / "a.db", feeds)
-    backward = _links(tmp_path / "b.db", list(reversed(feeds)))
+    forward = _links(tmp_path / "a.db", feeds, transport)
+    backward = _links(tmp_path / "b.db", list(reversed(feeds)), transport)
     assert forward == backward
     relayed = [v for u, v in forward.items() if u.startswith(newsroom.bases["relay"])]
     # every relayed copy is the same article as (exact copy), or linked to (near copy), an
@@ -282,9 +301,12 @@ def test_live_links_do_not_depend_on_arrival_order(
     )
 
 
-def test_duplicates_are_sightings_of_one_article(tmp_path: Path, newsroom: RunningNewsroom) -> None:
+def test_duplicates_are_sightings_of_one_article(
+    tmp_path: Path, memory: tuple[RunningNewsroom, httpx.MockTransport]
+) -> None:
+    newsroom, transport = memory
     store = open_store(tmp_path / "n.db")
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
         for url in newsroom.feed_urls():
             store.add_source(url, now=datetime.now(UTC))
         report = run_once(store, fetcher, SETTINGS)

@@ -8,24 +8,26 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from newsdesk.config import Settings
 from newsdesk.demo.generator import Newsroom
-from newsdesk.demo.server import serve_newsroom
 from newsdesk.fetch import Fetcher
 from newsdesk.model import Block
 from newsdesk.pipeline import reextract, run_once
 from newsdesk.pipeline.link import article_prints, link_article
 from newsdesk.store import ArticleQuery, Store, open_store
+from tests.memory_newsroom import memory_newsroom
 from tests.storeview import text_keys
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
 
 
-def _ingest(db: Path, feeds: list[str]) -> Store:
+def _ingest(db: Path, feeds: list[str], transport: httpx.MockTransport) -> Store:
     store = open_store(db)
     for url in feeds:
         store.add_source(url, now=datetime.now(UTC))
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
         run_once(store, fetcher, SETTINGS)
     return store
 
@@ -44,10 +46,10 @@ def _links(store: Store) -> dict[str, tuple[str, str | None, str | None, str | N
 
 
 def test_reextract_links_as_a_fresh_ingest_would(tmp_path: Path) -> None:
-    with serve_newsroom(Newsroom(seed=3, articles=60)) as room:
-        feeds = room.feed_urls()
-        store = _ingest(tmp_path / "old.db", feeds)
-        fresh = _ingest(tmp_path / "fresh.db", feeds)
+    room, transport = memory_newsroom(Newsroom(seed=3, articles=60))
+    feeds = room.feed_urls()
+    store = _ingest(tmp_path / "old.db", feeds, transport)
+    fresh = _ingest(tmp_path / "fresh.db", feeds, transport)
     expected = _links(fresh)
     assert any(original for _, original, _, _ in expected.values())  # copies are linked
     # An older extractor stored other text for every third article, and linked that.

@@ -12,12 +12,12 @@ import httpx
 
 from newsdesk.config import Settings
 from newsdesk.demo.generator import Newsroom
-from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import HTTPStatusError
 from newsdesk.fetch import Fetcher
 from newsdesk.model import FetchResult
 from newsdesk.pipeline import run_once
 from newsdesk.store import ArticleQuery, Store, open_store
+from tests.memory_newsroom import memory_newsroom
 from tests.storeview import entry_keys
 
 SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
@@ -30,10 +30,10 @@ def _follow(db: Path, urls: list[str]) -> Store:
     return store
 
 
-def _clean_pass(db: Path, feeds: list[str]) -> set[tuple[int, str]]:
+def _clean_pass(db: Path, feeds: list[str], transport: httpx.MockTransport) -> set[tuple[int, str]]:
     """The entries one uninterrupted pass records."""
     clean = _follow(db, feeds)
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
         run_once(clean, fetcher, SETTINGS)
     return _entries(clean)
 
@@ -54,42 +54,42 @@ class StopAfterFirstPages:
 
 
 def test_an_interrupted_paged_feed_is_finished_by_the_next_pass(tmp_path: Path) -> None:
-    with serve_newsroom(Newsroom(seed=11, articles=120), feed_page=6) as room:
-        feeds = room.feed_urls()
-        expected = _clean_pass(tmp_path / "clean.db", feeds)
+    room, transport = memory_newsroom(Newsroom(seed=11, articles=120), feed_page=6)
+    feeds = room.feed_urls()
+    expected = _clean_pass(tmp_path / "clean.db", feeds, transport)
 
-        store = _follow(tmp_path / "n.db", feeds)
-        with Fetcher(SETTINGS) as fetcher:
-            run_once(store, fetcher, SETTINGS, stop=StopAfterFirstPages(store))
-        assert len(_entries(store)) < len(expected)
-        assert store.feed_pages(), "the next pages are queued, durably"
-        with Fetcher(SETTINGS) as fetcher:
-            again = run_once(store, fetcher, SETTINGS)
-        assert again.not_modified >= 4  # the first pages did not change...
-        assert _entries(store) == expected  # ...and the older pages were read all the same
-        assert store.pending_count() == 0 and store.feed_pages() == []
+    store = _follow(tmp_path / "n.db", feeds)
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
+        run_once(store, fetcher, SETTINGS, stop=StopAfterFirstPages(store))
+    assert len(_entries(store)) < len(expected)
+    assert store.feed_pages(), "the next pages are queued, durably"
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
+        again = run_once(store, fetcher, SETTINGS)
+    assert again.not_modified >= 4  # the first pages did not change...
+    assert _entries(store) == expected  # ...and the older pages were read all the same
+    assert store.pending_count() == 0 and store.feed_pages() == []
 
 
 def test_a_failing_later_page_is_read_again_next_pass(tmp_path: Path) -> None:
-    with serve_newsroom(Newsroom(seed=11, articles=60), feed_page=6) as room:
-        feeds = room.feed_urls()
-        expected = _clean_pass(tmp_path / "clean.db", feeds)
-        failing = {"on": True}
-        store = _follow(tmp_path / "n.db", feeds)
-        with Fetcher(SETTINGS) as fetcher:
-            real_get = fetcher.get
+    room, transport = memory_newsroom(Newsroom(seed=11, articles=60), feed_page=6)
+    feeds = room.feed_urls()
+    expected = _clean_pass(tmp_path / "clean.db", feeds, transport)
+    failing = {"on": True}
+    store = _follow(tmp_path / "n.db", feeds)
+    with Fetcher(SETTINGS, transport=transport) as fetcher:
+        real_get = fetcher.get
 
-            def flaky(url: str, **kwargs: Any) -> FetchResult:
-                if failing["on"] and "page=2" in url:
-                    raise HTTPStatusError(f"{url}: HTTP 503", 503)
-                return real_get(url, **kwargs)
+        def flaky(url: str, **kwargs: Any) -> FetchResult:
+            if failing["on"] and "page=2" in url:
+                raise HTTPStatusError(f"{url}: HTTP 503", 503)
+            return real_get(url, **kwargs)
 
-            fetcher.get = flaky  # type: ignore[method-assign]
-            first = run_once(store, fetcher, SETTINGS)
-            assert first.errors.get("http_status", 0) >= 1
-            assert _entries(store) < expected and store.feed_pages()
-            failing["on"] = False
-            run_once(store, fetcher, SETTINGS)
+        fetcher.get = flaky  # type: ignore[method-assign]
+        first = run_once(store, fetcher, SETTINGS)
+        assert first.errors.get("http_status", 0) >= 1
+        assert _entries(store) < expected and store.feed_pages()
+        failing["on"] = False
+        run_once(store, fetcher, SETTINGS)
     assert _entries(store) == expected and store.feed_pages() == []
 
 

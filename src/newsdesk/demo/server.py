@@ -8,7 +8,7 @@ import hashlib
 import http.server
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -19,7 +19,7 @@ from newsdesk.demo.site import render_feed, render_home, render_robots, render_s
 
 FEED_PAGE = 50  # stories a feed page (a real site's feed lists its latest 10 to 100)
 
-__all__ = ["RunningNewsroom", "serve_newsroom"]
+__all__ = ["FEED_PAGE", "RunningNewsroom", "answer", "serve_newsroom"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,15 @@ def _handler(
             wants_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
             hit = cache.get(self.path) if wants_gzip else None
             if hit is None:
-                resource = render(path, query)
+                resource = answer(
+                    room,
+                    outlet,
+                    base_ref[0],
+                    path,
+                    query,
+                    feed_page=feed_page,
+                    story_number=story_number,
+                )
                 if resource is None:
                     self.send_error(404)
                     return
@@ -104,34 +112,50 @@ def _handler(
             self.end_headers()
             self.wfile.write(body)
 
-    def render(path: str, query: str = "") -> tuple[bytes, str, str | None] | None:
-        base = base_ref[0]
-        if path == "/robots.txt":
-            return render_robots(), "text/plain", None
-        if path == outlet.feed_path:
-            kind = {
-                "rss": "application/rss+xml",
-                "atom": "application/atom+xml",
-                "jsonfeed": "application/feed+json",
-                "sitemap": "application/xml",
-            }
-            asked = parse_qs(query).get("page", ["1"])[0]
-            page = int(asked) if asked.isdigit() else 0
-            feed = render_feed(room, outlet, base, page=page, per_page=feed_page)
-            return None if feed is None else (feed, kind[outlet.feed] + "; charset=utf-8", None)
-        if path == "/":
-            return render_home(outlet, base), "text/html; charset=utf-8", None
-        number = story_number(path)
-        if number is None:
-            return None
-        story = room.story(outlet.slug, number)
-        return (
-            render_story(room, outlet, story, base),
-            "text/html; charset=utf-8",
-            format_datetime(story.published, usegmt=True),
-        )
-
     return Handler
+
+
+def answer(
+    room: Newsroom,
+    outlet: Outlet,
+    base: str,
+    path: str,
+    query: str = "",
+    *,
+    feed_page: int | None = FEED_PAGE,
+    story_number: Callable[[str], int | None] | None = None,
+) -> tuple[bytes, str, str | None] | None:
+    """What ``outlet``'s site (at ``base``) answers for ``path``: the body, its content
+    type and its Last-Modified, or None for a 404. ``story_number`` finds a story's number
+    by its path (a server keeps an index; without one, the outlet's stories are searched)."""
+    if path == "/robots.txt":
+        return render_robots(), "text/plain", None
+    if path == outlet.feed_path:
+        kind = {
+            "rss": "application/rss+xml",
+            "atom": "application/atom+xml",
+            "jsonfeed": "application/feed+json",
+            "sitemap": "application/xml",
+        }
+        asked = parse_qs(query).get("page", ["1"])[0]
+        page = int(asked) if asked.isdigit() else 0
+        feed = render_feed(room, outlet, base, page=page, per_page=feed_page)
+        return None if feed is None else (feed, kind[outlet.feed] + "; charset=utf-8", None)
+    if path == "/":
+        return render_home(outlet, base), "text/html; charset=utf-8", None
+    if story_number is None:
+        numbers = {room.story(outlet.slug, n).path: n for n in range(room.per_outlet)}
+        number = numbers.get(path)
+    else:
+        number = story_number(path)
+    if number is None:
+        return None
+    story = room.story(outlet.slug, number)
+    return (
+        render_story(room, outlet, story, base),
+        "text/html; charset=utf-8",
+        format_datetime(story.published, usegmt=True),
+    )
 
 
 class _Server(http.server.ThreadingHTTPServer):
