@@ -219,3 +219,23 @@ def test_a_postgres_url_secret_stays_out_of_messages(pg_server: PgServer) -> Non
     with pytest.raises(StoreUnavailableError) as caught:
         open_store(url)
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_server_restart_under_a_store_is_survived(pg_server: PgServer, pg_url: str) -> None:
+    import subprocess  # noqa: PLC0415
+
+    from tests.pgserver import PG_BIN, _as_server_user  # noqa: PLC0415
+
+    store = open_store(pg_url)
+    first = store.add_source("https://a.example/feed", now=NOW)
+    subprocess.run(
+        _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(pg_server.data), "-m", "fast",
+                         "-l", str(pg_server.data.parent / "log"), "-w", "restart"]),
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    import time  # noqa: PLC0415
+
+    time.sleep(2.1)  # idle past the check: the next transaction finds the connection gone
+    second = store.add_source("https://b.example/feed", now=NOW)
+    assert [s.id for s in store.sources()] == [first.id, second.id]
+    store.close()

@@ -15,11 +15,13 @@ made as by one writer, while fetching and extracting run in every process at onc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -49,6 +51,7 @@ SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
 WRITE_LOCK = 0x6E657773  # the advisory lock every writing transaction holds ("news")
 MIGRATE_LOCK = 0x6E657774
 CONNECT_TIMEOUT = 10  # seconds
+IDLE_CHECK = 2.0  # seconds idle after which a connection is checked before it is used
 
 
 @lru_cache(maxsize=1024)
@@ -63,17 +66,48 @@ class PgConnection:
     use (``execute``, ``executemany``, cursors with ``fetchone``/``fetchall``/``rowcount``).
     In autocommit mode: a transaction is only ever what ``PostgresStore._tx`` opens."""
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self,
+        connection: psycopg.Connection[Any],
+        reconnect: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         self.raw = connection
+        self.reconnect = reconnect
+        self.busy = False  # a transaction is open: a lost connection cannot be replaced
+        self.used = time.monotonic()
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
+    def fresh(self) -> None:
+        """Between transactions, a connection the server dropped (a restart, a failover) is
+        replaced by a new one: the next statement or transaction runs on that. One idle for
+        a while is asked first (a round trip) whether it is still there."""
+        if self.busy or self.reconnect is None:
+            return
+        now = time.monotonic()
+        if not self.raw.broken and not self.raw.closed and now - self.used > IDLE_CHECK:
+            with contextlib.suppress(psycopg.OperationalError):
+                self.raw.execute("SELECT 1")
+        if self.raw.closed or self.raw.broken:
+            with contextlib.suppress(psycopg.Error):
+                self.raw.close()
+            self.raw = self.reconnect()
+        self.used = now
+
     def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
-        return self.raw.execute(_pg_sql(sql), _params(parameters))
+        self.fresh()
+        try:
+            return self.raw.execute(_pg_sql(sql), _params(parameters))
+        except psycopg.OperationalError:
+            if self.busy or self.reconnect is None or not self.raw.broken:
+                raise
+            self.fresh()  # outside a transaction: the statement again, once, on a new one
+            return self.raw.execute(_pg_sql(sql), _params(parameters))
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
+        self.fresh()
         cursor = self.raw.cursor()
         rows = [_params(p) for p in parameters]
         if rows:  # psycopg sends them in one pipeline (one round trip, not one a row)
@@ -163,8 +197,10 @@ class PostgresStore(PgSearch, Store):
     _unavailable = (psycopg.OperationalError, psycopg.errors.DiskFull)
     _key_taken = (psycopg.errors.IntegrityError,)
 
-    def __init__(self, connection: psycopg.Connection[Any], location: str) -> None:
-        self._pg = PgConnection(connection)
+    def __init__(
+        self, connection: psycopg.Connection[Any], location: str, *, read_only: bool = False
+    ) -> None:
+        self._pg = PgConnection(connection, lambda: _connect(location, read_only=read_only))
         super().__init__(self._pg, location)  # type: ignore[arg-type]
         self._db = self._pg
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -206,7 +242,7 @@ class PostgresStore(PgSearch, Store):
     def data_version(self) -> int:
         """A number that changes when anything is committed (the server's WAL position):
         a reader's cache of what it read is stale then."""
-        row = self._pg.raw.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+        row = self._db.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
         high, _, low = str(row[0] if row else "0/0").partition("/")
         return (int(high, 16) << 32) | int(low or "0", 16)
 
@@ -218,12 +254,15 @@ class PostgresStore(PgSearch, Store):
             return
         self._depth += 1
         try:
+            self._pg.fresh()
+            self._pg.busy = True
             with self._pg.raw.transaction():
                 self._pg.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield
         except self._unavailable as exc:
             raise self._store_error(exc) from exc
         finally:
+            self._pg.busy = False
             self._depth -= 1
 
     def _store_error(self, exc: Exception) -> StoreError:
@@ -239,11 +278,21 @@ class PostgresStore(PgSearch, Store):
 
     # -- taking work, shared between processes --------------------------------------------
 
+    @contextmanager
+    def _claiming(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction of its own (without the write lock) for claiming work."""
+        self._pg.fresh()
+        try:
+            with self._pg.raw.transaction():
+                yield self._pg.raw
+        except self._unavailable as exc:
+            raise self._store_error(exc) from exc
+
     def due_sources(self, now: datetime) -> list[Source]:
         """The sources due for a check, claimed: their next check moves a lease ahead (the
         check sets it for real), so another relay does not check them meanwhile."""
-        with self._pg.raw.transaction():
-            rows = self._pg.raw.execute(
+        with self._claiming() as raw:
+            rows = raw.execute(
                 "UPDATE sources SET next_check = %s WHERE id IN (SELECT id FROM sources "
                 "WHERE next_check IS NULL OR next_check <= %s ORDER BY id "
                 "FOR UPDATE SKIP LOCKED) RETURNING id",
@@ -262,8 +311,8 @@ class PostgresStore(PgSearch, Store):
         holds (locked now, or leased and not expired) are skipped."""
         now = datetime.now(UTC)
         keys = [int(k) for k in after]
-        with self._pg.raw.transaction():
-            rows = self._pg.raw.execute(
+        with self._claiming() as raw:
+            rows = raw.execute(
                 "WITH taken AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
                 " AS t(source_id, last)), "
                 "picked AS (SELECT e.id, e.source_id, "
@@ -304,8 +353,8 @@ class PostgresStore(PgSearch, Store):
     def release_claims(self) -> None:
         """Give back the entries this store claimed and did not finish (a pass that
         stopped): another relay may take them at once instead of after the lease."""
-        with self._pg.raw.transaction():
-            self._pg.raw.execute(
+        with self._claiming() as raw:
+            raw.execute(
                 "UPDATE entries SET claimed_by = NULL, claimed_until = NULL "
                 "WHERE claimed_by = %s AND status = 'new'",
                 (self._worker,),
@@ -355,8 +404,8 @@ class PostgresStore(PgSearch, Store):
         """Every article's id, in order, read a page at a time (memory stays flat)."""
         last = 0
         while True:
-            rows = self._pg.raw.execute(
-                "SELECT id FROM articles WHERE id > %s ORDER BY id LIMIT 5000", (last,)
+            rows = self._db.execute(
+                "SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT 5000", (last,)
             ).fetchall()
             if not rows:
                 return
@@ -387,7 +436,7 @@ def open_postgres(location: str, *, create: bool = True, read_only: bool = False
     """Open the PostgreSQL database at ``location`` (a URL or libpq's key=value form):
     migrated unless ``read_only``, when it must be up to date already."""
     connection = _connect(location, read_only=read_only)
-    store = PostgresStore(connection, location)
+    store = PostgresStore(connection, location, read_only=read_only)
     try:
         if read_only or not create:
             _check_migrated(store)
