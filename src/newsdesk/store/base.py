@@ -84,6 +84,10 @@ class StoreBase:
         """SQL for the text of ``key`` in the JSON document in ``column`` (SQLite's)."""
         return f"json_extract({column}, '$.{key}')"
 
+    def _after_copy(self) -> None:
+        """After rows were copied in with their ids (``copy.copy_store``): what the dialect
+        needs for new rows to get new ids (SQLite: nothing)."""
+
     def _match_clause(self, query: str) -> tuple[str, list[Any]] | None:
         """An SQL condition on ``id`` (and its parameters) keeping the articles the search
         ``query`` finds (None: the query finds nothing); defined by the search mixin."""

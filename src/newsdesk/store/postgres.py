@@ -50,6 +50,10 @@ ENTRY_LEASE = timedelta(minutes=15)  # a claimed entry is another process's afte
 SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
 WRITE_LOCK = 0x6E657773  # the advisory lock every writing transaction holds ("news")
 MIGRATE_LOCK = 0x6E657774
+_IDENTITY_TABLES = (
+    "sources", "articles", "entries", "sightings", "fetch_log", "feed_pages", "rules",
+    "rule_actions", "deliveries",
+)  # fmt: skip
 CONNECT_TIMEOUT = 10  # seconds
 IDLE_CHECK = 2.0  # seconds idle after which a connection is checked before it is used
 
@@ -359,6 +363,15 @@ class PostgresStore(PgSearch, Store):
                 "WHERE claimed_by = %s AND status = 'new'",
                 (self._worker,),
             )
+
+    def _after_copy(self) -> None:
+        """Each identity sequence moves past the greatest id copied in."""
+        with self._tx():
+            for table in _IDENTITY_TABLES:
+                self._db.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                )
 
     # -- bulk writes as one statement over arrays (one round trip, not one a row) ---------
 
