@@ -63,8 +63,12 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
             "status": options["post_status"],
         }
         actions.append(NewAction(kind="wordpress", target=site.rstrip("/"), config=config))
+    if options["feed"]:
+        actions.append(NewAction(kind="feed", target="", config={}))
     if not actions:
-        raise click.UsageError("a rule needs an action: --webhook, --jsonl, --email or --wordpress")
+        raise click.UsageError(
+            "a rule needs an action: --webhook, --jsonl, --email, --wordpress or --feed"
+        )
     return actions
 
 
@@ -88,6 +92,9 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
 @click.option("--user", default=None, help="WordPress user.")
 @click.option("--app-password", default=None, help="WordPress application password.")
 @click.option("--post-status", default="publish", show_default=True, help="publish or draft.")
+@click.option(
+    "--feed", is_flag=True, help="Only the rule's own feed (/feeds/rules/NAME.atom|json)."
+)
 @click.option(
     "--fires-on",
     type=click.Choice(FIRES_ON),

@@ -315,7 +315,12 @@ def _jsonl(message: Message, target: Target, deliverer: Deliverer) -> Result:
     return send_jsonl(message, target)
 
 
+def _feed(message: Message, target: Target, deliverer: Deliverer) -> Result:
+    return Result(ok=True)  # the rule's feed lists what it fired for (serve/rules.py)
+
+
 _ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {
+    "feed": _feed,
     "webhook": _webhook,
     "wordpress": _wordpress,
     "email": _email,

@@ -44,7 +44,7 @@ from newsdesk.clean.sanitize import safe_url
 from newsdesk.config import Settings, load_settings
 from newsdesk.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 from newsdesk.render import format_when, text_direction
-from newsdesk.serve import api, reader
+from newsdesk.serve import api, reader, rules
 from newsdesk.serve.cache import ResponseCache
 from newsdesk.serve.common import ApiError, Readers, error_body, error_response
 from newsdesk.serve.compress import Compress
@@ -179,9 +179,10 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
         redoc_url=None,
     )
     api_app.include_router(api.router)
+    api_app.include_router(rules.router)
     api.describe(api_app, public_read=settings.api_public_read)
     api_app.router.add_event_handler("shutdown", readers.close)
-    reader_app = Starlette(routes=reader.routes(str(HERE / "static")))
+    reader_app = Starlette(routes=rules.feed_routes() + reader.routes(str(HERE / "static")))
     for app in (api_app, reader_app):
         app.state.settings = settings
         app.state.base_url = base_url

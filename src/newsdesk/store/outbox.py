@@ -208,3 +208,13 @@ class OutboxTable(StoreBase):
                 (_iso(now), *ids),
             )
         return int(cursor.rowcount)
+
+    def rule_article_ids(self, rule: str, *, limit: int = 50) -> list[int]:
+        """The articles rule ``rule`` fired for, the most recent first (its feed)."""
+        rows = self._db.execute(
+            "SELECT d.article_id, MAX(d.id) FROM deliveries d JOIN rules r ON r.id = d.rule_id "
+            "WHERE r.name = ? AND d.article_id IS NOT NULL "
+            "GROUP BY d.article_id ORDER BY MAX(d.id) DESC LIMIT ?",
+            (rule, limit),
+        ).fetchall()
+        return [int(r[0]) for r in rows]

@@ -20,7 +20,7 @@ from newsdesk.store.records import _dt, _iso
 # What a rule fires on: each new story (once per copy group, the default), each new copy
 # (every article of the group), or a story reaching ``outlets`` outlets.
 FIRES_ON = ("story", "copy", "outlets")
-ACTION_KINDS = ("webhook", "jsonl", "email", "wordpress")
+ACTION_KINDS = ("webhook", "jsonl", "email", "wordpress", "feed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
