@@ -32,7 +32,6 @@ import importlib.util
 import io
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -181,12 +180,22 @@ def batch_runs(folder: Path, workers: int, repeat: int, work: Path) -> dict[str,
     }
 
 
-def _worker_memory() -> dict[str, float]:
-    # the extraction process has ended (the job's plugin shut it down) and been waited for:
-    # RUSAGE_CHILDREN holds its peak
+def _high_water_mb(pid: int | str = "self") -> int:
+    """A process's peak RSS since it started (VmHWM). Not ru_maxrss: that survives exec, so a
+    worker spawned by a parent holding the pages would report the parent's size."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
+
+
+def _worker_memory() -> dict[str, int]:
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
     return {
-        "worker_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "extraction_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "worker_peak_mb": _high_water_mb(),
+        "extraction_peak_mb": max((_high_water_mb(c.pid) for c in children), default=0),
     }
 
 

@@ -274,3 +274,21 @@ def test_a_killed_client_then_resume(
         run_partition(partition, PartitionOptions(out=str(tmp_path / "again")))
         name = f"{partition.id}.parquet"
         assert _rows(out / name) == _rows(tmp_path / "again" / name)
+
+
+def test_the_command_line_with_dedupe(
+    tmp_path: Path, cluster: str, pages: list[tuple[str, bytes]]
+) -> None:
+    write_demo_warc(tmp_path / "a.warc.gz", pages[:30])
+    write_demo_warc(tmp_path / "b.warc.gz", pages[30:] + pages[:2])  # two pages crawled twice
+    out = tmp_path / "out"
+    args = ["batch", str(tmp_path / "a.warc.gz"), str(tmp_path / "b.warc.gz"), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--scheduler", cluster, "--dedupe"])
+    assert result.exit_code == 0, result.output
+    assert f"links of {len(pages) + 2} records" in result.output
+    links = pq.read_table(out / "links.parquet").to_pylist()
+    assert sum(row["dedupe"] == "duplicate" for row in links) >= 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["links"]["records"] == len(pages) + 2
+    refused = CliRunner().invoke(main, [*args, "--dedupe", "--format", "jsonl"])
+    assert refused.exit_code == 2 and "--dedupe reads the Parquet output" in refused.output

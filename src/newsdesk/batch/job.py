@@ -53,7 +53,7 @@ from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
 from newsdesk.pipeline.processes import CallTimeout, ProcessPool
 
-__all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
+__all__ = ["BatchError", "JobOptions", "JobReport", "add_to_summary", "load_manifest", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,14 @@ def _prepare_directory(
         data["inputs"] = list(dict.fromkeys([*data.get("inputs", []), *inputs]))
         _write_json(options.out / MANIFEST, data)
     return merged
+
+
+def add_to_summary(out: Path, name: str, data: dict[str, Any]) -> None:
+    """Add a later stage's figures (``--dedupe``'s links) to the job's summary.json."""
+    path = out / SUMMARY
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    summary[name] = data
+    _write_json(path, summary)
 
 
 Progress = Callable[[dict[str, Any]], None]

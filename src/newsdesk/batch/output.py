@@ -1,11 +1,11 @@
 """A batch job's output: one file per partition, written whole or not at all.
 
 Each row is the Article's JSON form (what ``newsdesk extract`` prints) plus
-``warc_record_id``, ``source_file`` (the input it came from), ``text_key`` and
-``fingerprint`` (the dedupe's prints, for a later dedupe over the output) and ``body_html``
+``warc_record_id``, ``source_file`` (the input it came from), ``text_key``, ``fingerprint`` and
+``story_terms`` (the dedupe's prints, for the links stage, ``batch.links``) and ``body_html``
 (the body as safe HTML, as the relay stores it). Parquet holds the same fields as columns,
 with the Article's lists and records as nested columns (``SCHEMA``); in JSON Lines the
-fingerprint is hex.
+binary prints are hex.
 
 A partition is written to a temporary name in the job directory and renamed when complete;
 then its completion marker (``<id>.done.json``, its counts) is written the same way. A
@@ -85,6 +85,7 @@ SCHEMA = pa.schema(
         ("source_file", _S),
         ("text_key", _S),
         ("fingerprint", pa.binary()),
+        ("story_terms", pa.binary()),
         ("body_html", _S),
     ]
 )
@@ -139,9 +140,7 @@ class PartitionWriter:
     def write(self, row: dict[str, Any]) -> None:
         self.rows += 1
         if self._jsonl is not None:
-            out = dict(row)
-            fp = out.get("fingerprint")
-            out["fingerprint"] = fp.hex() if isinstance(fp, bytes) else fp
+            out = {k: v.hex() if isinstance(v, bytes) else v for k, v in row.items()}
             self._jsonl.write(json.dumps(out, ensure_ascii=False).encode("utf-8", "replace"))
             self._jsonl.write(b"\n")
             return

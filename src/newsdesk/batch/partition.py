@@ -136,6 +136,7 @@ def page_row(page: RawPage) -> dict[str, Any]:
     row["source_file"] = page.source
     row["text_key"] = prints.text_key if prints else None
     row["fingerprint"] = prints.fingerprint.to_bytes() if prints else None
+    row["story_terms"] = prints.story.to_bytes() if prints and prints.story else None
     row["body_html"] = record.body_html
     return row
 

@@ -125,6 +125,12 @@ class _Display:
 @click.option("--url-field", default="url", show_default=True, help="JSON Lines: the URL field.")
 @click.option("--html-field", default="html", show_default=True, help="JSON Lines: the HTML field.")
 @click.option(
+    "--dedupe",
+    is_flag=True,
+    help="Then link the job's duplicates, syndicated copies and story clusters: "
+    "links.parquet in --out (Parquet output only).",
+)
+@click.option(
     "--into",
     metavar="DB",
     help="Also load the articles into this store (a SQLite path), linked as the relay links them.",
@@ -141,6 +147,7 @@ def batch_command(
     max_page_mb: float,
     url_field: str,
     html_field: str,
+    dedupe: bool,
     into: str | None,
 ) -> None:
     """Extract every page of web archives into Articles, on Dask distributed.
@@ -174,6 +181,8 @@ def batch_command(
             max_page_bytes=int(max_page_mb * 1_000_000),
         ),
     )
+    if dedupe and fmt != "parquet":
+        raise click.UsageError("--dedupe reads the Parquet output: leave --format jsonl out")
     partitions: list[Partition] = []
     if resume:
         partitions, _ = load_manifest(out)
@@ -194,6 +203,8 @@ def batch_command(
     finally:
         display.progress.stop()
     _print_summary(console, report.totals(), report.errors)
+    if dedupe:
+        _link(console, out, report)
     if into:
         _load(console, into, out, report)
     if report.errors:
@@ -226,6 +237,34 @@ def _print_summary(console: Console, totals: dict[str, Any], errors: dict[str, s
         console.print(f"  languages: {languages}", highlight=False)
     for partition, why in errors.items():
         console.print(f"  [red]failed partition[/] {partition}: {why}", highlight=False)
+
+
+def _link(console: Console, out: Path, report: JobReport) -> None:
+    from newsdesk.batch.job import add_to_summary  # noqa: PLC0415
+    from newsdesk.batch.links import LINKS, link_outputs  # noqa: PLC0415
+
+    started = time.monotonic()
+    outputs = [out / p.output for p in report.partitions if p.output]
+    linked = link_outputs(outputs, out / LINKS)
+    seconds = time.monotonic() - started
+    outcomes = ", ".join(f"{n:,} {name}" for name, n in sorted(linked.outcomes.items()))
+    console.print(
+        f"newsdesk batch: links of {linked.records:,} records in {out / LINKS} "
+        f"({seconds:.1f} s): {outcomes or 'none'}; {linked.copy_groups:,} originals with "
+        f"copies, {linked.clusters:,} story clusters of more than one record",
+        highlight=False,
+    )
+    add_to_summary(
+        out,
+        "links",
+        {
+            "records": linked.records,
+            "outcomes": dict(linked.outcomes),
+            "originals_with_copies": linked.copy_groups,
+            "clusters": linked.clusters,
+            "seconds": round(seconds, 3),
+        },
+    )
 
 
 def _load(console: Console, into: str, out: Path, report: JobReport) -> None:

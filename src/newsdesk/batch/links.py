@@ -1,0 +1,152 @@
+"""``newsdesk batch --dedupe``: a finished job's duplicates, syndicated copies and story
+clusters, as a Parquet table (``links.parquet``) beside its partitions.
+
+The fingerprints were made with each page, in the workers (the output's ``text_key``,
+``fingerprint`` and ``story_terms`` columns): this stage reads only those small columns and
+the evidence (URLs, time, provenance, site), one partition at a time, into the corpus
+deduper (``dedupe.BatchDeduper``: ~250 bytes a record, numpy arrays) and resolves every link
+at once with its rules: copies verified by the copy rule (never a blind transitive closure),
+the original chosen by the evidence rules, story clusters by the event rule. The result
+depends on the records, not on their order or on how many workers made them.
+
+Each record's id is ``<partition>:<row>`` (unique even when a crawl holds a page twice);
+the table carries its ``warc_record_id`` and ``url`` to join on.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsdesk.dates import parse_date
+from newsdesk.dedupe import BatchDeduper, Fingerprint
+from newsdesk.urls import canonicalize_url
+
+__all__ = ["LINKS", "LINKS_SCHEMA", "LinkReport", "link_outputs"]
+
+LINKS = "links.parquet"
+_COLUMNS = [
+    "warc_record_id",
+    "url",
+    "fetched_url",
+    "published",
+    "site_name",
+    "provenance",
+    "text_key",
+    "fingerprint",
+    "story_terms",
+]
+_S = pa.string()
+LINKS_SCHEMA = pa.schema(
+    [
+        ("id", _S),
+        ("warc_record_id", _S),
+        ("url", _S),
+        ("dedupe", _S),  # original, duplicate, syndicated, or none (no text to compare)
+        ("duplicate_of", _S),  # the record it repeats exactly (same canonical URL or text)
+        ("original_id", _S),  # for a copy syndicated from another record: that record
+        ("cluster_id", _S),  # its story cluster's representative
+    ]
+)
+
+
+@dataclass(slots=True)
+class LinkReport:
+    records: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    clusters: int = 0  # story clusters of more than one record
+    copy_groups: int = 0  # originals with at least one duplicate or copy
+
+
+def _canonical(url: object) -> str | None:
+    if not isinstance(url, str) or not url.strip():
+        return None
+    try:
+        return canonicalize_url(url.strip())
+    except ValueError:
+        return url.strip()
+
+
+def _time(value: object) -> float | None:
+    parsed = parse_date(value) if isinstance(value, str) else None
+    return parsed.value.timestamp() if parsed else None
+
+
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=2048, columns=_COLUMNS):
+        yield from batch.to_pylist()
+
+
+def _add(index: BatchDeduper, record_id: str, row: dict[str, Any]) -> bool:
+    if not row.get("fingerprint") or not row.get("text_key"):
+        return False  # no body: nothing to compare
+    provenance = row.get("provenance") or {}
+    credits = provenance.get("credits") or []
+    index.add(
+        record_id,
+        Fingerprint.from_bytes(row["fingerprint"]),
+        url=_canonical(row.get("url")),
+        fetched_url=_canonical(row.get("fetched_url")),
+        text_key=row["text_key"],
+        published=_time(row.get("published")),
+        relay=bool(provenance.get("via")),
+        original_url=_canonical(provenance.get("original_url")),
+        site_name=row.get("site_name"),
+        credit=str(credits[0]) if credits else None,
+        story=row.get("story_terms") or b"",
+    )
+    return True
+
+
+def link_outputs(outputs: list[Path], target: Path) -> LinkReport:
+    """Link the records of the Parquet ``outputs`` (a job's partitions, in a stable order)
+    and write the links table to ``target`` (whole, under a temporary name first)."""
+    index = BatchDeduper()
+    keys: list[tuple[str, str | None, str | None, int]] = []  # id, record id, url, slot
+    for path in sorted(outputs):
+        partition = path.name.removesuffix(".parquet")
+        for number, row in enumerate(_rows(path)):
+            record_id = f"{partition}:{number}"
+            slot = len(index)  # its index in the deduper, if it is added
+            if not _add(index, record_id, row):
+                slot = -1
+            keys.append((record_id, row.get("warc_record_id"), row.get("url"), slot))
+    resolution = index.resolve()
+    ids = index.ids
+    report = LinkReport(records=len(keys))
+    columns: dict[str, list[str | None]] = {name: [] for name in LINKS_SCHEMA.names}
+    cluster_sizes: Counter[int] = Counter()
+    groups: set[int] = set()
+    for record_id, warc_id, url, slot in keys:
+        columns["id"].append(record_id)
+        columns["warc_record_id"].append(warc_id)
+        columns["url"].append(url)
+        if slot < 0:
+            outcome, duplicate, original, cluster = "none", -1, -1, -1
+        else:
+            outcome = resolution.outcome[slot]
+            duplicate = int(resolution.duplicate_of[slot])
+            original = int(resolution.original_of[slot])
+            cluster = int(resolution.cluster_of[slot])
+            cluster_sizes[cluster] += 1
+            if duplicate >= 0 or original >= 0:
+                groups.add(original if original >= 0 else duplicate)
+        report.outcomes[outcome] += 1
+        columns["dedupe"].append(outcome)
+        columns["duplicate_of"].append(ids[duplicate] if duplicate >= 0 else None)
+        columns["original_id"].append(ids[original] if original >= 0 else None)
+        columns["cluster_id"].append(ids[cluster] if cluster >= 0 else None)
+    report.clusters = sum(1 for size in cluster_sizes.values() if size > 1)
+    report.copy_groups = len(groups)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    pq.write_table(pa.table(columns, schema=LINKS_SCHEMA), temporary, compression="zstd")
+    os.replace(temporary, target)
+    return report
