@@ -11,6 +11,8 @@ or crashed by a native library) is replaced, and the call raises ``WorkerDied``;
 is lost. A call given a ``timeout`` that has no answer by then kills its process (native code
 cannot be interrupted any other way), which is replaced, and raises ``CallTimeout``: the
 batch job's per-document time limit (a pathological page costs one record, not a worker).
+Processes start when a call finds none idle, up to the pool's size (and a replacement when
+the next call needs it): a relay's pass whose feeds all answered 304 starts none.
 
 Each process is a fresh ``python -m newsdesk.pipeline.processes``, talking over a socket
 pair, rather than a ``multiprocessing`` child: those re-import the parent's main module (the
@@ -85,9 +87,11 @@ class ProcessPool:
         self._idle: queue.Queue[tuple[Connection, subprocess.Popen[bytes]]] = queue.Queue()
         self._lock = threading.Lock()
         self._all: list[tuple[Connection, subprocess.Popen[bytes]]] = []
+        self._size = max(1, processes)
+        self._count = 0  # processes started (or starting) and not retired
         self._closed = False
-        for _ in range(max(1, processes)):
-            self._idle.put(self._start())
+        # Started on demand, when a call finds none idle: a pass whose feeds all answer 304
+        # starts none (each costs ~0.4 s of CPU to import the page step), a small one few.
 
     def _start(self) -> tuple[Connection, subprocess.Popen[bytes]]:
         mine, theirs = socket.socketpair()
@@ -101,31 +105,50 @@ class ProcessPool:
         conn.send(self._initializer)
         worker = (conn, process)
         with self._lock:
-            self._all.append(worker)
+            closed = self._closed
+            if not closed:
+                self._all.append(worker)
+        if closed:  # shut down while it started: nobody will use or stop it
+            conn.close()
+            _stop(process)
+            raise RuntimeError("the process pool is shut down")
         return worker
 
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    def _take(self) -> tuple[Connection, subprocess.Popen[bytes]]:
+        """An idle process, or a new one while fewer than ``processes`` run."""
         while True:
             if self._closed:
                 raise RuntimeError("the process pool is shut down")
             try:
-                worker = self._idle.get(timeout=0.5)
-                break
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                grow = self._count < self._size
+                self._count += grow
+            if grow:
+                try:
+                    return self._start()
+                except BaseException:
+                    with self._lock:
+                        self._count -= 1
+                    raise
+            try:
+                return self._idle.get(timeout=0.5)
             except queue.Empty:
                 continue
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        worker = self._take()
         conn, process = worker
         try:
             conn.send((fn, args))
             if timeout is not None and not conn.poll(timeout):
-                self._retire(worker, kill=True)
-                if not self._closed:
-                    self._idle.put(self._start())
+                self._retire(worker, kill=True)  # the next call that needs one starts one
                 raise CallTimeout(f"no answer within {timeout:g} s: process {process.pid} killed")
             ok, value = conn.recv()
         except (EOFError, OSError) as exc:
             self._retire(worker)
-            if not self._closed:
-                self._idle.put(self._start())
             raise WorkerDied(f"extraction process {process.pid} ended mid-call") from exc
         self._idle.put(worker)
         if ok:
@@ -143,13 +166,14 @@ class ProcessPool:
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
+                self._count -= 1
 
     def shutdown(self, *, timeout: float = 60.0) -> None:
         """Let the calls in flight finish (up to ``timeout``), then close every pipe (a
         process exits on it) and wait for the processes."""
-        self._closed = True
         deadline = time.monotonic() + timeout
         with self._lock:
+            self._closed = True
             count = len(self._all)
         for _ in range(count):  # each idle worker taken back: no call is using it
             try:
