@@ -26,7 +26,10 @@ from newsdesk.store import ArticleQuery, open_store
 from tests.memory_newsroom import memory_newsroom
 from tests.storeview import distinct_keys, entry_statuses, handled_entries, sighting_count
 
-SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
+# Extraction in the pass's threads: these tests are about the pipeline's logic, and each
+# pass would start its extraction processes afresh (~0.4 s of CPU each); the end-to-end
+# ingest, the worker-process and the kill tests run them.
+SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4, extract_processes=0)
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +46,14 @@ def memory() -> tuple[RunningNewsroom, httpx.MockTransport]:
 
 
 def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> None:
+    """End to end: loopback servers, extraction processes (the relay's default)."""
     store = open_store(tmp_path / "n.db")
     now = datetime.now(UTC)
-    with Fetcher(SETTINGS) as fetcher:
+    settings = replace(SETTINGS, extract_processes=-1)
+    with Fetcher(settings) as fetcher:
         for url in newsroom.feed_urls():
             store.add_source(url, now=now)
-        report = run_once(store, fetcher, SETTINGS)
+        report = run_once(store, fetcher, settings)
         assert (report.sources, report.new_entries) == (5, 50)
         # wire stories carried word for word by several outlets are sightings, not articles
         assert report.stored + report.duplicates == 50 and report.duplicates > 0
@@ -60,7 +65,7 @@ def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> 
         assert relayed and all(a.provenance and a.provenance.via == "IFTTT" for a in relayed)
         assert all("READ MORE" not in a.text for _, _, a in store.articles(limit=100))
         # A second pass with nothing changed: only conditional requests, all answered 304.
-        again = run_once(store, fetcher, SETTINGS)
+        again = run_once(store, fetcher, settings)
         assert (again.sources, again.not_modified, again.new_entries) == (5, 5, 0)
     assert store.fetch_outcomes() == {"ok": 5, "not_modified": 5}
 

@@ -20,7 +20,10 @@ from newsdesk.store import ArticleQuery, Store, open_store
 from tests.memory_newsroom import memory_newsroom
 from tests.storeview import entry_keys
 
-SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4)
+# Extraction in the pass's threads: these tests are about the pipeline's logic, and each
+# pass would start its extraction processes afresh (~0.4 s of CPU each); the end-to-end
+# ingest, the worker-process and the kill tests run them.
+SETTINGS = Settings(allow_private_networks=True, per_host_delay=0.0, workers=4, extract_processes=0)
 
 
 def _follow(db: Path, urls: list[str]) -> Store:
