@@ -142,7 +142,7 @@ def test_adding_a_source_through_the_api(served: Served, tmp_path: Any) -> None:
         assert body["url"] == url and body["kind"] is None and body["last_check"] is None
         assert response.headers["location"] == f"/api/sources/{body['id']}"
         recorded[url] = body["id"]
-    settings = Settings(allow_private_networks=True, per_host_delay=0.0)
+    settings = Settings(allow_private_networks=True, per_host_delay=0.0, extract_processes=0)
     with serve_newsroom(room) as running, Fetcher(settings) as fetcher:
         # the same ports are not guaranteed: point the recorded URLs at today's servers
         moved = {
