@@ -76,6 +76,8 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     again = open_store(back)
     assert again.counts()["sources"] == 2 and again.counts()["articles"] == 25
     assert {h.article_id for h in again.search("港口")} == {h.article_id for h in pg.search("港口")}
+    for store in (sqlite, pg, again):
+        store.close()
 
 
 def test_a_copy_stopped_midway_is_taken_up_where_it_ended(
@@ -97,3 +99,5 @@ def test_a_copy_stopped_midway_is_taken_up_where_it_ended(
     copied = copying.copy_store(sqlite, pg)
     assert all(c.complete for c in copied), copied
     _same(sqlite, pg)
+    sqlite.close()
+    pg.close()

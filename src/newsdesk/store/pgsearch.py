@@ -155,34 +155,38 @@ def tsquery_sql(node: query.Node) -> tuple[str, list[Any]] | None:
     raise QueryError(f"'{node}': search has no such condition")
 
 
+UPSERT_SEARCH = (
+    "ON CONFLICT (article_id) DO UPDATE SET config = excluded.config, "
+    "title = excluded.title, body = excluded.body, tsv = excluded.tsv"
+)
+
+
+def search_document(article: Article) -> tuple[str, list[Any]]:
+    """SQL for an article's search row after its id (config, title, body, tsv), and its
+    parameters: the title weight A and the text B, each in its language's configuration
+    and in 'simple'; the bigram words of unspaced scripts C."""
+    title = _CONTROL.sub(" ", article.title or "")
+    body = _CONTROL.sub(" ", article.text[:INDEXED_CHARS])
+    config = config_for(article.language)
+    sql = (
+        "?::regconfig, ?, ?, "
+        "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'A') || "
+        "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'B') || "
+        "setweight(?::tsvector, 'C')"
+    )
+    grams = grams_vector(f"{title}\n{body}")
+    return sql, [config, title, body, config, title, title, config, body, body, grams]
+
+
 class PgSearch(StoreBase):
     """Mixed into ``PostgresStore`` before ``Store``: search on PostgreSQL."""
 
     def _index_text(self, article_id: int, article: Article) -> None:
-        title = _CONTROL.sub(" ", article.title or "")
-        body = _CONTROL.sub(" ", article.text[:INDEXED_CHARS])
-        config = config_for(article.language)
+        values, params = search_document(article)
         self._db.execute(
-            "INSERT INTO article_search (article_id, config, title, body, tsv) "
-            "VALUES (?, ?::regconfig, ?, ?, "
-            "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'A') || "
-            "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'B') || "
-            "setweight(?::tsvector, 'C')) "
-            "ON CONFLICT (article_id) DO UPDATE SET config = excluded.config, "
-            "title = excluded.title, body = excluded.body, tsv = excluded.tsv",
-            (
-                article_id,
-                config,
-                title,
-                body,
-                config,
-                title,
-                title,
-                config,
-                body,
-                body,
-                grams_vector(f"{title}\n{body}"),
-            ),
+            f"INSERT INTO article_search (article_id, config, title, body, tsv) "
+            f"SELECT ?, {values} {UPSERT_SEARCH}",
+            (article_id, *params),
         )
 
     def _parse(self, text: str) -> tuple[query.And, tuple[str, list[Any]] | None]:

@@ -21,6 +21,7 @@ import re
 import socket
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -40,8 +41,8 @@ from newsdesk.errors import (
 )
 from newsdesk.model import FeedEntry, Source
 from newsdesk.store.migrations.postgres import MIGRATIONS
-from newsdesk.store.pgsearch import PgSearch
-from newsdesk.store.records import _dt, _iso
+from newsdesk.store.pgsearch import UPSERT_SEARCH, PgSearch, search_document
+from newsdesk.store.records import Record, _dt, _iso, _record_values
 from newsdesk.store.sqlite import Store
 
 __all__ = ["PgConnection", "PostgresStore", "open_postgres"]
@@ -208,6 +209,9 @@ class PostgresStore(PgSearch, Store):
         super().__init__(self._pg, location)  # type: ignore[arg-type]
         self._db = self._pg
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # a store dropped unclosed gives its connection back (before the driver's own
+        # finaliser would warn of it, even when the store dies in a reference cycle)
+        weakref.finalize(self, self._pg.close)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -364,6 +368,47 @@ class PostgresStore(PgSearch, Store):
                 (self._worker,),
             )
 
+    def _upsert_article(
+        self, record: Record, source_id: int | None, now: datetime, problem: str | None
+    ) -> int:
+        """As the articles mixin's (the record upserted by its URL key, its raw page kept,
+        its search row made, its revision counted), in one statement: one round trip."""
+        document, document_params = search_document(record.article)
+        page = ""
+        page_params: list[Any] = []
+        if record.page is not None:
+            page = (
+                "p AS (INSERT INTO pages (article_id, body) SELECT id, ? FROM a "
+                "ON CONFLICT (article_id) DO UPDATE SET body = excluded.body), "
+            )
+            page_params = [record.page]
+        row = self._db.execute(
+            "WITH a AS (INSERT INTO articles (url_key, url, source_id, title, published, "
+            "language, article_json, raw_url, fetched_at, problem, body_html, story_html) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(url_key) DO UPDATE SET article_json = excluded.article_json, "
+            "title = excluded.title, published = excluded.published, "
+            "language = excluded.language, problem = excluded.problem, "
+            "body_html = excluded.body_html, story_html = excluded.story_html RETURNING id), "
+            f"{page}"
+            "s AS (INSERT INTO article_search (article_id, config, title, body, tsv) "
+            f"SELECT a.id, {document} FROM a {UPSERT_SEARCH}), "
+            "r AS (INSERT INTO article_revisions (article_id, revision) SELECT id, 1 FROM a "
+            "ON CONFLICT (article_id) DO UPDATE SET revision = article_revisions.revision + 1) "
+            "SELECT id FROM a",
+            (
+                record.url_key,
+                *_record_values(record, source_id),
+                _iso(now),
+                problem,
+                record.body_html,
+                record.story_html,
+                *page_params,
+                *document_params,
+            ),
+        ).fetchone()
+        return int(row[0])
+
     def _after_copy(self) -> None:
         """Each identity sequence moves past the greatest id copied in."""
         with self._tx():
@@ -428,11 +473,6 @@ class PostgresStore(PgSearch, Store):
 
     def close(self) -> None:
         self._pg.close()
-
-    def __del__(self) -> None:  # a store dropped unclosed gives its connection back
-        pg = getattr(self, "_pg", None)
-        if pg is not None and not pg.raw.closed:
-            pg.raw.close()
 
 
 def _refuse_newer(done: set[str], location: str) -> None:
