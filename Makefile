@@ -43,8 +43,8 @@ bench: $(VENV)/.bench
 
 ## docs: regenerate docs/cli.md from --help
 docs: $(STAMP)
-	$(PY) -m newsdesk.cli_docs cli > docs/cli.md
-	$(PY) -m newsdesk.cli_docs settings > docs/settings.md
+	$(PY) -m newsdesk.cli.docs cli > docs/cli.md
+	$(PY) -m newsdesk.cli.docs settings > docs/settings.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import newsdesk.cli.text as cli_module
 from newsdesk.cli import main
-from newsdesk.cli_docs import render_cli_docs, render_settings_docs
+from newsdesk.cli.docs import render_cli_docs, render_settings_docs
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "src" / "newsdesk" / "demo" / "pages" / "harbour-bridge.html"

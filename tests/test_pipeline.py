@@ -20,8 +20,9 @@ from newsdesk.config import Settings
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import RunningNewsroom, serve_newsroom
 from newsdesk.fetch import Fetcher
+from newsdesk.fetch.schedule import next_check
 from newsdesk.model import FeedEntry, FetchResult, ParsedFeed
-from newsdesk.pipeline import add_source, next_check, run_once
+from newsdesk.pipeline import add_source, run_once
 from newsdesk.store import ArticleQuery, open_store
 from tests.memory_newsroom import memory_newsroom
 from tests.storeview import distinct_keys, entry_statuses, handled_entries, sighting_count

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from newsdesk.pipeline.ingest import ReextractReport, fetch_one, reextract
     from newsdesk.pipeline.page import WORKER_NICENESS, make_record, process_page
     from newsdesk.pipeline.run import extraction_processes, run_once
-    from newsdesk.pipeline.schedule import next_check
     from newsdesk.pipeline.sources import add_source, follow_later
     from newsdesk.pipeline.write import RunReport
 
@@ -41,7 +40,6 @@ __all__ = [
     "fetch_one",
     "follow_later",
     "make_record",
-    "next_check",
     "process_page",
     "reextract",
     "run_once",
@@ -56,7 +54,6 @@ _HOMES = {
     "add_source": "sources",
     "fetch_one": "ingest",
     "follow_later": "sources",
-    "next_check": "schedule",
     "process_page": "page",
     "reextract": "ingest",
     "run_once": "run",

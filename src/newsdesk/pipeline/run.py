@@ -26,10 +26,10 @@ from newsdesk.errors import (
 )
 from newsdesk.feeds import parse_feed
 from newsdesk.fetch import Fetcher
+from newsdesk.fetch.schedule import next_check
 from newsdesk.model import FeedEntry, FetchResult, Outcome, ParsedFeed, Source
 from newsdesk.pipeline.page import lower_priority, prepare_fallback, prepare_page
 from newsdesk.pipeline.processes import ProcessPool
-from newsdesk.pipeline.schedule import next_check
 from newsdesk.pipeline.sources import find_feed
 from newsdesk.pipeline.write import FAILED, RunReport, _Page, store_page
 from newsdesk.store import Store
