@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8080
+BLOG_PORT ?= 8081
 
 .PHONY: run test lint bench format clean docs
 
@@ -17,9 +18,12 @@ $(VENV)/.bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $(VENV)/.bench
 
-## run: serve the demo newsroom on loopback, ingest it, then open the reader over it
+## run: serve the demo newsroom on loopback, ingest it, republish the stories two outlets
+## carry on a receiving blog (a rule's signed webhook), then open the reader over it
 run: $(STAMP)
 	$(VENV)/bin/newsdesk demo --db demo.db
+	$(VENV)/bin/newsdesk demo-blog --db demo.db --port $(BLOG_PORT) & BLOG=$$!; \
+	trap 'kill $$BLOG 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/newsdesk serve --db demo.db --port $(PORT)
 
 ## test: the whole test suite (warnings are errors)

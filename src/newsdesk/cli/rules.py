@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from newsdesk.cli.common import _add_row, _now, _open, _settings, _settings_options, _when, main
+from newsdesk.config import Settings
+from newsdesk.demo.blog import serve_blog
 from newsdesk.errors import QueryError
 from newsdesk.pipeline.fire import backfill, would_fire
 from newsdesk.rules.actions.webhook import check_secret
@@ -358,3 +364,27 @@ def deliveries_replay(
     """Send deliveries IDS again, sent ones too (same event id: a receiver that dedupes
     sees each once)."""
     _again(ids, True, _settings(db, config_path, allow_private))
+
+
+@main.command("demo-blog")
+@click.option("--db", metavar="PATH", default="demo.db", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8081, show_default=True)
+def demo_blog_command(db: str, port: int) -> None:
+    """The demo's receiving blog on 127.0.0.1, fed by a rule: every story of the demo
+    database carried by at least two outlets is republished there through a signed webhook,
+    whole and attributed (run `newsdesk demo` first). Serves until Ctrl-C."""
+    settings = Settings(db=db, allow_private_networks=True, delivery_timeout=5.0)
+    store = _open(settings, create=False)
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    with serve_blog(secret, port=port) as blog:
+        store.remove_rule("demo-two-outlets")
+        action = NewAction(kind="webhook", target=blog.hook_url, config={"secrets": [secret]})
+        rule = store.add_rule("demo-two-outlets", query="copies>=2", actions=[action], now=_now())
+        enqueued = backfill(store, rule, _ids_since(store, None), _now())
+        with Deliverer(store, settings) as deliverer:
+            report = deliverer.deliver_due()
+        click.echo(f"rule demo-two-outlets (copies>=2): {enqueued} stories; {report.line()}")
+        click.echo(f"the receiving blog: {blog.url}  (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
