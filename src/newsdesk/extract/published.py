@@ -1,0 +1,249 @@
+"""A page's publication and update times, each from its cascade of signals, in the page's own
+offset (DESIGN §3: ``published`` and ``updated`` are told apart)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from newsdesk.dates import ParsedDate, date_from_url, in_local_time, parse_date
+from newsdesk.extract.signals import WS, Page, Signals, clean_value, inside, visible_meta_texts
+
+__all__ = ["published_of", "updated_of"]
+
+_PUBLISHED_LINE = re.compile(r"^\s*(?:by|published|posted|por|von|par|di)\b", re.I)
+_UPDATED = re.compile(r"^\s*(?:updated|modified|last (?:updated|modified))\b", re.I)
+
+
+def _all_ld(objects: list[dict[str, Any]], key: str) -> list[str | None]:
+    """``key`` from every JSON-LD article object, most specific type first."""
+    return [obj[key] for obj in objects if isinstance(obj.get(key), str)]
+
+
+def _pick_date(candidates: list[str | None], local: tuple[ParsedDate, ...] = ()) -> datetime | None:
+    """The first (most trusted) date; a later signal on the same day with more precision wins.
+    A UTC instant is then put in the page's own offset when the other signals (or ``local``,
+    the URL's day) tell it (dates.in_local_time)."""
+    parsed: list[ParsedDate] = [p for p in map(parse_date, candidates) if p is not None]
+    if not parsed:
+        return None
+    best = parsed[0]
+    for other in parsed[1:]:
+        same_day = abs((other.value - best.value).total_seconds()) < 36 * 3600
+        if other.precision > best.precision and same_day:
+            best = other
+    return in_local_time(best, [*parsed, *local])
+
+
+def _visible_date(tree: LexborHTMLParser, signals: Signals) -> str | None:
+    """A date stated in byline or date furniture ("By Ann Lee on Monday, May 4th, 2026")."""
+    texts = [t for t in visible_meta_texts(tree, signals) if not _UPDATED.match(t)]
+    # A byline or "Published" line first: other date furniture may belong to other stories.
+    texts.sort(key=lambda t: not _PUBLISHED_LINE.match(t))
+    return next((t for t in texts if parse_date(t) is not None), None)
+
+
+# Publication dates that scripts state for analytics and ads ("datePublished" in a JSON-LD
+# block that does not parse, var publication_date = "...", a data layer's
+# "first-publication"): read only when no metadata, <time> or visible date is found.
+_SCRIPT_KEYS = (
+    "datePublished",
+    "publicationDate",
+    "publication_date",
+    "publish_date",
+    "publishDate",
+    "pubDate",
+    "first-publication",
+    "firstPublished",
+    "dateCreated",
+    "DateCreation",
+)
+_SCRIPT_VALUE = re.compile(r"""["']?\s*[:=]\s*["']([^"'<>]{8,40})["']""")
+
+
+_DATE_KEY = re.compile(r"publish|pubdate|created|uploaded|(?:^|[:._-])date$")
+_RDF_DATE = re.compile(r"""dc:date=["']([^"']{8,40})["']""")
+
+
+def _other_meta_dates(metas: dict[str, str], html: str | None) -> list[str | None]:
+    """Dates in meta tags no vocabulary above names (``<site>:uploaded``, ``x:date``), then an
+    RDF block's ``dc:date`` (blogs put one in a comment)."""
+    found: list[str | None] = [
+        value
+        for key, value in metas.items()
+        if _DATE_KEY.search(key) and "modified" not in key and "update" not in key
+    ]
+    if html is not None:
+        match = _RDF_DATE.search(html, 0, 2_000_000)
+        found.append(match.group(1) if match else None)
+    return found[:6]
+
+
+def _first_text_date(tree: LexborHTMLParser) -> str | None:
+    """The first short line of the page's text that is a date (within its first 20,000
+    characters): the last resort before the URL's day."""
+    body = tree.body
+    if body is None:
+        return None
+    text = body.text(deep=True, separator="\n")[:20_000]
+    # A date that is a link or quoted is another story's or an embedded post's.
+    foreign: set[str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if 6 <= len(line) <= 60 and any(c.isdigit() for c in line) and parse_date(line):
+            if foreign is None:
+                foreign = {n.text().strip() for n in body.css("a, blockquote, blockquote *")}
+            if line not in foreign:
+                return line
+    return None
+
+
+def _date_near_headline(signals: Signals) -> str | None:
+    """The first short line that is a date in the headline's surroundings (up to three
+    containers up, within about 1,500 characters before and 2,500 after it): where a page
+    without date metadata states when it was published ("Datum: 22.12.2012", "am 20.06.2018")."""
+    headline = signals.headline
+    if headline is None:
+        return None
+    key = WS.sub(" ", headline.text()).strip()
+    node = headline.parent
+    for _ in range(3):
+        if node is None:
+            break
+        text = node.text(deep=True, separator="\n")
+        at = text.find(key) if key else 0
+        window = text[max(0, at - 1500) : at + len(key) + 2500]
+        for raw in window.splitlines():
+            line = raw.strip()
+            if 6 <= len(line) <= 100 and any(c.isdigit() for c in line) and parse_date(line):
+                return line
+        node = node.parent
+    return None
+
+
+def _script_dates(tree: LexborHTMLParser, html: str | None) -> list[str | None]:
+    """Up to five dates that scripts state under a publication key, in page order. Each key
+    is looked for with ``str.find`` in the page's markup (a regex scan of every position of
+    a large page cost more than the rest of metadata together)."""
+    text = html if html is not None else "\n".join(n.text() or "" for n in tree.css("script"))
+    found: list[tuple[int, str]] = []
+    for key in _SCRIPT_KEYS:
+        start = 0
+        while True:
+            at = text.find(key, start, 3_000_000)
+            if at < 0:
+                break
+            start = at + len(key)
+            match = _SCRIPT_VALUE.match(text, start)
+            if match:
+                found.append((at, match.group(1)))
+                break
+    return [value for _, value in sorted(found)[:5]]
+
+
+def _microdata(signals: Signals, prop: str) -> str | None:
+    node = signals.itemprops.get(prop)
+    if node is None:
+        return None
+    attrs = node.attributes
+    return attrs.get("content") or attrs.get("datetime") or clean_value(node.text())
+
+
+def _time_elements(signals: Signals, *, near: bool) -> list[str | None]:
+    """``<time datetime>`` values: with ``near``, those closest to the headline (in its
+    parent, else its grandparent), else the others (all are near on a page without a
+    headline). On a page whose headline has no time beside it, the first
+    times belong to teasers of other stories."""
+    times = signals.times[:10]
+    levels = _headline_containers(signals)
+    if not levels:
+        return [node.attributes.get("datetime") for node in times[:5]] if near else []
+    for level in levels:
+        close = [node for node in times if inside(node, {level})]
+        if close:
+            chosen = close if near else [node for node in times if node not in close]
+            return [node.attributes.get("datetime") for node in chosen[:5]]
+    return [] if near else [node.attributes.get("datetime") for node in times[:5]]
+
+
+def _headline_containers(signals: Signals) -> list[int]:
+    ids: list[int] = []
+    node = signals.headline.parent if signals.headline is not None else None
+    for _ in range(2):
+        if node is None or node.tag in ("body", "html"):
+            break
+        ids.append(node.mem_id)
+        node = node.parent
+    return ids
+
+
+# Meta keys of the publication time, before and after the microdata ``datePublished``.
+_PUBLISHED_KEYS = (
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "datepublished",
+)
+_PUBLISHED_LATER_KEYS = (
+    "og:published_time",
+    "parsely-pub-date",
+    "sailthru.date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "citation_publication_date",
+    "dcterms.date",
+    "dcterms.created",
+    "dc.date.created",
+    "publication_date",
+)
+_UPDATED_KEYS = ("article:modified_time", "og:updated_time", "datemodified")
+
+
+def published_of(page: Page, canonical: str | None) -> datetime | None:
+    """The publication time: the declared ones (JSON-LD, metas, microdata, ``<time>`` near
+    the headline), then what scripts, the headline's neighbourhood, visible text and the
+    URL's day say, in that order. A day in the URL decides between a date's readings."""
+    signals, metas, ld = page.signals, page.metas, page.ld
+    url_day = date_from_url(canonical) or date_from_url(page.url)
+    local = (url_day,) if url_day is not None else ()
+    created = ld.get("dateCreated")
+    declared = _pick_date(
+        [
+            *_all_ld(page.objects, "datePublished"),
+            *(metas.get(key) for key in _PUBLISHED_KEYS),
+            _microdata(signals, "datePublished"),
+            *(metas.get(key) for key in _PUBLISHED_LATER_KEYS),
+            created if isinstance(created, str) else None,
+            *_time_elements(signals, near=True),
+        ],
+        local,
+    )
+    return (
+        declared
+        or _pick_date(_script_dates(page.tree, page.html), local)
+        or _pick_date([_date_near_headline(signals)], local)
+        or _pick_date([_visible_date(page.tree, signals)], local)
+        or _pick_date(_time_elements(signals, near=False), local)
+        or _pick_date(_other_meta_dates(metas, page.html), local)
+        or _pick_date([_first_text_date(page.tree)], local)
+        or (url_day.value if url_day is not None else None)
+    )
+
+
+def updated_of(page: Page) -> datetime | None:
+    """The last update: modification signals only, never a publication one."""
+    return _pick_date(
+        [
+            *_all_ld(page.objects, "dateModified"),
+            *(page.metas.get(key) for key in _UPDATED_KEYS),
+            _microdata(page.signals, "dateModified"),
+            page.metas.get("last-modified"),
+        ]
+    )
