@@ -12,6 +12,8 @@ process of its own and appends each request's ``webhook-id`` and arrival time to
   writer while ``delivering()`` (what ``newsdesk run`` runs) sends them; stored → received
   p50 and p95 (target p95 ≤ 2 s).
 - ``throughput``: N deliveries to one target and to four targets; deliveries/s.
+- ``ingest``: ``newsdesk run --once`` over the demo newsroom with 10 enabled rules against
+  none, alternating, in one run (target: ≥ 90 % of the throughput).
 - ``writer``: the pipeline's writer with 10 enabled rules against none (where the rules'
   whole cost on ingest lies: matching and enqueueing); target ≥ 90 %.
 
@@ -20,6 +22,7 @@ process of its own and appends each request's ``webhook-id`` and arrival time to
     .venv/bin/python bench/rules.py latency --rate 1000 --seconds 60
     .venv/bin/python bench/rules.py throughput --deliveries 2000
     .venv/bin/python bench/rules.py writer --pages 2000 --rounds 3
+    .venv/bin/python bench/rules.py ingest --articles 1000 --rounds 3
 """
 
 from __future__ import annotations
@@ -344,7 +347,7 @@ def writer(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ingest is here: matching and enqueueing run in the writer), alternating, in one run."""
     runs: dict[int, list[float]] = {0: [], 10: []}
     for round_ in range(args.rounds):
-        for rules in (0, 10):
+        for rules in (0, 10) if round_ % 2 == 0 else (10, 0):  # either goes first in turn
             store = open_store(work / f"w{round_}-{rules}.db")
             for r in range(rules):
                 action = NewAction(kind="jsonl", target=str(work / "out.jsonl"), config={})
@@ -373,6 +376,61 @@ def writer(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
 
+def ingest(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """``newsdesk run --once`` over the demo newsroom into a fresh database, with 10 enabled
+    rules (JSON Lines actions, delivered as it goes) against none, alternating: wall time."""
+    runs: dict[int, list[float]] = {0: [], 10: []}
+    delivered: dict[int, int] = {0: 0, 10: 0}
+    with serve_newsroom(Newsroom(seed=5, articles=args.articles)) as newsroom:
+        for round_ in range(args.rounds):
+            for rules in (0, 10) if round_ % 2 == 0 else (10, 0):
+                db = work / f"i{round_}-{rules}.db"
+                store = open_store(db)
+                for outlet in newsroom.room.outlets:
+                    url = newsroom.bases[outlet.slug] + outlet.feed_path
+                    store.add_source(url, now=datetime.now(UTC))
+                for r in range(rules):
+                    action = NewAction(kind="jsonl", target=str(work / f"o{r}.jsonl"), config={})
+                    store.add_rule(
+                        f"r{r}",
+                        query=DEMO_QUERIES[r],
+                        actions=[action],
+                        now=datetime.now(UTC) - timedelta(hours=1),
+                    )
+                store.close()
+                run = [sys.executable, "-m", "newsdesk.cli", "run", "--once", "--db", str(db)]
+                started = time.monotonic()
+                subprocess.run(run, env=ENV, check=True, capture_output=True)
+                runs[rules].append(time.monotonic() - started)
+                store = open_store(db)
+                delivered[rules] = len(store.deliveries(status="done", limit=1_000_000))
+                store.close()
+    none, ten = statistics.median(runs[0]), statistics.median(runs[10])
+    return {
+        "articles": args.articles,
+        "rounds": args.rounds,
+        "seconds_no_rules": [round(x, 2) for x in runs[0]],
+        "seconds_10_rules": [round(x, 2) for x in runs[10]],
+        "deliveries_10_rules": delivered[10],
+        "throughput_ratio": round(none / ten, 3),
+    }
+
+
+# Ten rules over the demo newsroom's stories: words of its generator, conditions, prefixes.
+DEMO_QUERIES = (
+    "harbour OR port",
+    "council -strike",
+    "copies>=2",
+    "original",
+    "lang:en",
+    "source:courier",
+    '"city council"',
+    "(rain OR storm) -sport*",
+    "elect*",
+    "author:smith OR copies>=3",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="which", required=True)
@@ -384,13 +442,16 @@ def main() -> None:
     la = sub.add_parser("latency")
     la.add_argument("--rate", type=float, default=1000, help="matches a minute")
     la.add_argument("--seconds", type=float, default=60)
-    la.add_argument("--every", type=float, default=0.2, help="the deliverer's poll interval")
+    la.add_argument("--every", type=float, default=0.25, help="the deliverer's poll interval")
     t = sub.add_parser("throughput")
     t.add_argument("--deliveries", type=int, default=2000)
     w = sub.add_parser("writer")
     w.add_argument("--pages", type=int, default=2000)
     w.add_argument("--rounds", type=int, default=3)
     w.add_argument("--batch", type=int, default=20, help="pages a transaction")
+    i = sub.add_parser("ingest")
+    i.add_argument("--articles", type=int, default=1000)
+    i.add_argument("--rounds", type=int, default=3)
     o = sub.add_parser("outage")
     o.add_argument("--deliveries", type=int, default=200)
     o.add_argument("--down", type=float, default=3.6, help="seconds down (an hour at 0.001)")
@@ -403,6 +464,7 @@ def main() -> None:
             "throughput": throughput,
             "outage": outage,
             "writer": writer,
+            "ingest": ingest,
         }
         result = which[args.which](args, Path(tmp))
     print(json.dumps({args.which: result}, indent=2))

@@ -329,7 +329,7 @@ _ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {
 
 
 @contextmanager
-def delivering(settings: Settings, *, every: float = 1.0) -> Iterator[threading.Event]:
+def delivering(settings: Settings, *, every: float = 0.25) -> Iterator[threading.Event]:
     """A deliverer on a thread of its own, with its own connection to the database, sending
     what falls due every ``every`` seconds while the block runs (``newsdesk run`` delivers
     as it goes); on leaving, what is due then is sent and answered before it returns. Set
