@@ -38,7 +38,7 @@ def cluster() -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         worker_dashboard_address=None,
     ) as local:
         yield local.scheduler_address
@@ -292,3 +292,17 @@ def test_the_command_line_with_dedupe(
     assert summary["links"]["records"] == len(pages) + 2
     refused = CliRunner().invoke(main, [*args, "--dedupe", "--format", "jsonl"])
     assert refused.exit_code == 2 and "--dedupe reads the Parquet output" in refused.output
+
+
+def test_the_command_line_on_its_own_local_cluster(
+    tmp_path: Path, pages: list[tuple[str, bytes]]
+) -> None:
+    write_demo_warc(tmp_path / "a.warc.gz", pages[:8])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["batch", str(tmp_path / "a.warc.gz"), "--out", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "newsdesk batch: 1 workers" in result.output
+    assert "8 articles out" in result.output
+    assert len(_rows(next(out.glob("*.parquet")))) == 8

@@ -202,7 +202,9 @@ def _client(options: JobOptions) -> Iterator[Client]:
             yield client
         return
     workers = options.workers or os.cpu_count() or 1
-    dashboard = ":0" if importlib.util.find_spec("bokeh") else None
+    # a free port for the scheduler's HTTP server (the dashboard, when bokeh is installed):
+    # its default, 8787, may be another cluster's
+    dashboard = "127.0.0.1:0"
     with (
         LocalCluster(
             n_workers=workers,
