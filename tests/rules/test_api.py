@@ -92,3 +92,20 @@ def test_each_rule_has_its_own_full_text_feed(client: TestClient) -> None:
     again = client.get("/feeds/rules/ports.atom", headers={"If-None-Match": atom.headers["etag"]})
     assert again.status_code == 304
     assert client.get("/feeds/rules/nope.atom").status_code == 404
+
+
+def test_the_reader_s_rules_page(client: TestClient, tmp_path: Path) -> None:
+    page = client.get("/rules")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "ports" in page.text and "Port strike halts Rotterdam" in page.text
+    assert '<span class="good">OK</span>' in page.text and "/feeds/rules/ports.atom" in page.text
+    store = open_store(tmp_path / "n.db")
+    store.add_rule(
+        "<b>x</b>",
+        query="<script>alert(1)</script>",
+        actions=[NewAction(kind="webhook", target="https://h.example/<i>", config={})],
+        now=datetime.now(UTC),
+    )
+    store.close()
+    page = client.get("/rules").text
+    assert "<script>alert" not in page and "<b>x</b>" not in page and "&lt;script&gt;" in page

@@ -1,6 +1,7 @@
 """Rules on the web (issue 17): the API's ``/api/rules`` and ``/api/deliveries`` (reads open
-as the rest of the API's; writes need the token) and each rule's own full-text feed,
-``/feeds/rules/<name>.atom|json``: the stories it fired for, newest first.
+as the rest of the API's; writes need the token), each rule's own full-text feed,
+``/feeds/rules/<name>.atom|json`` (the stories it fired for, newest first), and the reader's
+rules page ``/rules`` (each rule, its targets' health, its recent matches).
 
 What a rule's actions hold that is secret (webhook secrets, passwords) is never answered:
 an action shows its kind, its target and its health.
@@ -8,6 +9,7 @@ an action shows its kind, its target and its health.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,7 +22,7 @@ from newsdesk.errors import QueryError, StoreError
 from newsdesk.rules.actions.webhook import check_secret
 from newsdesk.rules.match import parse_rule
 from newsdesk.serve.api import _ERRORS, ErrorResponse, ReaderStore, require_read, require_write
-from newsdesk.serve.common import ApiError, reader_store
+from newsdesk.serve.common import ApiError, reader_store, render_page
 from newsdesk.serve.feeds import FeedDoc, atom_feed, etag_for, json_feed, not_modified
 from newsdesk.serve.reader import _base, _item, _kind, _self_url
 from newsdesk.store import open_store
@@ -291,5 +293,28 @@ async def feed_rule(request: Request) -> Response:
     return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
+@dataclass(frozen=True, slots=True)
+class _Match:
+    id: int
+    title: str | None
+
+
+async def rules_page(request: Request) -> Response:
+    """The reader's rules page: each rule, its targets' health, its recent matches."""
+    store = reader_store(request)
+    shown = []
+    for rule in store.rules():
+        matches = []
+        for article_id in store.rule_article_ids(rule.name, limit=10):
+            article = store.article(article_id)
+            matches.append(_Match(article_id, article.title if article else None))
+        shown.append({"rule": rule, "matches": matches})
+    return render_page(request, "rules.html", {"title": "Rules", "rules": shown})
+
+
 def feed_routes() -> list[BaseRoute]:
-    return [Route("/feeds/rules/{name}.{kind}", feed_rule, methods=["GET"])]
+    """The reader's rules page and each rule's feed."""
+    return [
+        Route("/rules", rules_page, methods=["GET"]),
+        Route("/feeds/rules/{name}.{kind}", feed_rule, methods=["GET"]),
+    ]
