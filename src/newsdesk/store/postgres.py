@@ -42,7 +42,17 @@ from newsdesk.errors import (
 from newsdesk.model import FeedEntry, Source
 from newsdesk.store.migrations.postgres import MIGRATIONS
 from newsdesk.store.pgsearch import UPSERT_SEARCH, PgSearch, search_document
-from newsdesk.store.records import Record, _dt, _iso, _record_values
+from newsdesk.store.records import (
+    _WHEN,
+    LSH_PER_KEY,
+    DedupeRow,
+    LshMatch,
+    Record,
+    _dedupe_row,
+    _dt,
+    _iso,
+    _record_values,
+)
 from newsdesk.store.sqlite import Store
 
 __all__ = ["PgConnection", "PostgresStore", "open_postgres"]
@@ -446,6 +456,56 @@ class PostgresStore(PgSearch, Store):
             if total and total[0] > 2 * window:
                 self._db.execute("UPDATE story_df SET docs = docs / 2")
                 self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
+
+    def lsh_matches(
+        self,
+        keys: Sequence[int],
+        *,
+        exclude: int,
+        around: tuple[datetime, datetime] | None = None,
+        limit: int = 64,
+        per_key: int = LSH_PER_KEY,
+        min_shared: int = 1,
+    ) -> list[LshMatch]:
+        """As the links mixin's, over an array of keys (one statement of constant text,
+        prepared once, instead of a UNION of one subquery a key planned at every call)."""
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return []
+        span, span_params = "", []
+        if around is not None:
+            span = f" AND {_WHEN} BETWEEN ? AND ?"
+            span_params = [_iso(around[0]), _iso(around[1])]
+        rows = self._db.execute(
+            "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
+            "(SELECT k.article_id, COUNT(*) AS shared FROM unnest(?::bigint[]) AS q(key) "
+            "CROSS JOIN LATERAL (SELECT article_id FROM lsh WHERE lsh.key = q.key "
+            "ORDER BY article_id DESC LIMIT ?) AS k WHERE k.article_id != ? "
+            "GROUP BY k.article_id HAVING COUNT(*) >= ? "
+            "ORDER BY shared DESC, k.article_id DESC LIMIT ?) AS hits "
+            "JOIN articles a ON a.id = hits.article_id "
+            f"WHERE a.fingerprint IS NOT NULL{span} ORDER BY hits.shared DESC, a.id DESC LIMIT ?",
+            (
+                unique,
+                per_key,
+                exclude,
+                min_shared,
+                limit * 2 if around else limit,
+                *span_params,
+                limit,
+            ),
+        ).fetchall()
+        return [LshMatch(*r) for r in rows]
+
+    def dedupe_rows(self, where: str, ids: Sequence[int]) -> list[DedupeRow]:
+        if where not in ("id", "original_id", "cluster_id") or not ids:
+            return []
+        rows = self._db.execute(
+            "SELECT id, original_id, cluster_id, article_json FROM articles "
+            f"WHERE {where} = ANY(?::bigint[])",
+            (list(ids),),
+        ).fetchall()
+        return [_dedupe_row(r) for r in rows]
 
     def story_frequencies(self, keys: Sequence[int]) -> tuple[dict[int, float], float]:
         rows = self._db.execute(
