@@ -3,7 +3,10 @@ read with the standard library's e-mail parser."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -117,3 +120,66 @@ def test_rejected_credentials_mark_the_target_failing(
     assert report.dead == 1 and inbox.messages == []
     rule = store.rule("port news")
     assert rule is not None and (rule.actions[0].last_error or "").startswith("SMTP 535")
+
+
+@pytest.fixture
+def tls_smtp(tmp_path: Path) -> Iterator[tuple[Inbox, int, Path]]:
+    """An SMTP server on 127.0.0.1 that requires STARTTLS (and TLS before AUTH), with a
+    self-signed certificate for 127.0.0.1 made by openssl."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (it makes the test's certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    names = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    subprocess.run([*command, *names, *files], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        tls_context=context,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        yield inbox, port, cert
+    finally:
+        controller.stop()
+
+
+def test_starttls_then_auth(store: Store, tls_smtp: tuple[Inbox, int, Path]) -> None:
+    inbox, port, cert = tls_smtp
+    config = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_user": "newsdesk",
+        "smtp_password": "s3cret",
+        "starttls": True,
+        "ca_file": str(cert),
+    }
+    before = datetime.now(UTC) - timedelta(hours=1)
+    tls = NewAction(kind="email", target="desk@newsroom.test", config=config)
+    plain = NewAction(
+        kind="email", target="desk@newsroom.test", config={**config, "starttls": False}
+    )
+    untrusted = NewAction(
+        kind="email", target="x@newsroom.test", config={**config, "ca_file": None}
+    )
+    store.add_rule("tls", query="rotterdam", actions=[tls, plain, untrusted], now=before)
+    write(store, "https://a.example/feed", story("https://a.example/s"), now=datetime.now(UTC))
+    with Deliverer(store, Settings(delivery_timeout=5.0)) as deliverer:
+        report = deliverer.deliver_due()
+    assert report.sent == 1 and len(inbox.messages) == 1
+    rule = store.rule("tls")
+    assert rule is not None
+    errors = [a.last_error or "" for a in rule.actions]
+    # without STARTTLS the server offers no AUTH (and would take no mail: 530)
+    assert errors[0] == "" and "AUTH extension not supported" in errors[1]
+    assert "TLS" in errors[2] and "certificate verify failed" in errors[2]

@@ -55,6 +55,9 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
         "smtp_password": options["smtp_password"],
         "sender": options["smtp_from"],
         "starttls": options["starttls"],
+        "ca_file": str(Path(options["smtp_ca_file"]).resolve())
+        if options["smtp_ca_file"]
+        else None,
     }
     for address in options["email"]:
         if "@" not in address:
@@ -94,6 +97,12 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
 @click.option("--smtp-password", default=None)
 @click.option("--smtp-from", default="newsdesk@localhost", show_default=True)
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option(
+    "--smtp-ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="With --starttls: trust this CA (a private mail server's) instead of the system's.",
+)
 @click.option("--wordpress", multiple=True, metavar="SITE_URL", help="Post each match there.")
 @click.option("--user", default=None, help="WordPress user.")
 @click.option("--app-password", default=None, help="WordPress application password.")

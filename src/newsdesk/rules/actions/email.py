@@ -81,7 +81,9 @@ def send_email(message: Message, target: Target, *, timeout: float) -> Result:
     try:
         with smtplib.SMTP(host, port, timeout=timeout) as smtp:
             if config.get("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
+                # the system's CAs, or the one named (a private mail server's own)
+                ca_file = str(config["ca_file"]) if config.get("ca_file") else None
+                smtp.starttls(context=ssl.create_default_context(cafile=ca_file))
             if config.get("smtp_user"):
                 _login(smtp, str(config["smtp_user"]), str(config.get("smtp_password") or ""))
             smtp.send_message(make_email(message, target))
@@ -90,6 +92,8 @@ def send_email(message: Message, target: Target, *, timeout: float) -> Result:
         text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
         error = f"SMTP {exc.smtp_code}: {text[:200]}"
         return Result(ok=False, error=error, status=exc.smtp_code, final=exc.smtp_code == 535)
+    except ssl.SSLError as exc:  # an OSError, told apart: the certificate is at fault
+        return Result(ok=False, error=f"SMTP {host}:{port}: TLS: {exc}")
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return Result(ok=False, error=f"SMTP {host}:{port}: {type(exc).__name__}: {exc}")
     return Result(ok=True)
