@@ -36,6 +36,7 @@ SETTINGS = Settings(
     extract_processes=2,
 )
 BOUND = 40.0  # seconds: a few fetch budgets, the flood's parse, the healthy work (busy machine)
+HEALTHY_ALONE = 3.0  # seconds: the healthy newsroom's pass alone, on an idle 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +61,14 @@ def test_hostile_sources_never_stop_or_stall_the_pass(
 ) -> None:
     clean = open_store(tmp_path / "clean.db")
     _follow(clean, healthy.feed_urls())
-    with Fetcher(SETTINGS) as fetcher:
+    with Fetcher(SETTINGS) as fetcher, Timer() as alone:
         run_once(clean, fetcher, SETTINGS)
     expected = _healthy_outcome(clean, healthy.feed_urls())
     assert expected[0] > 0 and set(expected[1]) <= {"done", "duplicate"}
+    # A busy machine (the rest of the suite beside this test) runs the same work slower: the
+    # bound grows with how much slower the healthy pass alone ran than on an idle machine.
+    bound = BOUND * max(1.0, alone.seconds / HEALTHY_ALONE)
+    print(f"healthy pass alone {alone.seconds:.1f} s; bound {bound:.0f} s")
 
     store = open_store(tmp_path / "n.db")
     with ExitStack() as stack:
@@ -71,7 +76,7 @@ def test_hostile_sources_never_stop_or_stall_the_pass(
         _follow(store, [*hostile.feeds[:6], *healthy.feed_urls(), *hostile.feeds[6:]])
         with Fetcher(SETTINGS) as fetcher, Timer() as timer:
             report = run_once(store, fetcher, SETTINGS)
-    assert timer.seconds < BOUND, report
+    assert timer.seconds < bound, report
     assert _healthy_outcome(store, healthy.feed_urls()) == expected
     kinds = report.errors
     assert kinds.get("timeout", 0) >= 3 and kinds.get("too_large", 0) >= 1, kinds
