@@ -72,7 +72,11 @@ def run_command(
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        with store.relay_lock(), Fetcher(settings) as fetcher, delivering(settings):
+        with (
+            store.relay_lock(),
+            Fetcher(settings) as fetcher,
+            delivering(settings, drain=once),  # Ctrl-C: only what is in flight finishes
+        ):
             while True:
                 report = _run_pass(
                     store, fetcher, settings, due_only=not once, stop=stopping.is_set

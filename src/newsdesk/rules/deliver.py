@@ -119,10 +119,12 @@ class Deliverer:
             due = self.store.due_deliveries(self.clock(), limit=limit)
             if not due:
                 break
-            self._round(due, report)
+            self._round(due, report, stop)
         return report
 
-    def _round(self, due: Sequence[Delivery], report: DeliverReport) -> None:
+    def _round(
+        self, due: Sequence[Delivery], report: DeliverReport, stop: Callable[[], bool]
+    ) -> None:
         """Send ``due``: each target's deliveries one at a time, in order, targets in
         parallel. Each delivery is claimed just before it is sent and its result recorded
         as soon as it is back, so a deliverer killed at any moment repeats at most the
@@ -136,6 +138,8 @@ class Deliverer:
                 queues.setdefault(action.id, deque()).append((delivery, rule, action))
         running: dict[Future[Result], _Job] = {}
         while queues or running:
+            if stop():  # asked to stop: what is in flight finishes, nothing more is taken
+                queues.clear()
             for target in [t for t in queues if t not in {j.action_id for j in running.values()}]:
                 job = self._claim_next(queues, target)
                 if job is not None:
@@ -329,11 +333,14 @@ _ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {
 
 
 @contextmanager
-def delivering(settings: Settings, *, every: float = 0.25) -> Iterator[threading.Event]:
+def delivering(
+    settings: Settings, *, every: float = 0.25, drain: bool = True
+) -> Iterator[threading.Event]:
     """A deliverer on a thread of its own, with its own connection to the database, sending
     what falls due every ``every`` seconds while the block runs (``newsdesk run`` delivers
-    as it goes); on leaving, what is due then is sent and answered before it returns. Set
-    the yielded event to stop it sooner."""
+    as it goes); on leaving, with ``drain``, what is due then is sent and answered before
+    it returns (without, only the deliveries in flight finish). Set the yielded event to
+    stop it sooner."""
     stop = threading.Event()
     failure: list[BaseException] = []
 
@@ -346,7 +353,8 @@ def delivering(settings: Settings, *, every: float = 0.25) -> Iterator[threading
                     if report.sent or report.failed or report.dead:
                         log.info(report.line())
                     if stop.wait(every):
-                        deliverer.deliver_due(stop=lambda: False)  # what is due now, once
+                        if drain:
+                            deliverer.deliver_due(stop=lambda: False)  # what is due now
                         return
         except BaseException as exc:  # reported by the block's owner
             failure.append(exc)
