@@ -18,12 +18,13 @@ matches a whole word (``strike*`` any word it begins), a phrase its words in ord
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from newsdesk.errors import QueryError
 from newsdesk.model import Article
-from newsdesk.query import And, Filter, Flag, Leaf, Phrase, Term, compare, evaluate, leaves, parse
+from newsdesk.query import And, Filter, Flag, Node, Not, Or, Phrase, Term, compare, leaves, parse
 
 __all__ = ["RULE_FILTERS", "RULE_FLAGS", "Story", "Words", "article_words", "matches", "parse_rule"]
 
@@ -83,30 +84,46 @@ def article_words(article: Article) -> Words:
 def matches(tree: And, article: Article, story: Story, words: Words | None = None) -> bool:
     """Whether the query ``tree`` (``parse_rule``) holds for ``article`` in ``story``
     (``words``: ``article_words(article)``, when the caller matches several rules)."""
-    prepared = words or article_words(article)
-    text, vocabulary, joined = prepared.text, prepared.vocabulary, prepared.joined
+    return compile_tree(tree)(words or article_words(article), article, story)
 
-    def test(leaf: Leaf) -> bool:
-        if isinstance(leaf, Term):
-            term = leaf.text.casefold()
-            if _UNSPACED.search(term):
-                return term in text
-            if leaf.prefix:
-                return any(word.startswith(term) for word in vocabulary)
-            parts = _WORDS.findall(term)
-            if len(parts) > 1:  # "covid-19": its words in order
-                return f" {' '.join(parts)} " in joined
-            return bool(parts) and parts[0] in vocabulary
-        if isinstance(leaf, Phrase):
-            phrase = leaf.text.casefold()
-            if _UNSPACED.search(phrase):
-                return phrase in text
-            return f" {' '.join(_WORDS.findall(phrase))} " in joined
-        if isinstance(leaf, Flag):
-            return leaf.name == "original" and story.original
-        return _condition(leaf, article, story)
 
-    return evaluate(tree, test)
+Matcher = Callable[[Words, Article, Story], bool]
+
+
+@lru_cache(maxsize=256)
+def compile_tree(tree: Node) -> Matcher:
+    """The tree as one function (made once per query: the writer matches every rule
+    against every page it stores). Words and phrases are folded and split here, once."""
+    if isinstance(tree, And):
+        items = tuple(compile_tree(item) for item in tree.items)
+        return lambda w, a, s: all(item(w, a, s) for item in items)
+    if isinstance(tree, Or):
+        options = tuple(compile_tree(item) for item in tree.items)
+        return lambda w, a, s: any(option(w, a, s) for option in options)
+    if isinstance(tree, Not):
+        inner = compile_tree(tree.node)
+        return lambda w, a, s: not inner(w, a, s)
+    if isinstance(tree, Term | Phrase):
+        return _words_matcher(tree)
+    if isinstance(tree, Flag):
+        return lambda w, a, s: tree.name == "original" and s.original
+    return lambda w, a, s: _condition(tree, a, s)
+
+
+def _words_matcher(leaf: Term | Phrase) -> Matcher:
+    folded = leaf.text.casefold()
+    if _UNSPACED.search(folded):  # a script without spaces: a substring
+        return lambda w, a, s: folded in w.text
+    if isinstance(leaf, Term) and leaf.prefix:
+        return lambda w, a, s: any(word.startswith(folded) for word in w.vocabulary)
+    parts = _WORDS.findall(folded)
+    if len(parts) == 1 and isinstance(leaf, Term):
+        word = parts[0]
+        return lambda w, a, s: word in w.vocabulary
+    if not parts:
+        return lambda w, a, s: False
+    run = f" {' '.join(parts)} "  # a phrase, or a term of several words ("covid-19")
+    return lambda w, a, s: run in w.joined
 
 
 def _condition(leaf: Filter, article: Article, story: Story) -> bool:
