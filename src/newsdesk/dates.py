@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-__all__ = ["ParsedDate", "date_from_url", "in_local_time", "parse_date", "parse_http_date"]
+__all__ = [
+    "ParsedDate",
+    "date_from_url",
+    "in_local_time",
+    "month_from_url",
+    "parse_date",
+    "parse_http_date",
+]
 
 # Precision: a full timestamp with an offset beats a naive time (taken as UTC), which beats
 # a bare date. "The most specific signal wins" compares these.
@@ -31,36 +38,57 @@ def parse_http_date(value: str | None) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+# Month names in the languages pages are most often dated in: English, French, German,
+# Spanish, Portuguese, Italian, Dutch, the Scandinavian languages, Romanian, Polish, Russian
+# and Ukrainian (genitive, as dates use them), Turkish and Arabic (the Gregorian names and the
+# Levantine ones, often written together: "24 نيسان / أبريل 2020"). "_" is a space.
+_MONTH_NAMES = (
+    "january jan janvier januar enero janeiro gennaio januari ianuarie stycznia января "
+    "січня ocak يناير كانون_الثاني",
+    "february feb février februar febrero fevereiro febbraio februari februarie lutego "
+    "февраля лютого şubat فبراير شباط",
+    "march mar mars märz marzo março maart martie marca марта березня mart مارس آذار",
+    "april apr avril abril aprile aprilie kwietnia апреля квітня nisan أبريل إبريل نيسان",
+    "may mai mayo maio maggio mei maj maja мая травня mayıs مايو أيار",
+    "june jun juin juni junio junho giugno iunie czerwca июня червня haziran يونيو حزيران",
+    "july jul juillet juli julio julho luglio iulie lipca июля липня temmuz يوليو تموز",
+    "august aug août agosto augustus augusti sierpnia августа серпня ağustos أغسطس آب",
+    "september sep sept septembre septiembre setembro settembre septembrie września "
+    "сентября вересня eylül سبتمبر أيلول",
+    "october oct octobre oktober octubre outubro ottobre octombrie października октября "
+    "жовтня ekim أكتوبر تشرين_الأول",
+    "november nov novembre noviembre novembro noiembrie listopada ноября листопада kasım "
+    "نوفمبر تشرين_الثاني",
+    "december dec décembre dezember diciembre dezembro dicembre decembrie grudnia декабря "
+    "грудня aralık ديسمبر كانون_الأول",
+)
 _MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan", "janvier", "januar", "enero", "janeiro", "gennaio"),
-            ("february", "feb", "février", "februar", "febrero", "fevereiro", "febbraio"),
-            ("march", "mar", "mars", "märz", "marzo", "março"),
-            ("april", "apr", "avril", "abril", "aprile"),
-            ("may", "mai", "mayo", "maio", "maggio"),
-            ("june", "jun", "juin", "juni", "junio", "junho", "giugno"),
-            ("july", "jul", "juillet", "juli", "julio", "julho", "luglio"),
-            ("august", "aug", "août", "agosto"),
-            ("september", "sep", "sept", "septembre", "septiembre", "setembro", "settembre"),
-            ("october", "oct", "octobre", "oktober", "octubre", "outubro", "ottobre"),
-            ("november", "nov", "novembre", "noviembre", "novembro"),
-            ("december", "dec", "décembre", "dezember", "diciembre", "dezembro", "dicembre"),
-        ]
-    )
-    for name in names
+    name.replace("_", " "): i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names.split()
 }
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+
+
+def _fold(name: str) -> str:
+    # Matching ignores case, and Turkish "I" matches "ı": look names up case-folded, dotless.
+    return name.casefold().replace("ı", "i").replace("i̇", "i")
+
+
+_FOLDED = {_fold(name): month for name, month in _MONTHS.items()}
+# A second name for the same month after a slash ("24 نيسان / أبريل 2020", "März/March").
+_ALSO = rf"(?:\s*/\s*(?:{_MONTH_RE}))?"
+_MDY = re.compile(rf"\b({_MONTH_RE}){_ALSO}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _DMY = re.compile(
-    rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:de\s+)?({_MONTH_RE})\.?,?\s+(?:de\s+)?(\d{{4}})\b",
+    rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:de\s+|of\s+)?({_MONTH_RE}){_ALSO}\.?,?\s+"
+    rf"(?:de\s+)?(\d{{4}})\b",
     re.I,
 )
 _NUMERIC = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 # Day first with dots ("06.10.2017", German and most of Europe); with slashes day first unless
 # the day cannot be ("17/03/2020", but "08/23/2017" is month first).
 _NUMERIC_DMY = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d{2})(?!\d|\.\d)")
+# Day first with a two-digit year ("30.10.23", "8.5.12"): dots only, and not inside a longer
+# run of numbers or a word ("v1.2.23", "1.2.23.4").
+_SHORT_DMY = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})\.(\d{2})(?!\w|\.\w)")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.I)
 _TZ_ABBR = {
     "utc": 0,
@@ -83,7 +111,10 @@ _TZ_ABBR = {
     "aest": 10,
     "aedt": 11,
 }
-_TZ_RE = re.compile(r"\b(" + "|".join(_TZ_ABBR) + r")\b", re.I)
+# A zone's name, or GMT/UTC with an offset ("GMT+10", "UTC+5:30", "GMT-0400").
+_TZ_RE = re.compile(
+    r"\b(" + "|".join(_TZ_ABBR) + r")\b(?:\s?([+-])(\d{1,2})(?::?(\d{2}))?\b)?", re.I
+)
 _OFFSET_NO_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
 
 
@@ -91,9 +122,11 @@ def _sane(value: datetime) -> bool:
     return 1990 <= value.year <= 2100
 
 
-def parse_date(raw: str | None) -> ParsedDate | None:
+def parse_date(raw: str | None, *, month_first: bool = False) -> ParsedDate | None:
     """Parse ISO 8601, RFC 2822, epoch seconds or milliseconds, or a written-out date.
 
+    A numeric date that reads both ways ("08/09/2012", "11.12.12") is day first, or month
+    first with ``month_first`` (the page is American English, or its URL's month says so).
     Returns None when nothing date-like is found or the year is implausible.
     """
     if not raw:
@@ -101,11 +134,12 @@ def parse_date(raw: str | None) -> ParsedDate | None:
     text = raw.strip()[:200]
     if not text:
         return None
-    for parser in (_iso, _epoch, _rfc2822, _written):
+    for parser in (_iso, _epoch, _rfc2822):
         parsed = parser(text)
         if parsed is not None and _sane(parsed.value):
             return parsed
-    return None
+    parsed = _written(text, month_first)
+    return parsed if parsed is not None and _sane(parsed.value) else None
 
 
 def _iso(text: str) -> ParsedDate | None:
@@ -141,8 +175,8 @@ def _rfc2822(text: str) -> ParsedDate | None:
     return ParsedDate(value, WITH_OFFSET)
 
 
-def _written(text: str) -> ParsedDate | None:
-    found = _find_written(text)
+def _written(text: str, month_first: bool = False) -> ParsedDate | None:
+    found = _find_written(text, month_first)
     if found is None:
         return None
     (year, month, day), match = found
@@ -166,7 +200,12 @@ def _written(text: str) -> ParsedDate | None:
     value = value.replace(hour=hour, minute=minute, second=second)
     tz_match = _TZ_RE.search(rest[time_match.end() :])
     if tz_match:
-        offset = timezone(timedelta(hours=_TZ_ABBR[tz_match.group(1).lower()]))
+        hours = _TZ_ABBR[tz_match.group(1).lower()]
+        sign, shift, minutes = tz_match.group(2, 3, 4)
+        if sign and hours == 0 and int(shift) <= 14:
+            hours = int(shift) + int(minutes or 0) / 60
+            hours = -hours if sign == "-" else hours
+        offset = timezone(timedelta(hours=hours))
         return ParsedDate(value.replace(tzinfo=offset), WITH_OFFSET)
     return ParsedDate(value, NAIVE_TIME)
 
@@ -174,17 +213,25 @@ def _written(text: str) -> ParsedDate | None:
 _YEAR = re.compile(r"\d{4}")
 
 
-def _find_written(text: str) -> tuple[tuple[int, int, int], re.Match[str]] | None:
+def _find_written(
+    text: str, month_first: bool = False
+) -> tuple[tuple[int, int, int], re.Match[str]] | None:
     """The first written-out or numeric date in ``text``: (year, month, day) and its match."""
-    if _YEAR.search(text) is None:  # every form below has a four-digit year
-        return None
+    if _YEAR.search(text) is None:  # every form but the two-digit year's has four digits
+        match = _SHORT_DMY.search(text)
+        if match is None:
+            return None
+        day, month, year = (int(g) for g in match.groups())
+        if month_first and day <= 12:
+            day, month = month, day
+        return (year + (1900 if year >= 90 else 2000), month, day), match
     match = _MDY.search(text)
     if match:
-        month, day = _MONTHS[match.group(1).lower()], int(match.group(2))
+        month, day = _FOLDED[_fold(match.group(1))], int(match.group(2))
         return (int(match.group(3)), month, day), match
     match = _DMY.search(text)
     if match:
-        day, month = int(match.group(1)), _MONTHS[match.group(2).lower()]
+        day, month = int(match.group(1)), _FOLDED[_fold(match.group(2))]
         return (int(match.group(3)), month, day), match
     match = _NUMERIC.search(text)
     if match:
@@ -193,8 +240,8 @@ def _find_written(text: str) -> tuple[tuple[int, int, int], re.Match[str]] | Non
     match = _NUMERIC_DMY.search(text)
     if match:
         first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
-        if match.group(2) == "/" and second > 12 >= first:
-            first, second = second, first  # month first: the "day" cannot be a month
+        if (match.group(2) == "/" and second > 12 >= first) or (month_first and first <= 12):
+            first, second = second, first  # month first: asked for, or the "day" cannot be a month
         return (year, second, first), match
     return None
 
@@ -221,6 +268,20 @@ def date_from_url(url: str | None) -> ParsedDate | None:
     except ValueError:
         return None
     return ParsedDate(value, DATE_ONLY) if _sane(value) else None
+
+
+_URL_MONTH = re.compile(r"/((?:19|20)\d{2})[/_-](0[1-9]|1[0-2])(?=[/_-])")
+
+
+def month_from_url(url: str | None) -> tuple[int, int] | None:
+    """The (year, month) a URL's path states (``/2012/08/slug``), or None."""
+    if not url:
+        return None
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    scheme_end = path.find("//")
+    path = path[path.find("/", scheme_end + 2) :] if scheme_end >= 0 else path
+    match = _URL_MONTH.search(path)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 _UTC = timedelta(0)

@@ -163,3 +163,100 @@ def test_an_rdf_block_in_a_comment_states_the_date() -> None:
     article = extract(_page(head=head))
     assert article.published is not None
     assert article.published.isoformat() == "2020-07-12T22:00:00+09:00"
+
+
+def test_month_names_in_more_languages_and_two_at_once() -> None:
+    for text, day in [
+        ("duminică, 20 septembrie 2020", (2020, 9, 20)),
+        ("12 октября 2019", (2019, 10, 12)),
+        ("3 maart 2021", (2021, 3, 3)),
+        ("15 Mayıs 2020", (2020, 5, 15)),
+        ("الجمعة 24 نيسان / أبريل 2020", (2020, 4, 24)),
+        ("25 كانون الأول 2019", (2019, 12, 25)),
+        ("the 3rd of March 2020", (2020, 3, 3)),
+    ]:
+        parsed = parse_date(text)
+        assert parsed is not None, text
+        assert (parsed.value.year, parsed.value.month, parsed.value.day) == day, text
+
+
+def test_a_two_digit_year_with_dots_is_read_but_not_a_version() -> None:
+    for text, day in [("Party, 30.10.23", (2023, 10, 30)), ("Ann Lee, 8.5.12", (2012, 5, 8))]:
+        parsed = parse_date(text)
+        assert parsed is not None, text
+        assert (parsed.value.year, parsed.value.month, parsed.value.day) == day, text
+    for text in ("v1.2.23", "1.2.23.4", "Tel 22.33.44", "release 10.2.31a"):
+        assert parse_date(text) is None, text
+
+
+def test_a_time_element_s_visible_day_beats_its_attribute() -> None:
+    body = (
+        '<header><h1>Mill</h1><div class="time">'
+        '<time datetime="2019-07-03T10:18:46Z">Publié le 29 juin 2019</time></div></header>'
+        f"{BODY}"
+    )
+    article = extract(_page(body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2019-06-29"
+
+
+def test_a_comment_s_date_is_not_the_story_s() -> None:
+    body = (
+        f'<div class="post"><h1>Mill</h1>{BODY}'
+        '<div class="post-footer">Dieser Artikel wurde am 14. Dezember 2015 geschrieben</div></div>'
+        '<ol class="commentlist"><li class="comment" id="comment-1">'
+        '<div class="comment-meta commentmetadata"><a href="#c1">15. Dezember 2015 at 11:21</a>'
+        "</div><p>Nice.</p></li></ol>"
+    )
+    article = extract(_page(body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2015-12-14"
+
+
+def test_a_date_in_a_script_comment_is_no_one_s() -> None:
+    body = f"<script>/* banner 728x90, created 02.06.10 */</script><h1>Mill</h1>{BODY}"
+    assert extract(_page(body=body)).published is None
+
+
+def test_gmt_with_an_offset_is_that_offset() -> None:
+    parsed = parse_date("13 Jan 2020, 22:11 GMT+10")
+    assert parsed is not None and parsed.precision == WITH_OFFSET
+    assert parsed.value.utcoffset() == timedelta(hours=10)
+    assert parsed.value.date().isoformat() == "2020-01-13"
+
+
+def test_a_script_s_publication_day_gives_a_utc_instant_its_local_day() -> None:
+    page = _page(
+        '<meta property="article:published_time" content="2020-08-25T00:23:33Z">'
+        '<script>var page = {"publishDate": "2020-08-24", "section": "ottawa"};</script>'
+    )
+    article = extract(page, url="https://x.example/news/1728875/bus")
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2020-08-24"
+
+
+def test_a_headline_in_an_h2_finds_its_date() -> None:
+    body = (
+        '<h1>The Gazette</h1><div class="rail"><span class="post-date">09/09/2019</span></div>'
+        '<div class="post"><div class="post-head"><h3>The mill becomes a library at last</h3></div>'
+        f'<div class="post-detail">27 Sep 2016</div></div>{BODY}'
+    )
+    head = "<title>The mill becomes a library at last ‹ The Gazette</title>"
+    article = extract(_page(head=head, body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2016-09-27"
+
+
+def test_a_date_that_reads_both_ways_takes_the_url_s_month() -> None:
+    body = f'<div class="story"><h1>Mill</h1><p class="date">8/09/2012 12:13 PM</p>{BODY}</div>'
+    article = extract(_page(body=body), url="https://x.example/2012/08/mill.html")
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2012-08-09"
+    european = extract(_page(body=body), url="https://x.example/news/mill.html")
+    assert european.published is not None
+    assert european.published.date().isoformat() == "2012-09-08"  # day first by default
+    american = extract(
+        f'<html lang="en-US"><body>{body}</body></html>', url="https://x.example/news/mill"
+    )
+    assert american.published is not None
+    assert american.published.date().isoformat() == "2012-08-09"

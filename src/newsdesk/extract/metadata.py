@@ -298,14 +298,21 @@ def _byline_authors(tree: LexborHTMLParser, signals: Signals) -> list[str]:
     return found
 
 
-def _pick_headline(h1s: list[LexborNode], title: str | None) -> LexborNode | None:
-    """The ``h1`` that is the story's headline: the one that reads as the title (a site's
-    logo is often an ``h1`` too), else the first one with text."""
+def _pick_headline(
+    tree: LexborHTMLParser, h1s: list[LexborNode], title: str | None
+) -> LexborNode | None:
+    """The heading that is the story's headline: the ``h1`` that reads as the title (a
+    site's logo is often an ``h1`` too), else an ``h2`` or ``h3`` that does (templates that
+    keep ``h1`` for the site's name), else the first ``h1`` with text."""
     texts = [(node, WS.sub(" ", node.text()).strip()) for node in h1s[:5]]
     texts = [(node, text) for node, text in texts if text]
     if title:
         for node, text in texts:
             if text.casefold() == title.casefold() or similar(text, title):
+                return node
+        for node in tree.css("h2, h3")[:10]:
+            text = WS.sub(" ", node.text()).strip()
+            if len(text) > 15 and (text.casefold() == title.casefold() or similar(text, title)):
                 return node
     return texts[0][0] if texts else None
 
@@ -343,11 +350,11 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, html: str | None = No
     )
     h1_texts = [t for t in (clean_value(h.text()) for h in signals.h1s[:3]) if t]
     meta.title = _pick_title(_title_candidates(page.ld, metas, signals), meta.site_name, h1_texts)
-    signals.headline = _pick_headline(signals.h1s, meta.title)
+    signals.headline = _pick_headline(tree, signals.h1s, meta.title)
     meta.authors = _authors_of(page)
-    meta.published = published_of(page, meta.url)
-    meta.updated = updated_of(page)
     meta.language = _language_of(page)
+    meta.published = published_of(page, meta.url, meta.language)
+    meta.updated = updated_of(page)
     meta.description = clean_value(metas.get("og:description")) or clean_value(
         metas.get("description")
     )

@@ -4,18 +4,33 @@ offset (DESIGN §3: ``published`` and ``updated`` are told apart)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from newsdesk.dates import ParsedDate, date_from_url, in_local_time, parse_date
+from newsdesk.dates import (
+    DATE_ONLY,
+    WITH_OFFSET,
+    ParsedDate,
+    date_from_url,
+    in_local_time,
+    month_from_url,
+    parse_date,
+)
 from newsdesk.extract.signals import WS, Page, Signals, clean_value, inside, visible_meta_texts
 
 __all__ = ["published_of", "updated_of"]
 
 _PUBLISHED_LINE = re.compile(r"^\s*(?:by|published|posted|por|von|par|di)\b", re.I)
 _UPDATED = re.compile(r"^\s*(?:updated|modified|last (?:updated|modified))\b", re.I)
+# Words that make a date an update's, anywhere in a short line, in the lexicon's languages.
+_UPDATE_WORDS = re.compile(
+    r"updated|modified|aktualisiert|geändert|mis à jour|modifié|actualizado|atualizado|"
+    r"aggiornato|bijgewerkt",
+    re.I,
+)
 
 
 def _all_ld(objects: list[dict[str, Any]], key: str) -> list[str | None]:
@@ -23,11 +38,39 @@ def _all_ld(objects: list[dict[str, Any]], key: str) -> list[str | None]:
     return [obj[key] for obj in objects if isinstance(obj.get(key), str)]
 
 
-def _pick_date(candidates: list[str | None], local: tuple[ParsedDate, ...] = ()) -> datetime | None:
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How a page's numeric dates that read both ways ("8/09/2012", "11.12.12") are read:
+    the reading in the month its URL states (``/2012/08/``), else month first on a page in
+    American English, else day first."""
+
+    url_month: tuple[int, int] | None = None
+    month_first: bool = False
+
+    def parse(self, raw: str | None) -> ParsedDate | None:
+        parsed = parse_date(raw, month_first=self.month_first)
+        if parsed is None or self.url_month is None:
+            return parsed
+        if (parsed.value.year, parsed.value.month) == self.url_month:
+            return parsed
+        other = parse_date(raw, month_first=not self.month_first)
+        if other is not None and (other.value.year, other.value.month) == self.url_month:
+            return other
+        return parsed
+
+
+_DEFAULT_READING = _Reading()
+
+
+def _pick_date(
+    candidates: list[str | None],
+    local: tuple[ParsedDate, ...] = (),
+    reading: _Reading = _DEFAULT_READING,
+) -> datetime | None:
     """The first (most trusted) date; a later signal on the same day with more precision wins.
     A UTC instant is then put in the page's own offset when the other signals (or ``local``,
     the URL's day) tell it (dates.in_local_time)."""
-    parsed: list[ParsedDate] = [p for p in map(parse_date, candidates) if p is not None]
+    parsed: list[ParsedDate] = [p for p in map(reading.parse, candidates) if p is not None]
     if not parsed:
         return None
     best = parsed[0]
@@ -82,6 +125,21 @@ def _other_meta_dates(metas: dict[str, str], html: str | None) -> list[str | Non
     return found[:6]
 
 
+_CODE_COMMENTS = ("/*", "//", "<!--", "* ")
+
+
+def _is_date_line(line: str) -> bool:
+    """A line of the page's text that states a date, and is not a script's comment ("/*
+    banner 728x90, created 02.06.10 */": no one's date; a script that writes the date,
+    showDate("2020/04/17 01:43"), states the page's)."""
+    return (
+        len(line) >= 6
+        and any(c.isdigit() for c in line)
+        and not line.startswith(_CODE_COMMENTS)
+        and parse_date(line) is not None
+    )
+
+
 def _first_text_date(tree: LexborHTMLParser) -> str | None:
     """The first short line of the page's text that is a date (within its first 20,000
     characters): the last resort before the URL's day."""
@@ -93,7 +151,7 @@ def _first_text_date(tree: LexborHTMLParser) -> str | None:
     foreign: set[str] | None = None
     for raw in text.splitlines():
         line = raw.strip()
-        if 6 <= len(line) <= 60 and any(c.isdigit() for c in line) and parse_date(line):
+        if len(line) <= 60 and _is_date_line(line):
             if foreign is None:
                 foreign = {n.text().strip() for n in body.css("a, blockquote, blockquote *")}
             if line not in foreign:
@@ -118,7 +176,8 @@ def _date_near_headline(signals: Signals) -> str | None:
         window = text[max(0, at - 1500) : at + len(key) + 2500]
         for raw in window.splitlines():
             line = raw.strip()
-            if 6 <= len(line) <= 100 and any(c.isdigit() for c in line) and parse_date(line):
+            # The headline itself may hold a date ("Sunday Superlatives 8/5/2012"): not when.
+            if len(line) <= 100 and line != key and _is_date_line(line):
                 return line
         node = node.parent
     return None
@@ -160,13 +219,29 @@ def _time_elements(signals: Signals, *, near: bool) -> list[str | None]:
     times = signals.times[:10]
     levels = _headline_containers(signals)
     if not levels:
-        return [node.attributes.get("datetime") for node in times[:5]] if near else []
+        return _time_values(times[:5]) if near else []
     for level in levels:
         close = [node for node in times if inside(node, {level})]
         if close:
-            chosen = close if near else [node for node in times if node not in close]
-            return [node.attributes.get("datetime") for node in chosen[:5]]
-    return [] if near else [node.attributes.get("datetime") for node in times[:5]]
+            return _time_values(close[:5] if near else [n for n in times if n not in close][:5])
+    return [] if near else _time_values(times[:5])
+
+
+def _time_values(nodes: list[LexborNode]) -> list[str | None]:
+    """Each ``<time>``'s ``datetime``, after its visible text when that states another day
+    ("Publié le 29 juin 2019" over a ``datetime`` of the 3 July: the attribute is often when
+    the page was indexed or edited). The reader's day is the text's; a UTC ``datetime`` on a
+    neighbouring day then takes its day from the text (dates.in_local_time)."""
+    values: list[str | None] = []
+    for node in nodes:
+        value = node.attributes.get("datetime")
+        text = WS.sub(" ", node.text()).strip()
+        if 6 <= len(text) <= 80 and not _UPDATE_WORDS.search(text):
+            shown, stated = parse_date(text), parse_date(value)
+            if shown is not None and (stated is None or shown.value.date() != stated.value.date()):
+                values.append(text)
+        values.append(value)
+    return values
 
 
 def _headline_containers(signals: Signals) -> list[int]:
@@ -206,13 +281,17 @@ _PUBLISHED_LATER_KEYS = (
 _UPDATED_KEYS = ("article:modified_time", "og:updated_time", "datemodified")
 
 
-def published_of(page: Page, canonical: str | None) -> datetime | None:
+def published_of(page: Page, canonical: str | None, language: str | None) -> datetime | None:
     """The publication time: the declared ones (JSON-LD, metas, microdata, ``<time>`` near
     the headline), then what scripts, the headline's neighbourhood, visible text and the
     URL's day say, in that order. A day in the URL decides between a date's readings."""
     signals, metas, ld = page.signals, page.metas, page.ld
     url_day = date_from_url(canonical) or date_from_url(page.url)
     local = (url_day,) if url_day is not None else ()
+    reading = _Reading(
+        month_from_url(canonical) or month_from_url(page.url),
+        (language or "").lower().startswith("en-us"),
+    )
     created = ld.get("dateCreated")
     declared = _pick_date(
         [
@@ -224,17 +303,32 @@ def published_of(page: Page, canonical: str | None) -> datetime | None:
             *_time_elements(signals, near=True),
         ],
         local,
+        reading,
     )
+    if declared is not None:
+        return _script_local_day(declared, page) if not local else declared
     return (
-        declared
-        or _pick_date(_script_dates(page.tree, page.html), local)
-        or _pick_date([_date_near_headline(signals)], local)
-        or _pick_date([_visible_date(page.tree, signals)], local)
-        or _pick_date(_time_elements(signals, near=False), local)
-        or _pick_date(_other_meta_dates(metas, page.html), local)
-        or _pick_date([_first_text_date(page.tree)], local)
+        _pick_date(_script_dates(page.tree, page.html), local, reading)
+        or _pick_date([_date_near_headline(signals)], local, reading)
+        or _pick_date([_visible_date(page.tree, signals)], local, reading)
+        or _pick_date(_time_elements(signals, near=False), local, reading)
+        or _pick_date(_other_meta_dates(metas, page.html), local, reading)
+        or _pick_date([_first_text_date(page.tree)], local, reading)
         or (url_day.value if url_day is not None else None)
     )
+
+
+def _script_local_day(declared: datetime, page: Page) -> datetime:
+    """A UTC instant's local day from a day that a script states under a publication key
+    (``"publishDate": "2020-08-24"`` beside ``2020-08-25T00:23:33Z``: an evening story in
+    Ottawa), when no URL day already decided it."""
+    if declared.utcoffset() != timedelta(0) or declared.time() == time(0):
+        return declared
+    days = [p for p in map(parse_date, _script_dates(page.tree, page.html)) if p is not None]
+    days = [p for p in days if p.precision == DATE_ONLY]
+    if not days:
+        return declared
+    return in_local_time(ParsedDate(declared, WITH_OFFSET), days)
 
 
 def updated_of(page: Page) -> datetime | None:

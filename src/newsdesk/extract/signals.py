@@ -22,8 +22,11 @@ _VISIBLE_META = (
         f'[class*="{word}"]:not(form *)'
         for word in ("byline", "meta", "date", "publish", "posted", "created", "author", "datum")
     )
-    + ", time, abbr.published"
+    + ', [id*="date"]:not(form *), time, abbr.published'
 )
+# A comment thread's containers (WordPress ``li.comment#comment-57873``, ``ol.commentlist``,
+# ``div.comment-meta``): its dates and names are the readers', not the story's.
+_COMMENTS = re.compile(r"(?:^|\s)comment(?!s-(?:open|closed))", re.I)
 
 
 _SIGNAL_SELECTOR = (
@@ -91,6 +94,8 @@ def visible_meta_texts(tree: LexborHTMLParser, signals: Signals) -> list[str]:
     texts: list[str] = []
     signals.visible = texts
     for node in tree.css(_VISIBLE_META)[:40]:
+        if _in_comments(node):
+            continue
         text = WS.sub(" ", node.text(deep=True, separator=" ")).strip()
         tooltip = node.attrs.get("title")
         if tooltip and parse_date(text) is None:  # "3 hours ago": the date is a tooltip
@@ -100,6 +105,21 @@ def visible_meta_texts(tree: LexborHTMLParser, signals: Signals) -> list[str]:
             if len(texts) == 20:
                 break
     return texts
+
+
+def _in_comments(node: LexborNode) -> bool:
+    """Whether ``node`` sits in a comment thread: an element, or one of its ancestors, whose
+    class or id starts a word with "comment"."""
+    current: LexborNode | None = node
+    for _ in range(30):
+        if current is None or current.tag in ("body", "html"):
+            return False
+        attrs = current.attrs
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if "omment" in names and _COMMENTS.search(names):
+            return True
+        current = current.parent
+    return False
 
 
 def inside(node: LexborNode, ids: set[int]) -> bool:
