@@ -232,3 +232,20 @@ def test_payload_is_json_with_the_event_id(store: Store) -> None:
             deliverer.deliver_due()
     body = json.loads(got[0].body)
     assert body["id"] == got[0].headers["webhook-id"] and "webhook-signature" not in got[0].headers
+
+
+def test_a_rate_limited_target_gets_its_deliveries_no_faster(store: Store) -> None:
+    with receiver() as hook:
+        action = NewAction(kind="webhook", target=hook.url, config={"per_minute": 2})
+        store.add_rule("slow", query="rotterdam", actions=[action], now=datetime.now(UTC))
+        for n in range(3):
+            _story(store, n + 1)
+        clock = Clock()
+        with Deliverer(store, LOCAL, clock=clock) as deliverer:
+            assert deliverer.deliver_due().sent == 1  # the rest wait for their turn
+            assert deliverer.deliver_due().sent == 0
+            clock.offset = timedelta(seconds=31)
+            assert deliverer.deliver_due().sent == 1
+            clock.offset = timedelta(seconds=62)
+            assert deliverer.deliver_due().sent == 1
+        assert len(hook.ids()) == 3

@@ -8,6 +8,7 @@ import contextlib
 import secrets
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,9 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
             "status": options["post_status"],
         }
         actions.append(NewAction(kind="wordpress", target=site.rstrip("/"), config=config))
+    if options["per_minute"]:
+        rate = {"per_minute": options["per_minute"]}
+        actions = [replace(a, config={**a.config, **rate}) for a in actions]
     if options["feed"]:
         actions.append(NewAction(kind="feed", target="", config={}))
     if not actions:
@@ -107,6 +111,13 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
 @click.option("--user", default=None, help="WordPress user.")
 @click.option("--app-password", default=None, help="WordPress application password.")
 @click.option("--post-status", default="publish", show_default=True, help="publish or draft.")
+@click.option(
+    "--per-minute",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="N",
+    help="Rate limit: at most N deliveries a minute to each of the rule's targets.",
+)
 @click.option(
     "--feed", is_flag=True, help="Only the rule's own feed (/feeds/rules/NAME.atom|json)."
 )

@@ -98,6 +98,7 @@ class Deliverer:
         self.clock = clock
         self.rng = rng
         self._pool = ThreadPoolExecutor(settings.delivery_workers, "deliver")
+        self._not_before: dict[int, datetime] = {}  # rate-limited targets' next turns
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -117,18 +118,19 @@ class Deliverer:
         report = DeliverReport()
         while not stop():
             due = self.store.due_deliveries(self.clock(), limit=limit)
-            if not due:
-                break
-            self._round(due, report, stop)
+            if not due or not self._round(due, report, stop):
+                break  # nothing due, or only targets whose rate limit says not yet
         return report
 
     def _round(
         self, due: Sequence[Delivery], report: DeliverReport, stop: Callable[[], bool]
-    ) -> None:
+    ) -> int:
         """Send ``due``: each target's deliveries one at a time, in order, targets in
         parallel. Each delivery is claimed just before it is sent and its result recorded
         as soon as it is back, so a deliverer killed at any moment repeats at most the
-        one delivery per target it had in flight."""
+        one delivery per target it had in flight. A target with a rate limit (its
+        ``per_minute``) gets no delivery before its turn: the rest stay due for a later
+        call. Returns how many were sent (or tried)."""
         rules = {rule.id: rule for rule in self.store.rules()}
         queues: dict[int, deque[tuple[Delivery, Rule, Action]]] = {}
         for delivery in due:
@@ -137,12 +139,18 @@ class Deliverer:
             if rule is not None and action is not None:
                 queues.setdefault(action.id, deque()).append((delivery, rule, action))
         running: dict[Future[Result], _Job] = {}
+        tried = 0
         while queues or running:
             if stop():  # asked to stop: what is in flight finishes, nothing more is taken
                 queues.clear()
             for target in [t for t in queues if t not in {j.action_id for j in running.values()}]:
+                if self._not_before.get(target, self.clock()) > self.clock():
+                    del queues[target]  # its rate limit: not yet
+                    continue
                 job = self._claim_next(queues, target)
                 if job is not None:
+                    tried += 1
+                    self._pace(job)
                     running[self._pool.submit(self._send, job)] = job
             if not running:
                 continue
@@ -153,6 +161,13 @@ class Deliverer:
                 self._record(job, result, report)
                 if result.gone:  # the target's other deliveries were cancelled with it
                     queues.pop(job.action_id, None)
+        return tried
+
+    def _pace(self, job: _Job) -> None:
+        """A rate-limited target's next turn (``per_minute`` deliveries at most)."""
+        per_minute = float(job.target.config.get("per_minute") or 0)
+        if per_minute > 0:
+            self._not_before[job.action_id] = self.clock() + timedelta(seconds=60 / per_minute)
 
     def _claim_next(
         self, queues: dict[int, deque[tuple[Delivery, Rule, Action]]], target: int
