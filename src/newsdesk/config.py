@@ -228,6 +228,11 @@ class Settings:
         "10 h: 27.6 hours over 8 attempts, each delay ±20 %); below 1 compresses it.",
         maximum=1000,
     )
+    websub_hub: str = _declare(
+        "",
+        "A WebSub hub's URL: the rules' feeds name it (rel=\"hub\") and, with base_url set, "
+        "it is pinged (hub.mode=publish) whenever a rule's feed gains a story.",
+    )
     delivery_workers: int = _declare(
         4,
         "Targets delivered to at once (each target's deliveries go one at a time).",

@@ -35,6 +35,7 @@ from newsdesk.rules.actions import Message, Result, Target
 from newsdesk.rules.actions.email import send_email
 from newsdesk.rules.actions.jsonl import send_jsonl
 from newsdesk.rules.actions.webhook import send_webhook
+from newsdesk.rules.actions.websub import ping_hub, rule_feeds
 from newsdesk.rules.actions.wordpress import send_wordpress
 from newsdesk.store import Store, open_store
 from newsdesk.store.outbox import CANCELLED, DEAD, DONE, PENDING, Delivery
@@ -335,7 +336,14 @@ def _jsonl(message: Message, target: Target, deliverer: Deliverer) -> Result:
 
 
 def _feed(message: Message, target: Target, deliverer: Deliverer) -> Result:
-    return Result(ok=True)  # the rule's feed lists what it fired for (serve/rules.py)
+    """The rule's feed lists what it fired for (serve/rules.py): nothing to send, unless a
+    WebSub hub is configured, which is told that the feed changed."""
+    settings = deliverer.settings
+    if not (settings.websub_hub and settings.base_url):
+        return Result(ok=True)
+    return ping_hub(
+        settings.websub_hub, rule_feeds(settings.base_url, message.rule), deliverer.sender
+    )
 
 
 _ACTIONS: dict[str, Callable[[Message, Target, Deliverer], Result]] = {

@@ -69,6 +69,7 @@ class FeedDoc:
     items: tuple[FeedItem, ...]
     description: str | None = None
     author: str = "newsdesk"  # the feed's: the source for a source's feed
+    hub_url: str | None = None  # its WebSub hub (rel="hub", JSON Feed hubs)
 
 
 def _rfc3339(value: datetime) -> str:
@@ -125,6 +126,8 @@ def atom_feed(doc: FeedDoc) -> bytes:
     sub(feed, "updated", _rfc3339(doc.updated))
     sub(feed, "link", rel="self", href=doc.self_url, type="application/atom+xml")
     sub(feed, "link", rel="alternate", href=doc.home_url, type="text/html")
+    if doc.hub_url:
+        sub(feed, "link", rel="hub", href=doc.hub_url)
     author = sub(feed, "author")
     sub(author, "name", doc.author)
     sub(feed, "generator", "newsdesk")
@@ -199,6 +202,8 @@ def json_feed(doc: FeedDoc) -> bytes:
         "authors": [{"name": doc.author}],
         "items": items,
     }
+    if doc.hub_url:
+        feed["hubs"] = [{"type": "WebSub", "url": doc.hub_url}]
     common = _common_language(doc.items)
     if common:
         feed["language"] = common

@@ -278,6 +278,7 @@ async def feed_rule(request: Request) -> Response:
         updated=max((i.updated for i in items), default=rule.created_at or datetime.now(UTC)),
         items=items,
         description=f"Stories matching {rule.query}",
+        hub_url=request.app.state.settings.websub_hub or None,
     )
     body = atom_feed(doc) if kind == "atom" else json_feed(doc)
     etag = etag_for(body)
