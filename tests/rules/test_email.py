@@ -3,6 +3,7 @@ read with the standard library's e-mail parser."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import ssl
@@ -183,3 +184,36 @@ def test_starttls_then_auth(store: Store, tls_smtp: tuple[Inbox, int, Path]) -> 
     # without STARTTLS the server offers no AUTH (and would take no mail: 530)
     assert errors[0] == "" and "AUTH extension not supported" in errors[1]
     assert "TLS" in errors[2] and "certificate verify failed" in errors[2]
+
+
+def test_a_digest_gathers_the_stories_of_its_window(store: Store, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    config = {"smtp_host": "127.0.0.1", "smtp_port": port, "digest_minutes": 10}
+    action = NewAction(kind="email", target="desk@newsroom.test", config=config)
+    start = datetime.now(UTC)
+    store.add_rule("digest", query="rotterdam", actions=[action], now=start - timedelta(hours=1))
+    for n in range(3):
+        url = f"https://o{n}.example/s"
+        write(store, f"https://o{n}.example/feed", story(url, text=_distinct(n)), now=start)
+    clock = [start]
+    with Deliverer(store, Settings(), clock=lambda: clock[0]) as deliverer:
+        assert deliverer.deliver_due().sent == 0 and inbox.messages == []  # the window is open
+        later = start + timedelta(minutes=5)
+        nine = story("https://o9.example/s", text=_distinct(9) + " Nine.")
+        write(store, "https://o9.example/feed", nine, now=later)
+        clock[0] = later
+        assert deliverer.deliver_due().sent == 0
+        clock[0] = start + timedelta(minutes=10, seconds=1)
+        assert deliverer.deliver_due().sent == 4
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "Port strike halts Rotterdam and 3 more"
+    assert mail["Message-ID"].startswith("<digest-msg_")
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.count("Link: https://o") == 4 and "Nine." in text
+    assert {d.status for d in store.deliveries()} == {"done"}
+
+
+def _distinct(n: int) -> str:
+    """A story of its own (not a copy of the others): Rotterdam, and words of its own."""
+    pick = random.Random(n)
+    return "Rotterdam. " + " ".join(f"w{pick.randrange(100_000)}" for _ in range(120)) + "."

@@ -59,6 +59,7 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
         "ca_file": str(Path(options["smtp_ca_file"]).resolve())
         if options["smtp_ca_file"]
         else None,
+        "digest_minutes": options["email_digest"],
     }
     for address in options["email"]:
         if "@" not in address:
@@ -101,6 +102,13 @@ def _actions(options: dict[str, Any]) -> list[NewAction]:
 @click.option("--smtp-password", default=None)
 @click.option("--smtp-from", default="newsdesk@localhost", show_default=True)
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option(
+    "--email-digest",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="MINUTES",
+    help="One e-mail every MINUTES with the stories matched meanwhile (default: one a story).",
+)
 @click.option(
     "--smtp-ca-file",
     type=click.Path(exists=True, dir_okay=False),

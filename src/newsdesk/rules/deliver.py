@@ -32,7 +32,7 @@ from newsdesk.fetch.send import Sender
 from newsdesk.model import article_to_dict
 from newsdesk.render import article_body_html
 from newsdesk.rules.actions import Message, Result, Target
-from newsdesk.rules.actions.email import send_email
+from newsdesk.rules.actions.email import send_digest, send_email
 from newsdesk.rules.actions.jsonl import send_jsonl
 from newsdesk.rules.actions.webhook import send_webhook
 from newsdesk.rules.actions.websub import ping_hub, rule_feeds
@@ -139,30 +139,69 @@ class Deliverer:
             action = _action_of(rule, delivery.action_id)
             if rule is not None and action is not None:
                 queues.setdefault(action.id, deque()).append((delivery, rule, action))
-        running: dict[Future[Result], _Job] = {}
+        running: dict[Future[Result], list[_Job]] = {}
         tried = 0
         while queues or running:
             if stop():  # asked to stop: what is in flight finishes, nothing more is taken
                 queues.clear()
-            for target in [t for t in queues if t not in {j.action_id for j in running.values()}]:
+            busy = {jobs[0].action_id for jobs in running.values()}
+            for target in [t for t in queues if t not in busy]:
                 if self._not_before.get(target, self.clock()) > self.clock():
                     del queues[target]  # its rate limit: not yet
+                    continue
+                if _digest_minutes(queues[target][0][2]):
+                    jobs = self._claim_digest(queues, target)
+                    if jobs:
+                        tried += len(jobs)
+                        running[self._pool.submit(self._send_digest, jobs)] = jobs
                     continue
                 job = self._claim_next(queues, target)
                 if job is not None:
                     tried += 1
                     self._pace(job)
-                    running[self._pool.submit(self._send, job)] = job
+                    running[self._pool.submit(self._send, job)] = [job]
             if not running:
                 continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                job = running.pop(future)
+                jobs = running.pop(future)
                 result = future.result()
-                self._record(job, result, report)
+                for job in jobs:
+                    self._record(job, result, report)
                 if result.gone:  # the target's other deliveries were cancelled with it
-                    queues.pop(job.action_id, None)
+                    queues.pop(jobs[0].action_id, None)
         return tried
+
+    def _claim_digest(
+        self, queues: dict[int, deque[tuple[Delivery, Rule, Action]]], target: int
+    ) -> list[_Job]:
+        """A digest target's deliveries, claimed together once the oldest has waited the
+        digest's minutes; before that they are put off until then (and nothing is sent)."""
+        queue = queues.pop(target)
+        minutes = _digest_minutes(queue[0][2])
+        oldest = self.store.oldest_pending(target) or self.clock()
+        ready = oldest + timedelta(minutes=minutes)
+        if ready > self.clock():
+            self.store.postpone_deliveries([d.id for d, _, _ in queue], until=ready)
+            return []
+        lease = timedelta(seconds=3 * self.settings.delivery_timeout + 1)
+        jobs = []
+        for delivery, rule, action in queue:
+            if self.store.claim_delivery(delivery.id, lease_until=self.clock() + lease):
+                claimed = replace(delivery, attempts=delivery.attempts + 1)
+                message = self._message(claimed, rule)
+                jobs.append(_Job(claimed, action.id, message, _target(action)))
+        return jobs
+
+    def _send_digest(self, jobs: list[_Job]) -> Result:
+        messages = [job.message for job in jobs if job.message is not None]
+        if not messages:
+            return Result(ok=False, error="the articles are no longer stored", final=True)
+        try:
+            return send_digest(messages, jobs[0].target, timeout=self.settings.delivery_timeout)
+        except Exception as exc:  # a bulkhead, as for one delivery
+            log.exception("digest to %s failed unexpectedly", jobs[0].target.address)
+            return Result(ok=False, error=f"internal: {type(exc).__name__}: {exc}")
 
     def _pace(self, job: _Job) -> None:
         """A rate-limited target's next turn (``per_minute`` deliveries at most)."""
@@ -307,6 +346,13 @@ def _links(base_url: str, article_id: int, canonical: str | None) -> dict[str, s
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _digest_minutes(action: Action) -> int:
+    """An e-mail action's digest window (0: one message per story)."""
+    if action.kind != "email":
+        return 0
+    return int(action.config.get("digest_minutes") or 0)
 
 
 def _action_of(rule: Rule | None, action_id: int) -> Action | None:

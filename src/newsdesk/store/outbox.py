@@ -166,6 +166,27 @@ class OutboxTable(StoreBase):
                 ),
             )
 
+    def oldest_pending(self, action_id: int) -> datetime | None:
+        """When the oldest pending delivery to the target was enqueued (a digest's window
+        opens then)."""
+        row = self._db.execute(
+            "SELECT MIN(created_at) FROM deliveries WHERE action_id = ? AND status = 'pending'",
+            (action_id,),
+        ).fetchone()
+        return _dt(row[0]) if row else None
+
+    def postpone_deliveries(self, ids: Sequence[int], *, until: datetime) -> None:
+        """Put pending deliveries off until ``until`` (an e-mail digest's window)."""
+        if not ids:
+            return
+        marks = ", ".join("?" * len(ids))
+        with self._tx():
+            self._db.execute(
+                f"UPDATE deliveries SET next_attempt_at = ? WHERE id IN ({marks}) "
+                "AND status = 'pending'",
+                (_iso(until), *ids),
+            )
+
     def save_remote_id(self, delivery_id: int, remote_id: str) -> None:
         """What the target made of a delivery (a post's id), kept as soon as it is known:
         a retry updates it rather than making another."""

@@ -1,4 +1,5 @@
-"""The e-mail action: one message per delivery over SMTP (standard library ``smtplib``; the
+"""The e-mail action: one message per delivery (or a digest of the deliveries of N minutes,
+``digest_minutes``: the deliverer gathers them) over SMTP (standard library ``smtplib``; the
 only module that speaks it), with STARTTLS and authentication when configured.
 
 The message has a plain-text and a sanitised HTML part (the record's safe HTML body), the
@@ -13,13 +14,14 @@ from __future__ import annotations
 import html
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from newsdesk.render import format_when
 from newsdesk.rules.actions import Message, Result, Target
 
-__all__ = ["make_email", "send_email"]
+__all__ = ["make_digest", "make_email", "send_digest", "send_email"]
 
 
 def make_email(message: Message, target: Target) -> EmailMessage:
@@ -42,6 +44,38 @@ def make_email(message: Message, target: Target) -> EmailMessage:
         f'<!doctype html><html><body>{credit_html}<p><a href="{link}">{link}</a></p>'
         f"<hr>{message.body_html}</body></html>",
         subtype="html",
+    )
+    return mail
+
+
+def make_digest(messages: Sequence[Message], target: Target) -> EmailMessage:
+    """One e-mail for several deliveries (a digest): each story's headline, credits, link
+    and text, in the order they were matched (pure)."""
+    first = messages[0]
+    mail = EmailMessage()
+    titles = [m.article.title or m.original.title or "(untitled story)" for m in messages]
+    more = f" and {len(messages) - 1} more" if len(messages) > 1 else ""
+    mail["Subject"] = _one_line(f"{titles[0]}{more}")
+    sender = str(target.config.get("sender") or "newsdesk@localhost")
+    mail["From"] = formataddr(("newsdesk", sender))
+    mail["To"] = target.address
+    mail["Date"] = format_datetime(first.sent_at)
+    mail["Message-ID"] = f"<digest-{first.event_id}@newsdesk>"
+    mail["List-Id"] = f"{_one_line(first.rule)} <{_list_name(first.rule)}.rules.newsdesk>"
+    mail["Auto-Submitted"] = "auto-generated"
+    texts, parts = [], []
+    for title, message in zip(titles, messages, strict=True):
+        credit = _credit_lines(message)
+        texts.append(f"{title}\n" + "\n".join(credit) + "\n\n" + message.article.text)
+        link = html.escape(credit[-1].removeprefix("Link: "), quote=True)
+        lines = "".join(f"<p>{html.escape(line)}</p>" for line in credit[:-1])
+        parts.append(
+            f'<h2>{html.escape(title)}</h2>{lines}<p><a href="{link}">{link}</a></p>'
+            f"{message.body_html}"
+        )
+    mail.set_content("\n\n-----\n\n".join(texts) + "\n")
+    mail.add_alternative(
+        "<!doctype html><html><body>" + "<hr>".join(parts) + "</body></html>", subtype="html"
     )
     return mail
 
@@ -75,6 +109,14 @@ def _list_name(rule: str) -> str:
 
 
 def send_email(message: Message, target: Target, *, timeout: float) -> Result:
+    return _send(make_email(message, target), target, timeout=timeout)
+
+
+def send_digest(messages: Sequence[Message], target: Target, *, timeout: float) -> Result:
+    return _send(make_digest(messages, target), target, timeout=timeout)
+
+
+def _send(mail: EmailMessage, target: Target, *, timeout: float) -> Result:
     config = target.config
     host = str(config.get("smtp_host") or "localhost")
     port = int(config.get("smtp_port") or 25)
@@ -86,7 +128,7 @@ def send_email(message: Message, target: Target, *, timeout: float) -> Result:
                 smtp.starttls(context=ssl.create_default_context(cafile=ca_file))
             if config.get("smtp_user"):
                 _login(smtp, str(config["smtp_user"]), str(config.get("smtp_password") or ""))
-            smtp.send_message(make_email(message, target))
+            smtp.send_message(mail)
     except smtplib.SMTPResponseException as exc:
         said = exc.smtp_error
         text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
