@@ -83,9 +83,9 @@ def test_live_coverage_joins_and_a_bridge_merges(tmp_path: Path) -> None:
     bridge = _add(
         store,
         4,
-        "Kaikoura earthquake 6.1 damaged homes and the coastal road; New Zealand officials "
-        "said the Hutt River flooding closed the Hutt Valley rail line, Wellington said. "
-        "Kaikoura residents cleared debris from the earthquake.",
+        "The 6.1 earthquake near Kaikoura damaged homes and the coastal road; New Zealand "
+        "officials said the Hutt River flooding closed the Hutt Valley rail line, Wellington "
+        "said. In Kaikoura residents cleared debris from the earthquake.",
         title="Kaikoura earthquake and Hutt River floods",
         hours=3,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
@@ -93,8 +95,8 @@ def test_a_bridge_story_merges_two_clusters() -> None:
     bridge = StoryTerms({1: 3.0, 3: 3.0, 2: 3.0, 5: 3.0})
     df = KnownFreq(dict.fromkeys(range(1, 7), 1.0), 100.0)
     candidates = [
-        make_candidate(10, a.counts, (None, None), df),
-        make_candidate(20, b.counts, (None, None), df),
+        make_candidate(10, [a], df),
+        make_candidate(20, [b], df),
     ]
     placed = decide(make_query(bridge, df), candidates)
     assert placed is not None
@@ -171,3 +173,47 @@ def test_the_same_records_in_the_same_order_give_the_same_clusters(tmp_path: Pat
     dedupe_corpus(source, first)
     dedupe_corpus(source, second)
     assert first.getvalue() == second.getvalue()
+
+
+def _templated(n: int) -> list[StoryTerms]:
+    """``n`` different stories told from one template, with small pools of towns, topics,
+    people and figures (as a newsroom's generated or rewritten briefs are)."""
+    rng = random.Random(5)
+    towns = ["Port Ardent", "Saltmarsh", "North Fennick", "Ashford Vale", "Eastgate", "Larkspur"]
+    things = ["hospital", "tram", "library", "ferry"]
+    people = [f"{a} {b}" for a in ("Rosa", "Hugo", "Farid", "Ada") for b in ("Ibsen", "Okafor")]
+    out = []
+    for i in range(n):
+        town, thing, person = rng.choice(towns), rng.choice(things), rng.choice(people)
+        verb = rng.choice(["approved", "delayed", "funded", "suspended"])
+        text = (
+            f"The council {verb} plans for the {thing} in {town} on Monday, ending months of "
+            f"uncertainty. The decision covers work worth about {rng.randrange(2, 90)} million. "
+            f"We listened at every stage, said Councillor {person}, who has led the work "
+            f"since {2020 + rng.randrange(6)}."
+        )
+        title = f"{town} {thing} plans {verb} after debate"
+        out.append(story_terms(text, title=title, published=i * 3600.0))
+    return out
+
+
+def test_stories_of_one_template_do_not_chain() -> None:
+    """Different stories that share a template, a town or a topic are not one event: they
+    must not chain into one large cluster (as a summed centroid once made them: every
+    story it took brought it closer to the next)."""
+    index = StoryIndex()
+    placed = [index.add(i, story).cluster for i, story in enumerate(_templated(300))]
+    sizes = Counter(index.final(c) for c in placed)
+    assert max(sizes.values()) <= 3
+    assert sum(1 for s in sizes.values() if s == 1) >= 0.9 * len(sizes)
+
+
+def test_a_story_naming_nothing_specific_joins_nothing() -> None:
+    """Shared words and common names are not enough: a story joins a cluster only through
+    a name (or number) few recent stories carry."""
+    index, n = _index_with_background()
+    index.add(n, story_terms(QUAKE_A[0]))
+    vague = "Officials said the earthquake damaged homes and roads on Monday, New Zealand said."
+    for i in range(40):  # "New Zealand" becomes common news
+        index.add(n + 1 + i, story_terms(f"New Zealand officials met on item {i} of the budget."))
+    assert index.add(n + 100, story_terms(vague)).cluster == n + 100

@@ -1,23 +1,31 @@
 """Story clusters: independent coverage of one event, grouped as it streams in. Pure.
 
 Each story becomes a sparse bag of weighted terms (``story_terms``): the content words of its
-headline, standfirst and opening (lower-cased, lightly stemmed, stop words out), with the
-words that name something — capitalised words inside a sentence (people, places,
-organisations) and numbers — counted again as *names*. Headline words count twice.
+headline, standfirst and opening (lower-cased, lightly stemmed, stop words out) and, apart,
+the words that name something — capitalised words inside a sentence (people, places,
+organisations) and numbers — as *names* (a name is not counted as a word too). Headline
+words count twice.
 
-A ``StoryIndex`` holds the recent clusters. A new story is compared, by TF-IDF cosine, with
-the centroid (summed terms) of the recent clusters that hold two of its heaviest terms
-(``MIN_PROBES`` of ``PROBE_TERMS``); document
-frequencies come from the last ``DocFreq.window`` stories (a rolling window, so a word that
-floods the news this week weighs less this week). It joins the best cluster when
+A ``StoryIndex`` holds the recent clusters. A new story is compared with the recent clusters
+that hold two of its heaviest terms (``MIN_PROBES`` of ``PROBE_TERMS``) by **average link**:
+its TF-IDF cosine with each member, averaged (kept as the sum of the members' unit vectors,
+so a comparison costs one sparse dot product). A summed centroid's cosine grows with a
+cluster's spread (n unlike members sum to a vector ~sqrt(n) times closer to anything than
+they are), which chained templated stories into clusters of hundreds; an average does not.
+Document frequencies come from the last ``DocFreq.window`` stories (a rolling window), with
+no idf floor: a word every story has weighs nothing. It joins the best cluster when
 
-- the cosine is at least ``JOIN``, and
+- the average cosine is at least ``JOIN``;
+- the story shares a *specific* name with the cluster (``SPECIFIC``: a person, place,
+  organisation or number carried by few recent stories): coverage of one event names its
+  people, places and figures; stories of one kind (one template, one topic) share only
+  common ones;
 - the two share enough of their names (``NAMES_MATCH``): two events of one kind (two
-  earthquakes, two shootings) share a topic's words but not its people, places, numbers;
+  earthquakes, two shootings) share a topic's words but not its people and places;
 - when both have times, the story lies within ``WINDOW`` of the cluster's span,
 
 else it starts a cluster of its own. A story that matches two clusters joins the best; when
-the second is also close (``BRIDGE``, names included), the two clusters become one (a bridge).
+the second is also close (``BRIDGE``), the two clusters become one (a bridge).
 
 The index keeps the ``RECENT`` most recently active clusters (and drops a dated cluster
 ``KEEP`` windows after its last story): memory is bounded by the window, never by the
@@ -61,10 +69,13 @@ __all__ = [
 # Stories counted before any joins: over a handful, document frequencies tell a topic's
 # stock words from an event's names too poorly to cluster on.
 MIN_STORIES = 50
-IDF_FLOOR = 1.0  # added to every idf (1: scikit-learn's smooth idf)
-JOIN = 0.3  # TF-IDF cosine of a story with a cluster's centroid to join it
-BRIDGE = 0.45  # ... with a second cluster, for the two to become one
-NAMES_MATCH = 0.1  # cosine of their names at least this, when both name anything
+IDF_FLOOR = 0.0  # added to every idf (1: scikit-learn's smooth idf; 0: a word every story
+# has weighs nothing, so a template's stock sentences do not make stories alike)
+JOIN = 0.22  # average TF-IDF cosine of a story with a cluster's members to join it
+BRIDGE = 0.4  # ... with a second cluster, for the two to become one
+NAMES_MATCH = 0.2  # average cosine of their names at least this, when both name anything
+SPECIFIC = 0.02  # a name carried by at most this share of the stories counted is specific
+SPECIFIC_MIN = 3.0  # ... or by at most this many (a small corpus)
 NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
 WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
 KEEP = 1_000_000.0  # windows after its last story a dated cluster is dropped (an undated
@@ -72,7 +83,6 @@ KEEP = 1_000_000.0  # windows after its last story a dated cluster is dropped (a
 RECENT = 20_000  # clusters kept when stories are undated (the window, counted)
 DF_WINDOW = 20_000  # stories the document frequencies are counted over
 HEADLINE = 2  # a headline word counts this many times
-NAME_WEIGHT = 1.0  # a name's extra count (the word itself counts too)
 MAX_TERMS = 64  # terms a story keeps (its heaviest): bounds what the batch holds a story
 LEAD_TOKENS = 400  # tokens of the text read: the opening tells the event
 CENTROID_TERMS = 300  # terms a cluster's centroid keeps (its heaviest)
@@ -124,6 +134,7 @@ def _term_key(word: str) -> int:
 
 
 NAME_TAG = 1 << 32  # a name's key: its word's key with this bit set
+NUMBER_TAG = 1 << 33  # ... and a number's, this one too
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +212,9 @@ def story_terms(
             if len(word) < 2 or word in _STOP:
                 continue
             key = _term_key(word)
+            if named:  # a name counts as a name only (not as a word too)
+                key |= NAME_TAG | (NUMBER_TAG if token[0].isdigit() else 0)
             counts[key] = counts.get(key, 0.0) + weight
-            if named:
-                name = key | NAME_TAG
-                counts[name] = counts.get(name, 0.0) + weight * NAME_WEIGHT
     if len(counts) > MAX_TERMS:  # the heaviest (headline words and names first), in order
         kept = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_TERMS]
         counts = dict(kept)
@@ -215,6 +225,11 @@ class Frequencies(Protocol):
     """Where the inverse document frequency of a term comes from."""
 
     def idf(self, key: int) -> float: ...
+
+    def docs(self, key: int) -> float: ...  # the stories counted that carry ``key``
+
+    @property
+    def total(self) -> float: ...  # the stories counted
 
 
 def idf_of(docs: float, total: float) -> float:
@@ -231,6 +246,9 @@ class KnownFreq:
 
     def idf(self, key: int) -> float:
         return idf_of(self.counts.get(key, 0.0), self.total)
+
+    def docs(self, key: int) -> float:
+        return self.counts.get(key, 0.0)
 
 
 @dataclass(slots=True)
@@ -258,6 +276,13 @@ class DocFreq:
     def idf(self, key: int) -> float:
         return self._log_total - math.log(self.counts.get(key, 0) + 1)
 
+    def docs(self, key: int) -> float:
+        return self.counts.get(key, 0)
+
+    @property
+    def total(self) -> float:
+        return float(len(self.recent))
+
     @property
     def _log_total(self) -> float:
         return math.log(len(self.recent) + 1) + IDF_FLOOR
@@ -284,7 +309,10 @@ class _Cluster:
     first: float | None = None
     last: float | None = None
     seq: int = 0  # the last story it took (its recency, when stories are undated)
-    view: Candidate | None = None  # its weights as of its last change
+    view: Candidate | None = None  # as the decision sees it, as of its last change
+    units: dict[int, float] = field(default_factory=dict)  # its members' unit vectors, summed
+    worded: int = 0  # members with words
+    named: int = 0  # members with names
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,32 +325,46 @@ class Placed:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A recent cluster as the decision sees it: its centroid's TF-IDF weights (made when
-    it last changed) and their norms, all terms and names only."""
+    """A recent cluster as the decision sees it: the sum of its members' unit vectors (each
+    member's TF-IDF words and names, each part scaled to length 1, made when it joined) and
+    how many members have words and names. A story's cosine with each member, averaged, is
+    its dot product with ``weights`` over the count: average link, which unlike a centroid's
+    cosine does not grow with a cluster's spread (a summed centroid of n unlike members is
+    ~sqrt(n) times closer to anything than its members are: clusters chain)."""
 
     id: int
     weights: Mapping[int, float]
-    words_norm: float
-    names_norm: float
+    words_norm: float  # members with words
+    names_norm: float  # members with names
     first: float | None
     last: float | None
 
 
-def make_candidate(
-    cluster_id: int,
-    counts: Mapping[int, float],
-    span: tuple[float | None, float | None],
-    df: Frequencies,
-) -> Candidate:
-    weights = weighted(counts, df)
-    words, names = _norms(weights)
-    return Candidate(cluster_id, weights, words, names, span[0], span[1])
+def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequencies) -> Candidate:
+    """A cluster of ``members`` as the decision sees it (the live path: its stored
+    stories, weighed with today's frequencies)."""
+    units: dict[int, float] = {}
+    worded = named = 0
+    times = []
+    for story in members:
+        query = make_query(story, df)
+        for key, value in unit_vector(query).items():
+            units[key] = units.get(key, 0.0) + value
+        worded += bool(query.words_norm)
+        named += bool(query.names_norm)
+        if story.published is not None:
+            times.append(story.published)
+    first, last = (min(times), max(times)) if times else (None, None)
+    return Candidate(cluster_id, units, float(worded), float(named), first, last)
 
 
 def _norms(weights: Mapping[int, float]) -> tuple[float, float]:
-    """The norms of the words' part and of the names' part of a weight vector."""
+    """The norms of the words' and the names' parts of a weight vector (numbers count in
+    neither: they tell whether a name is specific, not how alike two stories read)."""
     words = names = 0.0
     for key, weight in weights.items():
+        if key & NUMBER_TAG:
+            continue
         if key & NAME_TAG:
             names += weight * weight
         else:
@@ -345,17 +387,22 @@ class Query:
     weights: Mapping[int, float]
     words_norm: float
     names_norm: float
+    specific: frozenset[int] = frozenset()  # its names (and numbers) few recent stories carry
 
 
 def make_query(story: StoryTerms, df: Frequencies) -> Query:
     weights = weighted(story.counts, df)
-    return Query(story, weights, *_norms(weights))
+    most = max(SPECIFIC * df.total, SPECIFIC_MIN)
+    specific = frozenset(k for k in story.counts if k & NAME_TAG and df.docs(k) <= most)
+    return Query(story, weights, *_norms(weights), specific)
 
 
 def score(query: Query, cluster: Candidate) -> float:
-    """How well a story fits ``cluster``: the TF-IDF cosine of their words and that of their
-    names, mixed (``NAMES_SHARE``; words alone when either names nothing); 0 when their
-    names disagree or the story lies outside the cluster's time window."""
+    """How well a story fits ``cluster``: its TF-IDF cosine with the cluster's members,
+    averaged, of their words and of their names, mixed (``NAMES_SHARE``; words alone when
+    either names nothing); 0 when the story names something but no *specific* name of it
+    (``SPECIFIC``: a person, place or number few recent stories carry) is the cluster's too,
+    when their names disagree, or when the story lies outside the cluster's time window."""
     if _gap(query.story.published, cluster.first, cluster.last) > WINDOW:
         return 0.0
     theirs = cluster.weights
@@ -363,6 +410,8 @@ def score(query: Query, cluster: Candidate) -> float:
     for key, weight in query.weights.items():
         other = theirs.get(key)
         if other is not None:
+            if key & NUMBER_TAG:
+                continue
             if key & NAME_TAG:
                 names += weight * other
             else:
@@ -370,6 +419,8 @@ def score(query: Query, cluster: Candidate) -> float:
     if not (query.words_norm and cluster.words_norm):
         return 0.0
     words /= query.words_norm * cluster.words_norm
+    if query.names_norm and not any(k in theirs for k in query.specific):
+        return 0.0
     if not (query.names_norm and cluster.names_norm):
         return words
     names /= query.names_norm * cluster.names_norm
@@ -432,8 +483,13 @@ class StoryIndex:
 
     def _view(self, cluster: _Cluster) -> Candidate:
         if cluster.view is None:
-            cluster.view = make_candidate(
-                cluster.id, cluster.counts, (cluster.first, cluster.last), self.df
+            cluster.view = Candidate(
+                cluster.id,
+                cluster.units,
+                float(cluster.worded),
+                float(cluster.named),
+                cluster.first,
+                cluster.last,
             )
         return cluster.view
 
@@ -443,8 +499,8 @@ class StoryIndex:
         self._seq += 1
         self._evict(story.published)
         placed = None
+        query = make_query(story, self.df)
         if len(self.df.recent) > MIN_STORIES:
-            query = make_query(story, self.df)
             placed = decide(query, self.candidates(query))
         if placed is None:
             cluster = _Cluster(story_id, {}, 0)
@@ -454,10 +510,12 @@ class StoryIndex:
         for other in placed.merged:
             self._absorb(cluster, self._clusters.pop(other))
         self._take(cluster, story.counts, story.published, 1)
+        _add_units(cluster, unit_vector(query), query)
         return placed
 
     def _absorb(self, into: _Cluster, other: _Cluster) -> None:
         self.merged[other.id] = into.id
+        _add_units(into, other.units, other)
         self._take(into, other.counts, other.first, other.size)
         if other.last is not None:
             self._take(into, {}, other.last, 0)
@@ -500,3 +558,27 @@ class StoryIndex:
                 del self._clusters[cid]
                 continue
             break
+
+
+def unit_vector(query: Query) -> dict[int, float]:
+    """A story's weights with its words and its names each scaled to length 1."""
+    words = 1.0 / query.words_norm if query.words_norm else 0.0
+    names = 1.0 / query.names_norm if query.names_norm else 1.0  # numbers kept as found
+    return {k: v * (names if k & NAME_TAG else words) for k, v in query.weights.items()}
+
+
+def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _Cluster) -> None:
+    """Add a member's unit vector (a story's) or a whole cluster's summed ones."""
+    if isinstance(source, Query):
+        worded, named = int(bool(source.words_norm)), int(bool(source.names_norm))
+    else:
+        worded, named = source.worded, source.named
+    summed = cluster.units
+    for key, value in units.items():
+        summed[key] = summed.get(key, 0.0) + value
+    if len(summed) > 2 * CENTROID_TERMS:
+        kept = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
+        cluster.units = dict(kept)
+    cluster.worded += worded
+    cluster.named += named
+    cluster.view = None

@@ -36,7 +36,6 @@ from newsdesk.dedupe.stories import (
     MIN_PROBES,
     MIN_STORIES,
     WINDOW,
-    Candidate,
     KnownFreq,
     StoryTerms,
     decide,
@@ -219,40 +218,30 @@ def _story_clusters(
 ) -> set[int]:
     """The stored story clusters ``story`` joins (the best) and bridges (``stories.decide``,
     the rule the batch uses), over the clusters of stored stories sharing
-    ``MIN_PROBES`` of its probe terms; each cluster's centroid is made of those stories."""
+    ``MIN_PROBES`` of its probe terms; a cluster is compared through those of its stories
+    (average link over them)."""
     store.count_story_terms(list(story.counts), window=DF_WINDOW)
     when = article.published
     span = timedelta(seconds=WINDOW)
     around = (when - span, when + span) if when else None
     matches = store.lsh_matches(keys, exclude=article_id, around=around, min_shared=MIN_PROBES)
-    members: dict[int, list[tuple[StoryTerms, float | None]]] = {}
+    members: dict[int, list[StoryTerms]] = {}
     for m in matches:
         published = _time(m.published)
         stamp = published.timestamp() if published else None
         terms = StoryTerms.from_bytes(m.fingerprint[FINGERPRINT_BYTES:], stamp)
         if terms.counts:
-            members.setdefault(m.cluster_id or m.id, []).append((terms, stamp))
+            members.setdefault(m.cluster_id or m.id, []).append(terms)
     if not members:
         return set()
-    wanted = set(story.counts).union(*(t.counts for ms in members.values() for t, _ in ms))
+    wanted = set(story.counts).union(*(t.counts for ms in members.values() for t in ms))
     counts, total = store.story_frequencies(sorted(wanted))
     if total <= MIN_STORIES:
         return set()
     df = KnownFreq(counts, total)
-    placed = decide(make_query(story, df), [_candidate(c, ms, df) for c, ms in members.items()])
+    candidates = [make_candidate(c, ms, df) for c, ms in members.items()]
+    placed = decide(make_query(story, df), candidates)
     return set() if placed is None else {placed.cluster, *placed.merged}
-
-
-def _candidate(
-    cluster_id: int, members: list[tuple[StoryTerms, float | None]], df: KnownFreq
-) -> Candidate:
-    summed: dict[int, float] = {}
-    for terms, _ in members:
-        for key, count in terms.counts.items():
-            summed[key] = summed.get(key, 0.0) + count
-    times = [t for _, t in members if t is not None]
-    span = (min(times), max(times)) if times else (None, None)
-    return make_candidate(cluster_id, summed, span, df)
 
 
 def _time(value: str | None) -> datetime | None:
