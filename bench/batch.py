@@ -117,13 +117,16 @@ def median_rate(count: int, runs: list[float]) -> float:
     return count / statistics.median(runs)
 
 
-def time_runs(repeat: int, run: Callable[[], Any]) -> list[float]:
-    times = []
+def time_runs(repeat: int, run: Callable[[], Any]) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each run (this process's CPU: the machine is shared, and a
+    page per CPU-second does not move with the other processes' load as wall time does)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - started)
-    return times
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus
 
 
 def extraction_only(pages: list[Page], repeat: int) -> dict[str, float]:
@@ -134,50 +137,79 @@ def extraction_only(pages: list[Page], repeat: int) -> dict[str, float]:
     raw = [RawPage(url, body, None) for url, body, _ in pages]
     for page in raw[:5]:
         page_step(page)  # warm-up: imports, caches
-    step = time_runs(repeat, lambda: [page_step(p) for p in raw])
-    extract = time_runs(repeat, lambda: [process_page(p.body, p.url) for p in raw])
+    step, step_cpu = time_runs(repeat, lambda: [page_step(p) for p in raw])
+    extract, extract_cpu = time_runs(repeat, lambda: [process_page(p.body, p.url) for p in raw])
     return {
         "page_step": median_rate(len(raw), step),
         "extract": median_rate(len(raw), extract),
+        "page_step_cpu": median_rate(len(raw), step_cpu),
+        "extract_cpu": median_rate(len(raw), extract_cpu),
     }
 
 
-def batch_runs(folder: Path, workers: int, repeat: int, work: Path) -> dict[str, Any]:
+def batch_runs(
+    folder: Path, workers: int, repeat: int, work: Path, time_limit: float | None = 30.0
+) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     from newsdesk.batch.inputs import plan_partitions
     from newsdesk.batch.job import JobOptions, run_job
 
     partitions, _ = plan_partitions([str(folder / "*.warc.gz")])
-    walls, reports = [], []
+    walls, cpus, reports = [], [], []
     with (
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         Client(cluster) as client,
     ):
         for n in range(repeat + 1):  # the first run warms the workers (imports, processes)
-            out = work / f"batch-{workers}-{n}"
-            options = JobOptions(out=out, scheduler=cluster.scheduler_address, time_limit=30.0)
+            out = work / f"batch-{workers}-{time_limit}-{n}"
+            options = JobOptions(
+                out=out, scheduler=cluster.scheduler_address, time_limit=time_limit
+            )
+            cpu = _cpu_seconds(client)
             started = time.perf_counter()
             report = run_job(partitions, options)
             if n:
                 walls.append(time.perf_counter() - started)
+                cpus.append(_cpu_seconds(client) - cpu)
                 reports.append(report)
         rss = client.run(_worker_memory)
     totals = reports[-1].totals()
     return {
         "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
         "articles": totals["articles"],
         "records": totals["records"],
         "task_rate": totals["pages_per_task_second"],
         "rss": rss,
-        "out": str(work / f"batch-{workers}-{repeat}"),
+        "out": str(work / f"batch-{workers}-{time_limit}-{repeat}"),
     }
+
+
+def _process_cpu() -> float:
+    """This process's CPU seconds and its live children's (the extraction process)."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def _cpu_seconds(client: Any) -> float:
+    """Every CPU second a job can use: the workers', their extraction processes', and this
+    process's (the client, and the local cluster's scheduler, which runs in it)."""
+    return sum(client.run(_process_cpu).values()) + time.process_time()
 
 
 def _high_water_mb(pid: int | str = "self") -> int:
@@ -220,11 +252,11 @@ def datatrove_child(folder: str, out: str, workers: int, tasks: int) -> None:
 def datatrove_runs(
     folder: Path, workers: int, repeat: int, work: Path, tasks: int
 ) -> dict[str, Any]:
-    walls = []
+    walls, cpus = [], []
     for n in range(repeat):
         out = work / f"datatrove-{workers}-{n}"
         started = time.perf_counter()
-        subprocess.run(
+        child = subprocess.Popen(
             [
                 sys.executable,
                 __file__,
@@ -234,13 +266,41 @@ def datatrove_runs(
                 str(workers),
                 str(tasks),
             ],
-            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        cpus.append(_tree_cpu(child))
         walls.append(time.perf_counter() - started)
+        if child.returncode:
+            raise RuntimeError(f"datatrove exited with {child.returncode}")
     docs = [json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.open()]
-    return {"wall": statistics.median(walls), "documents": len(docs), "docs": docs}
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "documents": len(docs),
+        "docs": docs,
+    }
+
+
+def _tree_cpu(child: subprocess.Popen[bytes]) -> float:
+    """CPU seconds of ``child`` and every process under it, polled until it ends (its pool's
+    processes are not all waited for, so RUSAGE_CHILDREN would miss them)."""
+    import psutil
+
+    seen: dict[int, float] = {}
+    root = psutil.Process(child.pid)
+    while child.poll() is None:
+        try:
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for process in processes:
+            try:
+                seen[process.pid] = sum(process.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.05)
+    return sum(seen.values())
 
 
 def load_scorer() -> ModuleType:
@@ -251,7 +311,7 @@ def load_scorer() -> ModuleType:
     return module
 
 
-def f1(truth: dict[str, dict[str, str]], predictions: dict[str, str]) -> str:
+def f1(truth: dict[str, Any], predictions: dict[str, str]) -> str:
     """F1 ± its bootstrap deviation; a page with no text (skipped, failed) counts as empty."""
     scorer = load_scorer()
     predicted = {k: {"articleBody": v} for k, v in predictions.items() if k in truth}
@@ -299,47 +359,75 @@ def main() -> int:
     )
     base = extraction_only(every, args.repeat)
     print(
-        f"extraction only, one process: page step {base['page_step']:.0f} pages/s, "
-        f"extract alone {base['extract']:.0f} pages/s"
+        f"extraction only, one process: page step {base['page_step']:.0f} pages/s "
+        f"({base['page_step_cpu']:.0f} a CPU-second), extract alone {base['extract']:.0f} "
+        f"pages/s ({base['extract_cpu']:.0f} a CPU-second)"
     )
-    rows: list[tuple[str, int, float]] = []
+    if bench:
+        heavy = extraction_only(bench, args.repeat)
+        print(
+            f"  the benchmark's {len(bench)} real pages alone: page step "
+            f"{heavy['page_step_cpu']:.0f} a CPU-second, extract {heavy['extract_cpu']:.0f}"
+        )
+    rows: list[tuple[str, int, float, float]] = []  # engine, workers, wall rate, CPU rate
     results: dict[int, dict[str, Any]] = {}
     for workers in (1, 2):
         run = batch_runs(warcs, workers, args.repeat, work)
         results[workers] = run
-        rate = len(every) / run["wall"]
-        rows.append(("newsdesk batch", workers, rate))
+        rows.append(("newsdesk batch", workers, len(every) / run["wall"], len(every) / run["cpu"]))
         memory = ", ".join(
             f"{m['worker_peak_mb']}/{m['extraction_peak_mb']}" for m in run["rss"].values()
         )
         print(
-            f"newsdesk batch, {workers} worker(s): {run['articles']} articles in "
-            f"{run['wall']:.2f} s (median) = {rate:.0f} pages/s, {rate / workers:.0f} a worker; "
-            f"in-task {run['task_rate']} pages/s; peak MB worker/extraction process: {memory}"
+            f"newsdesk batch, {workers} worker(s): {run['articles']} articles, "
+            f"{run['wall']:.2f} s wall, {run['cpu']:.2f} CPU-s (medians); in-task "
+            f"{run['task_rate']} pages/s a worker; peak MB worker/extraction process: {memory}"
         )
+    inline = batch_runs(warcs, 1, args.repeat, work, time_limit=None)
+    rows.append(
+        (
+            "newsdesk batch --time-limit 0",
+            1,
+            len(every) / inline["wall"],
+            len(every) / inline["cpu"],
+        )
+    )
+    print(
+        f"newsdesk batch --time-limit 0 (the page step in the worker, no pipe), 1 worker: "
+        f"{inline['wall']:.2f} s wall, {inline['cpu']:.2f} CPU-s (medians)"
+    )
     peer: dict[int, dict[str, Any]] = {}
     if not args.skip_peer and importlib.util.find_spec("datatrove"):
         for workers in (1, 2):
             run = datatrove_runs(warcs, workers, args.repeat, work, args.files + bool(bench))
             peer[workers] = run
-            rows.append(("datatrove (trafilatura)", workers, len(every) / run["wall"]))
+            rows.append(("datatrove", workers, len(every) / run["wall"], len(every) / run["cpu"]))
             print(
-                f"datatrove, {workers} worker(s): {run['documents']} documents in "
-                f"{run['wall']:.2f} s (median) = {run['documents'] / run['wall']:.0f} pages/s"
+                f"datatrove, {workers} worker(s): {run['documents']} documents, "
+                f"{run['wall']:.2f} s wall, {run['cpu']:.2f} CPU-s (medians)"
             )
-    print("\n| engine | workers | pages/s | pages/s a worker |\n|---|---|---|---|")
-    for name, workers, rate in rows:
-        print(f"| {name} | {workers} | {rate:.0f} | {rate / workers:.0f} |")
-    one, two = (len(every) / results[w]["wall"] for w in (1, 2))
     print(
-        f"\noverhead: 1 worker at {one / base['page_step']:.0%} of the page step's "
-        f"one-process rate; scaling 2 / 1 workers = {two / one:.2f}x"
+        "\n| engine | workers | pages/s | pages/s a worker | pages a CPU-second |"
+        "\n|---|---|---|---|---|"
+    )
+    print(
+        f"| page step alone, in-process | 1 | {base['page_step']:.0f} | "
+        f"{base['page_step']:.0f} | {base['page_step_cpu']:.0f} |"
+    )
+    for name, workers, rate, cpu_rate in rows:
+        print(f"| {name} | {workers} | {rate:.0f} | {rate / workers:.0f} | {cpu_rate:.0f} |")
+    one, two = (len(every) / results[w]["wall"] for w in (1, 2))
+    share = len(every) / results[1]["cpu"] / base["page_step_cpu"]
+    print(
+        f"\noverhead: newsdesk batch does {share:.0%}"
+        f" of the page step's pages a CPU-second (1 worker), wall {one / base['page_step']:.0%};"
+        f" scaling 2 / 1 workers (wall) = {two / one:.2f}x at load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     if peer:
-        ratios = [peer[w]["wall"] / results[w]["wall"] for w in (1, 2)]
-        print(
-            f"newsdesk / datatrove pages/s: 1 worker {ratios[0]:.2f}x, 2 workers {ratios[1]:.2f}x"
-        )
+        for w in (1, 2):
+            wall, cpu = (peer[w][k] / results[w][k] for k in ("wall", "cpu"))
+            print(f"newsdesk / datatrove, {w} worker(s): wall {wall:.2f}x, CPU {cpu:.2f}x")
     if bench and truth:
         ours = newsdesk_texts(Path(results[2]["out"]), ids)
         print(
@@ -349,7 +437,12 @@ def main() -> int:
         )
         if peer:
             theirs = {ids[d["id"]]: d["text"] for d in peer[2]["docs"] if d.get("id") in ids}
-            print(f"; datatrove {f1(truth, theirs)} ({len(theirs)} texts)")
+            print(f"; datatrove {f1(truth, theirs)} ({len(theirs)} texts, the rest empty)")
+            both = {k: v for k, v in truth.items() if k in theirs and k in ours}
+            print(
+                f"on the {len(both)} pages datatrove's reader and extractor gave a text for: "
+                f"newsdesk batch {f1(both, ours)}, datatrove {f1(both, theirs)}"
+            )
         else:
             print()
     print(f"\n(work files in {work})")
