@@ -8,14 +8,17 @@ import json
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from newsdesk import extract
 from newsdesk.batch.inputs import InputOptions, plan_partitions, read_partition
-from newsdesk.batch.partition import page_step
+from newsdesk.batch.partition import PartitionOptions, page_step, run_partition
 from newsdesk.batch.raw import RawPage, Skipped
 from newsdesk.batch.warc import read_warc
 from newsdesk.pipeline.processes import CallTimeout, ProcessPool
 from tests.batch.warcs import corrupt, demo_pages, raw_record, record, write_warc
+from tests.conftest import BENCHMARK
 
 LIMIT = 10_000_000
 
@@ -165,3 +168,28 @@ def test_the_time_limit_kills_only_the_call() -> None:
         assert caught.value.kind == "time_limit"
         record_, _ = pool.call(page_step, RawPage("https://ok.example/", b"<p>fine</p>", None))
         assert record_.article.fetched_url == "https://ok.example/"
+
+
+def test_the_benchmark_pages_as_a_warc(tmp_path: Path) -> None:
+    """Real pages (the extraction benchmark's, when ../shared/data is there) through a WARC
+    and the partition: each row's text is what ``newsdesk.extract`` gives for the page."""
+    folder = BENCHMARK / "html"
+    if not folder.is_dir():
+        pytest.skip("the extraction benchmark's pages are not in ../shared/data")
+    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    chosen = sorted(truth)[::12]
+    pages = [
+        (
+            truth[k].get("url") or f"https://b.example/{k}",
+            gzip.decompress((folder / f"{k}.html.gz").read_bytes()),
+        )
+        for k in chosen
+    ]
+    write_warc(tmp_path / "bench.warc.gz", [record(url, body) for url, body in pages])
+    partitions, _ = plan_partitions([str(tmp_path / "bench.warc.gz")])
+    (tmp_path / "out").mkdir()
+    summary = run_partition(partitions[0], PartitionOptions(out=str(tmp_path / "out")))
+    assert summary.articles == len(pages) and not summary.failed
+    rows = pq.read_table(tmp_path / "out" / f"{partitions[0].id}.parquet").to_pylist()
+    for (url, body), row in zip(pages, rows, strict=True):
+        assert row["text"] == extract(body, url=url).text
