@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -86,6 +87,50 @@ def test_clusters_command(db: Path) -> None:
     result = CliRunner().invoke(main, ["clusters", "--db", str(db), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     assert '"id": 2, "size": 2' in result.output
+    record = json.loads(result.output.splitlines()[0])
+    assert record["outlets"] == ["Copy", "Orig"]
+    assert record["first"] == T0.isoformat()
+    assert record["last"] == (T0 + timedelta(hours=2)).isoformat()
+    table = CliRunner().invoke(main, ["clusters", "--db", str(db)], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "2: Copy, Orig" in table.output and "outlets" in table.output
+
+
+def test_api_shows_a_clusters_outlets_and_times(db: Path) -> None:
+    store = open_store(db)
+    with TestClient(create_app(Settings(db=str(db)), store)) as client:
+        listed = client.get("/api/clusters").json()["items"][0]
+        one = client.get("/api/clusters/2").json()
+    for found in (listed, one):
+        assert found["outlets"] == ["Copy", "Orig"]
+        assert found["first"] == T0.isoformat()
+        assert found["last"] == (T0 + timedelta(hours=2)).isoformat()
+    assert one["size"] == 2 and listed["size"] == 2
+
+
+def test_openapi_documents_the_cluster_fields(db: Path) -> None:
+    store = open_store(db)
+    with TestClient(create_app(Settings(db=str(db)), store)) as client:
+        schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    for model in ("ClusterOut", "ClusterMembers"):
+        fields = schemas[model]["properties"]
+        for name in ("size", "outlets", "first", "last"):
+            assert fields[name].get("description"), (model, name)
+
+
+def test_reader_cluster_page_has_outlets_and_a_timeline(db: Path) -> None:
+    store = open_store(db)
+    with TestClient(create_app(Settings(db=str(db)), store)) as client:
+        page = HTMLParser(client.get("/clusters/2").text)
+    meta = page.css_first("p.cluster-meta")
+    assert meta is not None and "2 articles" in meta.text() and "2 outlets" in meta.text()
+    assert "first seen" in meta.text() and "last seen" in meta.text()
+    assert [li.text(strip=True) for li in page.css("ul.outlets li")] == ["Copy", "Orig"]
+    steps = page.css("ol.timeline li")
+    assert len(steps) == 2
+    assert "Orig" in steps[0].text() and "first" in steps[0].text()
+    assert "Copy" in steps[1].text() and "+2 h" in steps[1].text()
+    assert "(a copy)" in steps[1].text()
 
 
 def test_exact_duplicates_keep_the_more_original_copy(tmp_path: Path) -> None:

@@ -110,16 +110,23 @@ def clusters_command(
 ) -> None:
     """List story clusters (copies and coverage of one event), most recently active first.
 
-    A cluster's id is its representative's article id (the earliest original)."""
+    A cluster's id is its representative's article id (the earliest original). Each shows
+    its size, the outlets that carried it and when its first and last articles were
+    published (else fetched)."""
     store = _open(_settings(db, config_path, allow_private), read_only=True)
     clusters = store.clusters(limit=limit, min_size=min_size)
+    metas = {c.id: store.cluster_meta(c.id) for c in clusters}
     if fmt == "jsonl":
         for c in clusters:
             members = store.cluster_members(c.id)
+            meta = metas[c.id]
             record = {
                 "id": c.id,
                 "size": c.size,
                 "sources": c.sources,
+                "outlets": meta.outlets if meta else [],
+                "first": meta.first.isoformat() if meta and meta.first else None,
+                "last": meta.last.isoformat() if meta and meta.last else None,
                 "title": c.representative.article.title,
                 "articles": [
                     {"id": m.id, "original_id": m.original_id, "url": m.article.url}
@@ -128,17 +135,25 @@ def clusters_command(
             }
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    table = Table("cluster", "articles", "sources", "newest", "representative")
+    table = Table("cluster", "articles", "outlets", "first", "last", "representative")
     for c in clusters:
+        meta = metas[c.id]
+        outlets = meta.outlets if meta else []
+        shown = ", ".join(outlets[:3]) + (f" +{len(outlets) - 3}" if len(outlets) > 3 else "")
         _add_row(
             table,
             str(c.id),
             str(c.size),
-            str(c.sources),
-            c.newest[:16],
+            f"{len(outlets)}: {shown}" if outlets else str(c.sources),
+            _minute(meta.first if meta else None),
+            _minute(meta.last if meta else None) or c.newest[:16],
             c.representative.article.title or "(untitled)",
         )
     Console().print(table)
+
+
+def _minute(when: datetime | None) -> str:
+    return when.isoformat(sep=" ")[:16] if when else ""
 
 
 @main.command("show")

@@ -27,6 +27,7 @@ from newsdesk.model import Source, article_to_dict
 from newsdesk.pipeline import follow_later
 from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
+from newsdesk.store.records import ClusterMeta
 
 __all__ = ["article_json", "article_summary", "describe", "router", "source_json"]
 
@@ -131,10 +132,20 @@ class SourceList(BaseModel):
 
 
 class ClusterOut(BaseModel):
-    id: int
-    size: int
-    sources: int
-    newest: str | None
+    id: int = Field(description="The cluster's id: its representative's (earliest original's).")
+    size: int = Field(description="Articles in the cluster (copies and independent coverage).")
+    sources: int = Field(description="Distinct sources it was fetched from.")
+    newest: str | None = Field(description="When its newest article was published (else fetched).")
+    outlets: list[str] = Field(
+        description="The outlets that carried it (each article's site name, else its source's "
+        "title), sorted."
+    )
+    first: str | None = Field(
+        description="ISO 8601: when its first article was published (else fetched)."
+    )
+    last: str | None = Field(
+        description="ISO 8601: when its last article was published (else fetched)."
+    )
     representative: ArticleSummary
     href: str
 
@@ -144,8 +155,12 @@ class ClusterList(BaseModel):
 
 
 class ClusterMembers(BaseModel):
-    id: int
-    items: list[ArticleSummary]
+    id: int = Field(description="The cluster's id: its representative's (earliest original's).")
+    size: int = Field(description="Articles in the cluster.")
+    outlets: list[str] = Field(description="The outlets that carried it, sorted.")
+    first: str | None = Field(description="ISO 8601: its first article's time.")
+    last: str | None = Field(description="ISO 8601: its last article's time.")
+    items: list[ArticleSummary] = Field(description="Its articles, oldest first.")
 
 
 def _ok(model: type[BaseModel], description: str = "OK", status: int = 200) -> dict[int | str, Any]:
@@ -467,21 +482,31 @@ async def list_clusters(
     min_size: Annotated[int, Query(ge=1, le=10_000)] = 2,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> JSONResponse:
-    return JSONResponse(
-        {
-            "items": [
-                {
-                    "id": c.id,
-                    "size": c.size,
-                    "sources": c.sources,
-                    "newest": c.newest,
-                    "representative": article_summary(c.representative),
-                    "href": f"/api/clusters/{c.id}",
-                }
-                for c in store.clusters(limit=limit, min_size=min_size)
-            ]
-        }
-    )
+    items = []
+    for c in store.clusters(limit=limit, min_size=min_size):
+        items.append(
+            {
+                "id": c.id,
+                "size": c.size,
+                "sources": c.sources,
+                "newest": c.newest,
+                **_meta(store.cluster_meta(c.id)),
+                "representative": article_summary(c.representative),
+                "href": f"/api/clusters/{c.id}",
+            }
+        )
+    return JSONResponse({"items": items})
+
+
+def _meta(meta: ClusterMeta | None) -> dict[str, Any]:
+    """A cluster's outlets and first and last times, as the API answers them."""
+    if meta is None:
+        return {"outlets": [], "first": None, "last": None}
+    return {
+        "outlets": meta.outlets,
+        "first": meta.first.isoformat() if meta.first else None,
+        "last": meta.last.isoformat() if meta.last else None,
+    }
 
 
 @router.get(
@@ -495,7 +520,14 @@ async def get_cluster(
     members = store.cluster_members(cluster_id)
     if not members or all(m.cluster_id != cluster_id for m in members):
         raise ApiError(404, f"no cluster {cluster_id}")
-    return JSONResponse({"id": cluster_id, "items": [article_summary(m) for m in members]})
+    return JSONResponse(
+        {
+            "id": cluster_id,
+            "size": len(members),
+            **_meta(store.cluster_meta(cluster_id)),
+            "items": [article_summary(m) for m in members],
+        }
+    )
 
 
 @router.get(

@@ -179,19 +179,44 @@ async def search(request: Request) -> Response:
 
 
 async def cluster(request: Request) -> Response:
-    """A story cluster as a reader's page: every copy, oldest first, each naming its outlet."""
+    """A story cluster as a reader's page: its size, the outlets that carried it, first and
+    last seen, and a timeline: every article, oldest first, with its outlet and how long
+    after the first it appeared."""
     cluster_id = path_id(request, "cluster_id")
-    rows = _store(request).cluster_members(cluster_id)
+    store = _store(request)
+    rows = store.cluster_members(cluster_id)
     if not rows or all(r.cluster_id != cluster_id for r in rows):
         raise ApiError(404, f"no cluster {cluster_id}")
     lead = next((r for r in rows if r.id == cluster_id), rows[0])
+    meta = store.cluster_meta(cluster_id)
+    names = _names(request)
     return render_page(
         request,
         "cluster.html",
         {"title": f"Story: {lead.article.title or '(untitled)'}", "rows": rows,
-         "names": _names(request), "cluster_id": cluster_id,
-         "outlets": len({r.source_id for r in rows})},
+         "names": names, "cluster_id": cluster_id, "meta": meta,
+         "timeline": _timeline(rows, names, meta.first if meta else None)},
     )  # fmt: skip
+
+
+def _delay(minutes: int) -> str:
+    hours, minutes = divmod(max(0, minutes), 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return "+" + " ".join(p for p in parts if p) if hours or minutes else "first"
+
+
+def _timeline(
+    rows: list[StoredArticle], names: dict[int, str], first: datetime | None
+) -> list[tuple[StoredArticle, str, str]]:
+    """Each article with its outlet and its delay after the cluster's first ("+2 h 5 min")."""
+    out = []
+    for row in rows:
+        a = row.article
+        outlet = a.site_name or names.get(row.source_id or 0, "")
+        when = a.published or row.fetched_at
+        minutes = int((when - first).total_seconds() // 60) if first is not None else None
+        out.append((row, outlet, _delay(minutes) if minutes is not None else ""))
+    return out
 
 
 # -- feeds out ---------------------------------------------------------------------------
