@@ -51,7 +51,7 @@ from newsdesk.batch.partition import (
 )
 from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
-from newsdesk.pipeline.processes import CallTimeout, ProcessPool
+from newsdesk.pipeline.processes import CallTimeout, ProcessPool, WorkerDied
 
 __all__ = ["BatchError", "JobOptions", "JobReport", "add_to_summary", "load_manifest", "run_job"]
 
@@ -132,7 +132,11 @@ class _PagePlugin(WorkerPlugin):
 
     def __init__(self) -> None:
         self.pool: ProcessPool | None = None
+        self.size = 1  # one extraction process for each of the worker's threads
         self._lock = threading.Lock()
+
+    def setup(self, worker: Any) -> None:
+        self.size = max(1, int(getattr(worker, "nthreads", 1) or 1))
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -145,15 +149,17 @@ class _PagePlugin(WorkerPlugin):
             return page_row
         with self._lock:
             if self.pool is None:
-                self.pool = ProcessPool(1)
-                self.pool.call(page_step, _WARM_PAGE)  # imports paid before any limit runs
+                self.pool = ProcessPool(self.size)
+                for _ in range(self.size):  # imports paid before any limit runs
+                    self.pool.call(page_step, _WARM_PAGE)
         pool = self.pool
 
         def run(page: RawPage) -> Any:
             try:
                 return pool.call(page_row, page, timeout=time_limit)
             except CallTimeout:
-                pool.call(page_step, _WARM_PAGE)  # the new process warmed before the next page
+                with suppress(WorkerDied):  # the new process warmed before the next page
+                    pool.call(page_step, _WARM_PAGE)
                 raise
             except RuntimeError as exc:  # the worker is closing: not this page's failure
                 raise PartitionAbandoned(f"the worker's extraction process: {exc}") from exc
