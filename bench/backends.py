@@ -84,6 +84,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--tcp", action="store_true", help="PostgreSQL over TCP on 127.0.0.1 (default: its socket)"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -112,6 +115,8 @@ def main() -> int:
                     work = root / f"{size}-{round_}-{name.replace(' ', '')}"
                     work.mkdir()
                     db = str(work / "n.db") if name == "sqlite" else server.new_database()
+                    if name != "sqlite" and not args.tcp:
+                        db = server.socket_url(db.rsplit("/", 1)[1])
                     row = ingest(db, feeds, relays, work)
                     results.setdefault(name, []).append(row)
                     print(

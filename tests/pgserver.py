@@ -33,6 +33,10 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
+    def socket_url(self, database: str = "postgres") -> str:
+        """The same database through the server's Unix socket (no TCP)."""
+        return f"postgresql://postgres@/{database}?host={self.sockets}&port={self.port}"
+
     def new_database(self) -> str:
         """A new, empty database on the server; its URL."""
         import psycopg  # noqa: PLC0415

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,12 +31,13 @@ def newsroom() -> Iterator[RunningNewsroom]:
         yield running
 
 
-def _relay(db: str) -> subprocess.Popen[str]:
+def _relay(db: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1",
         "NEWSDESK_PER_HOST_DELAY": "0",
         "NEWSDESK_WORKERS": "4",
+        **(extra or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", "run", "--once", "--db", db],
@@ -87,11 +89,9 @@ def test_two_relays_on_one_postgres_share_the_work(
     processed = [c[1] + c[3] + c[4] + c[5] for c in counts]
     assert sum(processed) == total, (counts, statuses)
     assert all(p > 0 for p in processed), processed  # both did some of the work
-    print("two relays on PostgreSQL:", counts, "one on SQLite:", single)
     assert statuses == entry_statuses(reference)
     assert shared.counts()["articles"] == reference.counts()["articles"] == single[1]
     # the live dedupe decided as one writer would: as many copies linked to an original
-    print("links (copies, clusters):", _links(shared), _links(reference))
     assert _links(shared)[0] == _links(reference)[0]
     shared.close()
     reference.close()
@@ -102,3 +102,43 @@ def _links(store: Store) -> tuple[int, int]:
         "SELECT COUNT(original_id), COUNT(DISTINCT cluster_id) FROM articles"
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def test_a_relay_killed_mid_pass_leaves_its_work_to_the_others(
+    newsroom: RunningNewsroom, pg_url: str, tmp_path: Path
+) -> None:
+    """kill -9 one of two relays mid-pass: the other goes on; what the dead one had claimed
+    is anyone's once its lease ends, and a later pass finishes it: every entry stored once,
+    none left, the same archive as one relay on SQLite makes."""
+    alone = str(tmp_path / "alone.db")
+    store = open_store(alone)
+    _follow(store, newsroom)
+    store.close()
+    _finish(_relay(alone))
+    reference = open_store(alone)
+
+    store = open_store(pg_url)
+    _follow(store, newsroom)
+    store.close()
+    lease = {"NEWSDESK_CLAIM_LEASE": "3"}
+    doomed, survivor = _relay(pg_url, lease), _relay(pg_url, lease)
+    watcher = open_store(pg_url)
+    deadline = time.monotonic() + 60
+    while entry_statuses(watcher).get("done", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    doomed.kill()  # SIGKILL: no cleanup, its claims stay behind
+    doomed.communicate()  # its pipes closed too
+    _finish(survivor)
+    time.sleep(3.5)  # the dead relay's lease ends
+    _finish(_relay(pg_url, lease))
+    statuses = entry_statuses(watcher)
+    assert "new" not in statuses, statuses
+    assert statuses == entry_statuses(reference)
+    assert watcher.counts()["articles"] == reference.counts()["articles"]
+    assert _links(watcher)[0] == _links(reference)[0]
+    stuck = watcher._db.execute(
+        "SELECT COUNT(*) FROM entries WHERE status = 'new' AND claimed_by IS NOT NULL"
+    ).fetchone()[0]
+    assert stuck == 0
+    watcher.close()
+    reference.close()

@@ -76,7 +76,7 @@ def grams_vector(text: str) -> str:
     return " ".join(f"{_quoted(g)}:{','.join(map(str, p))}" for g, p in positions.items())
 
 
-def _grams_query(run: str, prefix: bool) -> str:
+def _grams_query(run: str) -> str:
     """A tsquery literal finding an unspaced run: the phrase of its bigrams, or (one
     letter) any bigram it begins."""
     if len(run) == 1:
@@ -91,7 +91,7 @@ def _text_query(text: str, *, prefix: bool, phrase: bool) -> tuple[str, list[Any
     for unspaced, part in _segments(_CONTROL.sub(" ", text)):
         if unspaced:
             parts.append("?::tsquery")
-            params.append(_grams_query(part, prefix))
+            params.append(_grams_query(part))
             continue
         words = _WORD_RUN.findall(part)
         if not words:

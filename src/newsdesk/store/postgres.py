@@ -57,7 +57,9 @@ from newsdesk.store.sqlite import Store
 
 __all__ = ["PgConnection", "PostgresStore", "open_postgres"]
 
-ENTRY_LEASE = timedelta(minutes=15)  # a claimed entry is another process's after this
+# A claimed entry is another process's after this (NEWSDESK_CLAIM_LEASE, in seconds, when a
+# relay's pages can take longer, or for a test that kills relays).
+ENTRY_LEASE = timedelta(seconds=float(os.environ.get("NEWSDESK_CLAIM_LEASE", "900")))
 SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
 WRITE_LOCK = 0x6E657773  # the advisory lock every writing transaction holds ("news")
 MIGRATE_LOCK = 0x6E657774

@@ -95,7 +95,7 @@ def _fts_text(text: str, prefix: bool) -> str | None:
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
 
-def _fts(node: query.Node, top: bool = False) -> str | None:
+def _fts(node: query.Node) -> str | None:
     """FTS5 MATCH syntax for ``node`` (None: it finds everything: no words in it)."""
     if isinstance(node, query.Term):
         return _fts_text(node.text, node.prefix)
@@ -142,7 +142,7 @@ def match_expression(text: str | query.And) -> str | None:
     None when it has no word to find. Malformed queries raise ``QueryError``."""
     tree = query.parse(text) if isinstance(text, str) else text
     query.search_filters(tree)
-    return _fts(tree, top=True)
+    return _fts(tree)
 
 
 def search_conditions(
