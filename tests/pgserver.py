@@ -94,7 +94,8 @@ def start_server(root: Path) -> PgServer:
         port = _free_port()
         options = (
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            "-c shared_buffers=32MB"
         )
         subprocess.run(
             _as_server_user(

@@ -24,6 +24,16 @@ RANKED_SEARCH = (
     "FROM articles_fts WHERE {where} ORDER BY rowid DESC LIMIT ?) AS recent "
     "ORDER BY score, rowid DESC LIMIT ? OFFSET ?"
 )
+# With filters: the matches walked in the index, each joined with its row (CROSS JOIN keeps
+# that order; a "rowid IN (filtered articles)" made FTS5 probe the index once for every
+# article the filters kept: 830 ms for `council lang:en` over 10,000 articles).
+RANKED_FILTERED = (
+    "SELECT rowid, score FROM (SELECT articles_fts.rowid AS rowid, "
+    "bm25(articles_fts, 4.0, 1.0, 1.0) AS score FROM articles_fts CROSS JOIN articles "
+    "ON articles.id = articles_fts.rowid WHERE articles_fts MATCH ? AND {conditions} "
+    "ORDER BY articles_fts.rowid DESC LIMIT ?) AS recent ORDER BY score, rowid DESC LIMIT ? "
+    "OFFSET ?"
+)
 SEARCH_WINDOW = 1000  # matches ranked by bm25 per search: the most recently stored
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")  # control characters have no place in a query
 
@@ -339,12 +349,13 @@ class SearchIndex(StoreBase):
         if source_id is not None:
             clauses.append("source_id = ?")
             params.append(source_id)
-        narrowed = f"rowid IN (SELECT id FROM articles WHERE {' AND '.join(clauses)})"
         if match is not None:
-            where = "articles_fts MATCH ?" + (f" AND {narrowed}" if clauses else "")
-            ranked = self._db.execute(
-                RANKED_SEARCH.format(where=where), (match, *params, window, limit, offset)
-            ).fetchall()
+            statement = (
+                RANKED_FILTERED.format(conditions=" AND ".join(clauses))
+                if clauses
+                else RANKED_SEARCH.format(where="articles_fts MATCH ?")
+            )
+            ranked = self._db.execute(statement, (match, *params, window, limit, offset)).fetchall()
         elif clauses:
             ranked = self._db.execute(
                 f"SELECT id, 0.0 FROM articles WHERE {' AND '.join(clauses)} "
