@@ -217,3 +217,18 @@ def test_a_story_naming_nothing_specific_joins_nothing() -> None:
     for i in range(40):  # "New Zealand" becomes common news
         index.add(n + 1 + i, story_terms(f"New Zealand officials met on item {i} of the budget."))
     assert index.add(n + 100, story_terms(vague)).cluster == n + 100
+
+
+def test_a_recurring_story_with_other_figures_stays_apart() -> None:
+    """This week's jobless claims are not last week's: the same words and names, but none
+    of the figures agree."""
+    index, n = _index_with_background()
+    week = (
+        "The Labor Department in Washington said {0} Americans filed jobless claims with "
+        "the Labor Department last week, against {1} the week before, as Covid layoffs eased."
+    )
+    first = index.add(n, story_terms(week.format("853,000", "901,000"))).cluster
+    same = index.add(n + 1, story_terms(week.format("853,000", "900,000"))).cluster
+    later = index.add(n + 2, story_terms(week.format("744,000", "719,000"))).cluster
+    assert first == same
+    assert later != first

@@ -22,6 +22,8 @@ no idf floor: a word every story has weighs nothing. It joins the best cluster w
   common ones;
 - the two share enough of their names (``NAMES_MATCH``): two events of one kind (two
   earthquakes, two shootings) share a topic's words but not its people and places;
+- a story that gives ``NUMBERS`` figures shares one with the cluster (when its members give
+  any): a recurring story (weekly jobless claims, a daily toll) differs in its figures;
 - when both have times, the story lies within ``WINDOW`` of the cluster's span,
 
 else it starts a cluster of its own. A story that matches two clusters joins the best; when
@@ -75,6 +77,7 @@ JOIN = 0.22  # average TF-IDF cosine of a story with a cluster's members to join
 BRIDGE = 0.4  # ... with a second cluster, for the two to become one
 NAMES_MATCH = 0.2  # average cosine of their names at least this, when both name anything
 SPECIFIC = 0.02  # a name carried by at most this share of the stories counted is specific
+NUMBERS = 2  # a story with this many numbers shares one with a cluster whose members have any
 SPECIFIC_MIN = 3.0  # ... or by at most this many (a small corpus)
 NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
 WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
@@ -195,6 +198,11 @@ def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
             return
 
 
+def _word(token: str) -> str:
+    word = token.casefold().replace("’", "'")
+    return word[:-2] if word.endswith("'s") else word
+
+
 def story_terms(
     text: str,
     *,
@@ -203,16 +211,18 @@ def story_terms(
     published: float | None = None,
 ) -> StoryTerms:
     """The weighted terms of a story (see the module's docstring)."""
+    parts = [
+        (list(_tokens(part, LEAD_TOKENS)), weight)
+        for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1))
+    ]
     counts: dict[int, float] = {}
-    for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1)):
-        for token, named in _tokens(part, LEAD_TOKENS):
-            word = token.casefold().replace("’", "'")
-            if word.endswith("'s"):
-                word = word[:-2]
+    for tokens, weight in parts:
+        for token, named in tokens:
+            word = _word(token)
             if len(word) < 2 or word in _STOP:
                 continue
             key = _term_key(word)
-            if named:  # a name counts as a name only (not as a word too)
+            if named:  # a name counts as a name only, not as a word too
                 key |= NAME_TAG | (NUMBER_TAG if token[0].isdigit() else 0)
             counts[key] = counts.get(key, 0.0) + weight
     if len(counts) > MAX_TERMS:  # the heaviest (headline words and names first), in order
@@ -313,6 +323,7 @@ class _Cluster:
     units: dict[int, float] = field(default_factory=dict)  # its members' unit vectors, summed
     worded: int = 0  # members with words
     named: int = 0  # members with names
+    numbered: int = 0  # members with numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,13 +349,14 @@ class Candidate:
     names_norm: float  # members with names
     first: float | None
     last: float | None
+    numbered: float = 0.0  # members with numbers
 
 
 def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequencies) -> Candidate:
     """A cluster of ``members`` as the decision sees it (the live path: its stored
     stories, weighed with today's frequencies)."""
     units: dict[int, float] = {}
-    worded = named = 0
+    worded = named = numbered = 0
     times = []
     for story in members:
         query = make_query(story, df)
@@ -352,10 +364,11 @@ def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequenci
             units[key] = units.get(key, 0.0) + value
         worded += bool(query.words_norm)
         named += bool(query.names_norm)
+        numbered += bool(query.numbers)
         if story.published is not None:
             times.append(story.published)
     first, last = (min(times), max(times)) if times else (None, None)
-    return Candidate(cluster_id, units, float(worded), float(named), first, last)
+    return Candidate(cluster_id, units, float(worded), float(named), first, last, numbered)
 
 
 def _norms(weights: Mapping[int, float]) -> tuple[float, float]:
@@ -388,13 +401,15 @@ class Query:
     words_norm: float
     names_norm: float
     specific: frozenset[int] = frozenset()  # its names (and numbers) few recent stories carry
+    numbers: frozenset[int] = frozenset()  # its numbers
 
 
 def make_query(story: StoryTerms, df: Frequencies) -> Query:
     weights = weighted(story.counts, df)
     most = max(SPECIFIC * df.total, SPECIFIC_MIN)
     specific = frozenset(k for k in story.counts if k & NAME_TAG and df.docs(k) <= most)
-    return Query(story, weights, *_norms(weights), specific)
+    numbers = frozenset(k for k in story.counts if k & NUMBER_TAG)
+    return Query(story, weights, *_norms(weights), specific, numbers)
 
 
 def score(query: Query, cluster: Candidate) -> float:
@@ -402,7 +417,9 @@ def score(query: Query, cluster: Candidate) -> float:
     averaged, of their words and of their names, mixed (``NAMES_SHARE``; words alone when
     either names nothing); 0 when the story names something but no *specific* name of it
     (``SPECIFIC``: a person, place or number few recent stories carry) is the cluster's too,
-    when their names disagree, or when the story lies outside the cluster's time window."""
+    when their names disagree, when the story gives ``NUMBERS`` figures and none is the
+    cluster's (this week's jobless claims are not last week's), or when the story lies
+    outside the cluster's time window."""
     if _gap(query.story.published, cluster.first, cluster.last) > WINDOW:
         return 0.0
     theirs = cluster.weights
@@ -421,6 +438,9 @@ def score(query: Query, cluster: Candidate) -> float:
     words /= query.words_norm * cluster.words_norm
     if query.names_norm and not any(k in theirs for k in query.specific):
         return 0.0
+    numbers = query.numbers
+    if cluster.numbered and len(numbers) >= NUMBERS and not any(k in theirs for k in numbers):
+        return 0.0  # figures that all disagree
     if not (query.names_norm and cluster.names_norm):
         return words
     names /= query.names_norm * cluster.names_norm
@@ -490,6 +510,7 @@ class StoryIndex:
                 float(cluster.named),
                 cluster.first,
                 cluster.last,
+                float(cluster.numbered),
             )
         return cluster.view
 
@@ -571,8 +592,10 @@ def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _C
     """Add a member's unit vector (a story's) or a whole cluster's summed ones."""
     if isinstance(source, Query):
         worded, named = int(bool(source.words_norm)), int(bool(source.names_norm))
+        cluster.numbered += bool(source.numbers)
     else:
         worded, named = source.worded, source.named
+        cluster.numbered += source.numbered
     summed = cluster.units
     for key, value in units.items():
         summed[key] = summed.get(key, 0.0) + value
