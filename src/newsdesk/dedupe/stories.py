@@ -198,11 +198,6 @@ def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
             return
 
 
-def _word(token: str) -> str:
-    word = token.casefold().replace("’", "'")
-    return word[:-2] if word.endswith("'s") else word
-
-
 def story_terms(
     text: str,
     *,
@@ -211,14 +206,12 @@ def story_terms(
     published: float | None = None,
 ) -> StoryTerms:
     """The weighted terms of a story (see the module's docstring)."""
-    parts = [
-        (list(_tokens(part, LEAD_TOKENS)), weight)
-        for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1))
-    ]
     counts: dict[int, float] = {}
-    for tokens, weight in parts:
-        for token, named in tokens:
-            word = _word(token)
+    for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1)):
+        for token, named in _tokens(part, LEAD_TOKENS):
+            word = token.casefold().replace("’", "'")
+            if word.endswith("'s"):
+                word = word[:-2]
             if len(word) < 2 or word in _STOP:
                 continue
             key = _term_key(word)
