@@ -21,6 +21,7 @@ Measured, each a median of --repeat runs:
 
     .venv/bin/python bench/batch.py                    # 2,000 demo pages, 3 repeats
     .venv/bin/python bench/batch.py --pages 10000 --repeat 1 --skip-peer
+    .venv/bin/python bench/batch.py --memory 5000 20000    # peak RSS by file length
 """
 
 from __future__ import annotations
@@ -231,6 +232,40 @@ def _worker_memory() -> dict[str, int]:
     }
 
 
+def memory_runs(sizes: list[int], work: Path) -> None:
+    """Peak RSS of one worker and its extraction process over one file of N records, for
+    each N (a fresh cluster each): flat means memory follows the file, not its length."""
+    from distributed import Client, LocalCluster
+
+    from newsdesk.batch.inputs import plan_partitions
+    from newsdesk.batch.job import JobOptions, run_job
+
+    pages = demo_pages(2000)
+    for size in sizes:
+        warc = work / f"memory-{size}.warc.gz"
+        write_warc(warc, (pages * (size // len(pages) + 1))[:size])
+        partitions, _ = plan_partitions([str(warc)])
+        with (
+            LocalCluster(
+                n_workers=1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            started = time.perf_counter()
+            options = JobOptions(out=work / f"memory-{size}", scheduler=cluster.scheduler_address)
+            report = run_job(partitions, options)
+            (memory,) = client.run(_worker_memory).values()
+        print(
+            f"{size:,} records in one file: {report.totals()['articles']:,} articles in "
+            f"{time.perf_counter() - started:.0f} s; peak RSS {memory['worker_peak_mb']} MB "
+            f"the worker, {memory['extraction_peak_mb']} MB its extraction process"
+        )
+
+
 def datatrove_child(folder: str, out: str, workers: int, tasks: int) -> None:
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.extractors import Trafilatura
@@ -336,6 +371,9 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=4, help="WARC files they are split into")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-peer", action="store_true", help="no datatrove run")
+    parser.add_argument(
+        "--memory", type=int, nargs="+", metavar="N", help="only the memory runs: N records each"
+    )
     parser.add_argument("--datatrove-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.datatrove_child:
@@ -343,6 +381,9 @@ def main() -> int:
         datatrove_child(folder, out, int(workers), int(tasks))
         return 0
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-batch-"))
+    if args.memory:
+        memory_runs(args.memory, work)
+        return 0
     pages = demo_pages(args.pages)
     bench, truth, ids = benchmark_pages()
     warcs = work / "warc"
