@@ -300,6 +300,12 @@ def weighted(counts: Mapping[int, float], df: Frequencies) -> dict[int, float]:
             k: (1.0 + log(c) if c >= 1 else c) * (top - log(seen.get(k, 0) + 1))
             for k, c in counts.items()
         }
+    if isinstance(df, KnownFreq):  # the live path's: the same sums, without calls
+        top, known = math.log(df.total + 1) + IDF_FLOOR, df.counts
+        return {
+            k: (1.0 + log(c) if c >= 1 else c) * (top - log(known.get(k, 0.0) + 1))
+            for k, c in counts.items()
+        }
     idf = df.idf
     return {k: (1.0 + log(c) if c >= 1 else c) * idf(k) for k, c in counts.items()}
 
@@ -352,12 +358,13 @@ def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequenci
     worded = named = numbered = 0
     times = []
     for story in members:
-        query = make_query(story, df)
-        for key, value in unit_vector(query).items():
+        weights = weighted(story.counts, df)
+        words, names = _norms(weights)
+        for key, value in _unit(weights, words, names).items():
             units[key] = units.get(key, 0.0) + value
-        worded += bool(query.words_norm)
-        named += bool(query.names_norm)
-        numbered += bool(query.numbers)
+        worded += bool(words)
+        named += bool(names)
+        numbered += any(k & NUMBER_TAG for k in weights)
         if story.published is not None:
             times.append(story.published)
     first, last = (min(times), max(times)) if times else (None, None)
@@ -576,9 +583,13 @@ class StoryIndex:
 
 def unit_vector(query: Query) -> dict[int, float]:
     """A story's weights with its words and its names each scaled to length 1."""
-    words = 1.0 / query.words_norm if query.words_norm else 0.0
-    names = 1.0 / query.names_norm if query.names_norm else 1.0  # numbers kept as found
-    return {k: v * (names if k & NAME_TAG else words) for k, v in query.weights.items()}
+    return _unit(query.weights, query.words_norm, query.names_norm)
+
+
+def _unit(weights: Mapping[int, float], words_norm: float, names_norm: float) -> dict[int, float]:
+    words = 1.0 / words_norm if words_norm else 0.0
+    names = 1.0 / names_norm if names_norm else 1.0  # numbers kept as found
+    return {k: v * (names if k & NAME_TAG else words) for k, v in weights.items()}
 
 
 def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _Cluster) -> None:
