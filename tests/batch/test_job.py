@@ -172,15 +172,16 @@ def test_a_worker_killed_mid_task(
     job = threading.Thread(
         target=lambda: result.update(report=run_job(partitions, _job(tmp_path / "out", cluster)))
     )
+    out = tmp_path / "out"
     with Client(cluster) as client:
         job.start()
         deadline = time.monotonic() + 60
         victim = None
         while victim is None and time.monotonic() < deadline:
-            victim = _worker_running(client, big.id)
-            time.sleep(0.02)
+            writing = list(out.glob(f".{big.id}.parquet.*.tmp"))  # the attempt has begun
+            victim = _worker_running(client, big.id) if writing else None
+            time.sleep(0.01)
         assert victim is not None
-        time.sleep(0.5)  # mid-task: some rows made, none written
         pids = client.run(os.getpid, workers=[victim])
         os.kill(pids[victim], signal.SIGKILL)
         job.join(timeout=120)
@@ -191,6 +192,8 @@ def test_a_worker_killed_mid_task(
     assert len(_rows(tmp_path / "out" / f"{big.id}.parquet")) == len(pages) * 4
     marker = json.loads((tmp_path / "out" / f"{big.id}.done.json").read_text())
     assert marker["articles"] == len(pages) * 4  # the rerun's count, not the killed attempt's
+    # the killed attempt's file was never renamed: proof it died mid-task, and harmless
+    assert len(list(out.glob(f".{big.id}.parquet.*.tmp"))) == 1
 
 
 def test_the_command_line(tmp_path: Path, cluster: str, pages: list[tuple[str, bytes]]) -> None:
