@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from fastwarc import Lz4Writer, ZstdWriter
 
 from newsdesk import extract
 from newsdesk.batch.inputs import InputOptions, plan_partitions, read_partition
@@ -193,3 +194,17 @@ def test_the_benchmark_pages_as_a_warc(tmp_path: Path) -> None:
     rows = pq.read_table(tmp_path / "out" / f"{partitions[0].id}.parquet").to_pylist()
     for (url, body), row in zip(pages, rows, strict=True):
         assert row["text"] == extract(body, url=url).text
+
+
+@pytest.mark.parametrize("suffix", ["zst", "lz4"])
+def test_zstd_and_lz4_warcs(tmp_path: Path, pages: list[tuple[str, bytes]], suffix: str) -> None:
+    plain = b"".join(gzip.decompress(record(*p)) for p in pages[:4])
+    path = tmp_path / f"a.warc.{suffix}"
+    # compressed with FastWARC's own writers (warcio writes gzip only)
+    writer = ZstdWriter(str(path)) if suffix == "zst" else Lz4Writer(str(path))
+    writer.write(plain)
+    writer.close()
+    partitions, problems = plan_partitions([str(path)])
+    assert problems == [] and partitions[0].kind == "warc"
+    items = list(read_partition(partitions[0], InputOptions()))
+    assert [i.url for i in items if isinstance(i, RawPage)] == [p[0] for p in pages[:4]]
