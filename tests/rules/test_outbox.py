@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +16,15 @@ HOOK = NewAction(kind="webhook", target="https://hooks.example/in", config={})
 FILE = NewAction(kind="jsonl", target="/dev/null", config={})
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return open_store(tmp_path / "n.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The outbox on either backend (PostgreSQL: the session's server, tests/pgserver.py)."""
+    where = str(tmp_path / "n.db")
+    if request.param == "postgres":
+        where = request.getfixturevalue("pg_url")
+    store = open_store(where)
+    yield store
+    store.close()
 
 
 def _rule(store: Store, query: str, **options: object) -> None:

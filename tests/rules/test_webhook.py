@@ -46,6 +46,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Either backend (PostgreSQL: the session's server, tests/pgserver.py)."""
+    where = str(tmp_path / "n.db")
+    if request.param == "postgres":
+        where = request.getfixturevalue("pg_url")
+    store = open_store(where)
+    yield store
+    store.close()
+
+
 def _rule(
     store: Store, url: str, name: str = "ports", secrets: tuple[str, ...] = (SECRET,)
 ) -> None:
@@ -65,11 +76,11 @@ def _story(store: Store, n: int = 0) -> None:
     )
 
 
-def test_a_signed_delivery_verifies_with_each_secret_of_a_rotation(store: Store) -> None:
+def test_a_signed_delivery_verifies_with_each_secret_of_a_rotation(any_store: Store) -> None:
     with receiver() as hook:
-        _rule(store, hook.url, secrets=(SECRET, OLD_SECRET))
-        _story(store)
-        with Deliverer(store, LOCAL) as deliverer:
+        _rule(any_store, hook.url, secrets=(SECRET, OLD_SECRET))
+        _story(any_store)
+        with Deliverer(any_store, LOCAL) as deliverer:
             report = deliverer.deliver_due()
         assert report.sent == 1
         (got,) = hook.received
@@ -81,18 +92,18 @@ def test_a_signed_delivery_verifies_with_each_secret_of_a_rotation(store: Store)
     assert article["authors"] == ["Anna de Vries"] and article["published"].startswith("2026-12-07")
     assert payload["data"]["story"]["original"]["url"] == "https://o0.example/a"
     assert payload["data"]["story"]["original"]["site_name"] == "o0.example"
-    assert store.deliveries()[0].status == "done"
+    assert any_store.deliveries()[0].status == "done"
 
 
-def test_a_retry_keeps_its_id_and_waits_the_schedule(store: Store) -> None:
+def test_a_retry_keeps_its_id_and_waits_the_schedule(any_store: Store) -> None:
     answers = iter([500, 200])
     with receiver(answer=lambda r: (next(answers), {})) as hook:
-        _rule(store, hook.url)
-        _story(store)
+        _rule(any_store, hook.url)
+        _story(any_store)
         clock = Clock()
-        with Deliverer(store, LOCAL, clock=clock) as deliverer:
+        with Deliverer(any_store, LOCAL, clock=clock) as deliverer:
             first = deliverer.deliver_due()
-            (pending,) = store.deliveries()
+            (pending,) = any_store.deliveries()
             wait = (pending.next_attempt_at - clock()).total_seconds()  # type: ignore[operator]
             assert first.failed == 1 and 5 * 0.8 - 1 <= wait <= 5 * 1.2
             assert deliverer.deliver_due().sent == 0  # not due yet
@@ -102,27 +113,27 @@ def test_a_retry_keeps_its_id_and_waits_the_schedule(store: Store) -> None:
     assert len(ids) == 2 and ids[0] == ids[1]
     for got in hook.received:
         Webhook(SECRET).verify(got.body, got.headers)
-    done = store.deliveries()[0]
+    done = any_store.deliveries()[0]
     assert (done.status, done.attempts, done.last_error) == ("done", 2, None)
 
 
-def test_retry_after_is_honoured_and_410_disables_the_target(store: Store) -> None:
+def test_retry_after_is_honoured_and_410_disables_the_target(any_store: Store) -> None:
     with receiver(answer=lambda r: (429, {"Retry-After": "120"})) as hook:
-        _rule(store, hook.url)
-        _story(store)
+        _rule(any_store, hook.url)
+        _story(any_store)
         clock = Clock()
-        with Deliverer(store, LOCAL, clock=clock) as deliverer:
+        with Deliverer(any_store, LOCAL, clock=clock) as deliverer:
             deliverer.deliver_due()
-            wait = (store.deliveries()[0].next_attempt_at - clock()).total_seconds()  # type: ignore[operator]
+            wait = (any_store.deliveries()[0].next_attempt_at - clock()).total_seconds()  # type: ignore[operator]
             assert 118 <= wait <= 121
             hook.answer = lambda r: (410, {})
             clock.offset = timedelta(seconds=121)
             report = deliverer.deliver_due()
         assert report.disabled == [hook.url]
-        rule = store.rule("ports")
+        rule = any_store.rule("ports")
         assert rule is not None and rule.actions[0].disabled
-        _story(store, 1)  # a disabled target gets nothing new
-        assert [d.status for d in store.deliveries()] == ["cancelled"]
+        _story(any_store, 1)  # a disabled target gets nothing new
+        assert [d.status for d in any_store.deliveries()] == ["cancelled"]
 
 
 def test_after_the_last_attempt_a_delivery_is_dead(store: Store) -> None:
