@@ -109,3 +109,10 @@ def test_the_reader_s_rules_page(client: TestClient, tmp_path: Path) -> None:
     store.close()
     page = client.get("/rules").text
     assert "<script>alert" not in page and "<b>x</b>" not in page and "&lt;script&gt;" in page
+
+
+def test_the_article_page_says_which_rules_fired(client: TestClient) -> None:
+    for article_id in (1, 2):  # the story's original, and a copy of it
+        page = client.get(f"/articles/{article_id}").text
+        assert "Rules that fired for this story" in page
+        assert '<a href="/rules"><bdi>ports</bdi></a> · story.new · done' in page

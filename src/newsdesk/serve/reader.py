@@ -145,6 +145,8 @@ async def article(request: Request) -> Response:
             raise ApiError(404, f"no article {article_id}")
         story = story_html(stored.article, stored_body_html(stored))
     original = next((c for c in view.copies if c.id == view.original_id), None)
+    # the rules that fired for its story (a delivery is keyed by one of the copy group)
+    fired = store.rules_fired_for([article_id, *(c.id for c in view.copies)])
     return render_page(
         request,
         "article.html",
@@ -154,6 +156,7 @@ async def article(request: Request) -> Response:
             "story": story,
             "original": original,
             "seen_elsewhere": len(view.sightings) > 1,
+            "fired": fired,
         },
     )
 

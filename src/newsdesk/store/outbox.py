@@ -239,3 +239,16 @@ class OutboxTable(StoreBase):
             (rule, limit),
         ).fetchall()
         return [int(r[0]) for r in rows]
+
+    def rules_fired_for(self, article_ids: Sequence[int]) -> list[tuple[str, str, str]]:
+        """(rule, event, state) of each delivery made for these articles (a story's copy
+        group), by rule name: what the article page says fired for it."""
+        if not article_ids:
+            return []
+        marks = ", ".join("?" * len(article_ids))
+        rows = self._db.execute(
+            "SELECT r.name, d.event, d.status FROM rules r JOIN deliveries d "
+            f"ON d.rule_id = r.id AND d.article_id IN ({marks}) ORDER BY r.name, d.id",
+            tuple(article_ids),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
