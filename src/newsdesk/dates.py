@@ -115,6 +115,7 @@ _TZ_ABBR = {
 _TZ_RE = re.compile(
     r"\b(" + "|".join(_TZ_ABBR) + r")\b(?:\s?([+-])(\d{1,2})(?::?(\d{2}))?\b)?", re.I
 )
+_YEAR = re.compile(r"\d{4}")
 _OFFSET_NO_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
 
 
@@ -132,7 +133,9 @@ def parse_date(raw: str | None, *, month_first: bool = False) -> ParsedDate | No
     if not raw:
         return None
     text = raw.strip()[:200]
-    if not text:
+    # Every form below has a run of four digits but the two-digit year's: most lines of a
+    # page are tested, and most have neither.
+    if not text or (_YEAR.search(text) is None and _SHORT_DMY.search(text) is None):
         return None
     for parser in (_iso, _epoch, _rfc2822):
         parsed = parser(text)
@@ -143,6 +146,8 @@ def parse_date(raw: str | None, *, month_first: bool = False) -> ParsedDate | No
 
 
 def _iso(text: str) -> ParsedDate | None:
+    if not text[:4].isdigit():  # every ISO 8601 form starts with the year
+        return None
     candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
     candidate = _OFFSET_NO_COLON.sub(r"\1\2:\3", candidate)
     try:
@@ -208,9 +213,6 @@ def _written(text: str, month_first: bool = False) -> ParsedDate | None:
         offset = timezone(timedelta(hours=hours))
         return ParsedDate(value.replace(tzinfo=offset), WITH_OFFSET)
     return ParsedDate(value, NAIVE_TIME)
-
-
-_YEAR = re.compile(r"\d{4}")
 
 
 def _find_written(

@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from newsdesk.clean.embeds import continues_post, is_post_signature, is_standalone_remnant
@@ -61,6 +62,13 @@ def strip_xml_invalid_fields(value: T) -> T:
     return cast(T, _scrub(value))
 
 
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    # dataclasses.fields() filters the class's fields anew on every call: an Article's
+    # walk asked it a hundred times.
+    return tuple(f.name for f in fields(kind))
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return strip_xml_invalid(value)
@@ -68,12 +76,12 @@ def _scrub(value: Any) -> Any:
         return tuple(_scrub(item) for item in value)
     if is_dataclass(value) and not isinstance(value, type):
         changed = {}
-        for f in fields(value):
-            old = getattr(value, f.name)
+        for name in _field_names(type(value)):
+            old = getattr(value, name)
             if isinstance(old, str | tuple) or is_dataclass(old):
                 new = _scrub(old)
                 if new != old:
-                    changed[f.name] = new
+                    changed[name] = new
         return replace(value, **changed) if changed else value
     return value
 

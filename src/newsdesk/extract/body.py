@@ -155,6 +155,11 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
             walk.nodes[node.mem_id] = node
         elif tag == "a":
             walk.in_link += 1
+        elif tag not in _BREAKS:  # inline formatting (span, em, b): leaving it does nothing
+            children = [(child, None) for child in node.iter(include_text=True)]
+            children.reverse()
+            stack.extend(children)
+            continue
         stack.append((node, tag))
         children = [(child, None) for child in node.iter(include_text=True)]
         children.reverse()
@@ -166,7 +171,7 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
 def _leave(walk: _Walk, node: LexborNode, tag: str) -> None:
     if tag == "a":
         walk.in_link -= 1
-        href = node.attributes.get("href")
+        href = node.attrs.get("href")  # one attribute, not a dict of all of them
         if href:
             walk.links.append((href, " ".join(node.text(deep=True).split())))
     if tag in _BREAKS:

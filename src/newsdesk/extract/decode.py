@@ -145,6 +145,11 @@ def _meta(data: bytes) -> str | None:
 def _utf8_counts(data: bytes, *, count_good: bool = True) -> tuple[str, int, int]:
     """The bytes as UTF-8 with replacements, the characters replaced, the valid non-ASCII
     (0 when not ``count_good``: a page with no bad byte needs no count)."""
+    if not count_good:
+        try:  # the common case, valid UTF-8: nothing replaced, nothing to count
+            return data.decode("utf-8"), 0, 0
+        except UnicodeDecodeError:
+            pass
     text = data.decode("utf-8", "replace")
     bad = text.count(_UTF8_BAD) - data.count(b"\xef\xbf\xbd")
     if not count_good:

@@ -9,6 +9,7 @@ A furniture-looking element that holds most of the page's text is kept (a wrappe
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -279,11 +280,21 @@ _NESTING_TAG = re.compile(
 )
 
 
-def _flatten_deep_nesting(html: str) -> str:
+_STEP = {"": 1, "/": -1}
+
+
+def _too_deep(html: str) -> bool:
+    """Whether ``html`` nests more than ``MAX_DEPTH`` elements (the running depth over its
+    opening and closing tags, summed in C by ``map`` and ``accumulate``, not a Python loop)."""
     if html.count("<") <= MAX_DEPTH:
-        return html
-    steps = accumulate(-1 if closing else 1 for closing in _NESTING_TAG.findall(html))
-    if max(steps, default=0) <= MAX_DEPTH:
+        return False
+    return max(accumulate(map(_STEP.__getitem__, _NESTING_TAG.findall(html))), default=0) > (
+        MAX_DEPTH
+    )
+
+
+def _flatten_deep_nesting(html: str) -> str:
+    if not _too_deep(html):
         return html
     depth = 0
 
@@ -304,12 +315,15 @@ def parse(html: str, utf8: bytes | None = None) -> LexborHTMLParser:
     ``utf8``, when given, is ``html`` encoded as UTF-8 (the page as fetched): Lexbor takes it
     as it is, which spares encoding the text again.
     """
-    if utf8 is not None and utf8.count(b"<") <= MAX_DEPTH:
-        return LexborHTMLParser(utf8)
+    if utf8 is not None and (utf8.count(b"<") <= MAX_DEPTH or not _too_deep(html)):
+        return LexborHTMLParser(utf8)  # the bytes as fetched: no encoding the text again
     return LexborHTMLParser(_flatten_deep_nesting(html))
 
 
+@lru_cache(maxsize=8192)
 def _names_are_furniture(names: str) -> bool:
+    # Pure, and asked again for the same names on every page of a site and across sites
+    # ("container", "row", "entry-meta"): remembered for the process, not only the page.
     lowered = names.lower()
     squashed = lowered.translate(_SEPARATORS)
     negative = _NEGATIVE_RE.search(squashed) is not None or not _AD_TOKENS.isdisjoint(
