@@ -16,6 +16,7 @@ first, so the order of undated records (by id) carries no hint of the answer.
 
     .venv/bin/python bench/clusters.py
     .venv/bin/python bench/clusters.py --shuffled-ids
+    .venv/bin/python bench/clusters.py --demo --no-baseline   # and the demo newsroom
 """
 
 from __future__ import annotations
@@ -107,12 +108,21 @@ def main() -> int:
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--shuffled-ids", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="also the demo newsroom (bench/dedupe.py's 2,000 pages; a story's gold cluster is "
+        "its copy group: every story is an event of its own)",
+    )
     args = parser.parse_args()
     if args.child:
         method, gold, out = args.child
         (run_newsdesk if method == "newsdesk" else run_baseline)(Path(gold), Path(out))
         return 0
     sets = sorted(DATA.glob("*.jsonl")) if DATA.exists() else []
+    demo_dir = tempfile.TemporaryDirectory()
+    if args.demo:
+        sets.append(_demo_set(Path(demo_dir.name) / "demo-newsroom.jsonl"))
     if not sets:
         print(f"no sets in {DATA}")
         return 0
@@ -147,6 +157,17 @@ def main() -> int:
                 f"| {row['records'] / row['seconds']:.0f} | {row['peak']:.0f} |"
             )
     return 0
+
+
+def _demo_set(path: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dedupe import demo_records  # bench/dedupe.py
+
+    records, group, _ = demo_records()
+    with path.open("w") as fh:
+        for r in records:
+            fh.write(json.dumps({**r, "cluster": group[str(r["id"])]}) + "\n")
+    return path
 
 
 def _split(out: Path) -> list[float]:
