@@ -46,3 +46,32 @@ def test_each_page_s_outcome(tmp_path: Path) -> None:
     assert again.kind == DUPLICATE and again.article_id == first.article_id
     assert (lost.kind, lost.reason) == (FAILED, "timeout")
     assert (kept.kind, kept.reason) == (FALLBACK, "timeout") and kept.article_id
+
+
+def test_an_edit_that_now_repeats_another_outlet_is_a_sighting(tmp_path: Path) -> None:
+    """A page whose URL is stored already, edited so that its text is now another stored
+    article's: a sighting of that one (the better original cannot take a URL another
+    article holds), never a failure of the write."""
+    store = open_store(tmp_path / "n.db")
+    source = store.add_source("https://feed.example/rss", now=NOW)
+    urls = ["https://o0.example/story", "https://o1.example/story", "https://o0.example/story"]
+    store.record_entries(
+        source.id, [FeedEntry(guid=f"g{i}", url=url) for i, url in enumerate(urls)], now=NOW
+    )
+    early, late = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC)
+    pages = [
+        Article(url=urls[0], title="Bridge", text="An earlier draft. " + TEXT, published=early),
+        Article(url=urls[1], title="Bridge", text=TEXT, published=late),
+        Article(url=urls[2], title="Bridge", text=TEXT, published=early),
+    ]
+    outcomes = []
+    with store.batch():
+        for number, article in enumerate(pages, start=1):
+            entry = FeedEntry(guid=f"g{number - 1}", url=article.url)
+            page = _Page(number, 1, entry, make_record(article), None, article_prints(article))
+            outcomes.append(store_page(store, page, NOW, Settings()))
+    first, second, third = outcomes
+    assert first.kind == STORED and second.kind == STORED
+    assert third.kind == DUPLICATE and third.article_id == second.article_id
+    kept = store.stored_article(second.article_id)
+    assert kept is not None and kept.article.url == urls[1]
