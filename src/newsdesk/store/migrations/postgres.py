@@ -197,4 +197,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX deliveries_action ON deliveries(action_id, status);
         """,
     ),
+    (
+        # Two of SQLite's first indexes that no query uses any more (lists and their source
+        # filters use articles_when and articles_source_when): every index is written again
+        # at each update of an article's row, and a story cluster's merge updates many.
+        "0004_unused_indexes",
+        """
+        DROP INDEX IF EXISTS articles_source;
+        DROP INDEX IF EXISTS articles_published;
+        """,
+    ),
 )
