@@ -53,6 +53,8 @@ __all__ = [
     "MIN_PROBES",
     "MIN_STORIES",
     "NAMES_MATCH",
+    "NUMBERS",
+    "SPECIFIC",
     "WINDOW",
     "Candidate",
     "DocFreq",
@@ -77,8 +79,8 @@ JOIN = 0.22  # average TF-IDF cosine of a story with a cluster's members to join
 BRIDGE = 0.4  # ... with a second cluster, for the two to become one
 NAMES_MATCH = 0.2  # average cosine of their names at least this, when both name anything
 SPECIFIC = 0.02  # a name carried by at most this share of the stories counted is specific
-NUMBERS = 2  # a story with this many numbers shares one with a cluster whose members have any
 SPECIFIC_MIN = 3.0  # ... or by at most this many (a small corpus)
+NUMBERS = 2  # a story with this many numbers shares one with a cluster whose members have any
 NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
 WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
 KEEP = 1_000_000.0  # windows after its last story a dated cluster is dropped (an undated
@@ -88,7 +90,7 @@ DF_WINDOW = 20_000  # stories the document frequencies are counted over
 HEADLINE = 2  # a headline word counts this many times
 MAX_TERMS = 64  # terms a story keeps (its heaviest): bounds what the batch holds a story
 LEAD_TOKENS = 400  # tokens of the text read: the opening tells the event
-CENTROID_TERMS = 300  # terms a cluster's centroid keeps (its heaviest)
+CENTROID_TERMS = 300  # terms a cluster's summed unit vectors keep (the heaviest)
 PROBE_TERMS = 12  # a story's rarest terms that look up candidate clusters
 MIN_PROBES = 2  # probe terms a candidate cluster shares, at least
 CANDIDATES = 16  # candidate clusters scored, at most
