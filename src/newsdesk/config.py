@@ -233,6 +233,13 @@ class Settings:
         "A WebSub hub's URL: the rules' feeds name it (rel=\"hub\") and, with base_url set, "
         "it is pinged (hub.mode=publish) whenever a rule's feed gains a story.",
     )
+    rules_max_age: float = _declare(
+        48.0,
+        "Hours: a story published more than this long before it is stored fires no rule "
+        "(a new source's backlog; `rules add --backfill` still sends it); a story without "
+        "a publication date fires. 0: no bound.",
+        maximum=_YEAR // 3600 * 10,
+    )
     delivery_workers: int = _declare(
         4,
         "Targets delivered to at once (each target's deliveries go one at a time).",

@@ -25,7 +25,10 @@ SECRET = "whsec_" + base64.b64encode(b"the demo rule's key, 32 bytes!!!").decode
 
 @pytest.fixture(scope="module")
 def newsroom() -> Iterator[RunningNewsroom]:
-    with serve_newsroom(Newsroom(seed=9, articles=25)) as running:
+    with serve_newsroom(
+        # stories of the last day: older ones fire no rule (rules_max_age)
+        Newsroom(seed=9, articles=25, start=datetime.now(UTC) - timedelta(hours=20))
+    ) as running:
         yield running
 
 

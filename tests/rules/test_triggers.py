@@ -48,13 +48,15 @@ class Site:
         self.base = ""
         self.items: list[tuple[str, int]] = []  # (guid, story number)
         self.edits: dict[int, str] = {}
+        self.ages: dict[int, timedelta] = {}  # story n's age (default: n hours)
 
     def feed(self) -> bytes:
-        now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+        now = datetime.now(UTC)  # the pass stores at the real clock's time
         entries = "".join(
             f"<item><guid isPermaLink='false'>{guid}</guid><title>Story {n}</title>"
             f"<link>{self.base}/story/{n}.html</link>"
-            f"<pubDate>{format_datetime(now - timedelta(hours=n))}</pubDate></item>"
+            f"<pubDate>{format_datetime(now - self.ages.get(n, timedelta(hours=n)))}</pubDate>"
+            "</item>"
             for guid, n in self.items
         )
         return (
@@ -133,3 +135,36 @@ def test_each_story_once_whatever_the_feed_does(
         run()
         ids = hook.ids()
     assert len(ids) == len(set(ids)) == 7
+
+
+def test_a_new_source_s_backlog_fires_nothing(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source added after the rule: its first pass stores its feed's whole backlog, and
+    only the stories published within rules_max_age (48 hours) of it fire."""
+    monkeypatch.setenv("NEWSDESK_PER_HOST_DELAY", "0")
+    monkeypatch.setenv("NEWSDESK_ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.setenv("NEWSDESK_MIN_INTERVAL", "0")
+    db = str(tmp_path / "n.db")
+    if True:
+        store = open_store(db)
+        action = NewAction(kind="jsonl", target=str(tmp_path / "out.jsonl"), config={})
+        store.add_rule("port", query="rotterdam", actions=[action], now=datetime.now(UTC))
+        store.add_source(site.base + "/feed.xml", now=datetime.now(UTC))
+        fresh, old = (0, 1, 2), (3, 4, 5, 6, 7)
+        site.items = [(f"g{n}", n) for n in (*fresh, *old)]
+        site.ages = {n: timedelta(days=n) for n in old}  # 3 to 7 days old
+        store.close()
+        result = CliRunner().invoke(main, ["run", "--once", "--db", db])
+        assert result.exit_code == 0, result.output
+        store = open_store(db)
+        stored = store._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        fired = {d.article_id for d in store.deliveries()}
+        titles = {
+            store.stored_article(i).article.title  # type: ignore[union-attr]
+            for i in fired
+            if i is not None
+        }
+        store.close()
+    assert stored == 8  # the whole backlog is stored and searchable
+    assert titles == {f"Story {n}" for n in fresh}  # only the new stories fired

@@ -11,7 +11,10 @@ What a rule fires on (``Rule.fires_on``):
 - ``outlets``: once, when the story reaches ``Rule.outlets`` outlets.
 
 Only stories first stored after the rule was made fire it (the backlog does not, unless
-asked: ``newsdesk rules add --backfill``). A page that is a duplicate of a stored article
+asked: ``newsdesk rules add --backfill``), and only pages published at most ``max_age``
+(the ``rules_max_age`` setting) before they are stored: a source added after the rule
+stores its feed's whole backlog on its first pass, and those old stories fire nothing. A
+page without a publication date fires as any other. A page that is a duplicate of a stored article
 (the same text, or the same URL under a new GUID) is a sighting: it may make a story match
 (more outlets) but never fires a rule a second time.
 """
@@ -20,8 +23,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from newsdesk.config import Settings
 from newsdesk.errors import QueryError
 from newsdesk.model import Article, Outcome
 from newsdesk.rules.match import Story, article_words, matches, parse_rule
@@ -33,10 +37,33 @@ log = logging.getLogger(__name__)
 EVENTS = {"story": "story.new", "copy": "story.copy", "outlets": "story.outlets"}
 
 
-def fire_rules(store: Store, outcome: Outcome, article: Article, now: datetime) -> int:
+def max_age(settings: Settings) -> timedelta | None:
+    """The ``rules_max_age`` setting as a bound (None: no bound)."""
+    hours = settings.rules_max_age
+    return timedelta(hours=hours) if hours > 0 else None
+
+
+def too_old(article: Article, now: datetime, bound: timedelta | None) -> bool:
+    """Whether ``article`` was published more than ``bound`` before ``now`` (stored now):
+    backlog, which fires no rule. Without a publication date (or a bound) it is not."""
+    published = article.published
+    if bound is None or published is None:  # an Article's dates are timezone-aware
+        return False
+    return now - published > bound
+
+
+def fire_rules(
+    store: Store,
+    outcome: Outcome,
+    article: Article,
+    now: datetime,
+    *,
+    max_age: timedelta | None = None,
+) -> int:
     """Enqueue the deliveries of every enabled rule that ``outcome`` (the writer's, for
-    ``article``) fires, in the caller's transaction; the number enqueued."""
-    if outcome.article_id is None:
+    ``article``, stored at ``now``) fires, in the caller's transaction; the number enqueued.
+    A page published more than ``max_age`` before ``now`` fires none (``too_old``)."""
+    if outcome.article_id is None or too_old(article, now, max_age):
         return 0
     rules = store.enabled_rules()
     if not rules:

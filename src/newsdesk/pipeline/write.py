@@ -9,7 +9,7 @@ from datetime import datetime
 from newsdesk.config import Settings
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Article, FeedEntry, Outcome
-from newsdesk.pipeline.fire import fire_rules
+from newsdesk.pipeline.fire import fire_rules, max_age
 from newsdesk.pipeline.link import (
     Prints,
     find_duplicate,
@@ -73,10 +73,13 @@ class _Page:
     fallback: tuple[Record, Prints | None] | None = None
 
 
-def _fired(store: Store, outcome: Outcome, article: Article, now: datetime) -> Outcome:
+def _fired(
+    store: Store, outcome: Outcome, article: Article, now: datetime, settings: Settings
+) -> Outcome:
     """``outcome``, once the rules it fires have their deliveries enqueued (in the same
-    transaction: the outbox, ``pipeline/fire.py``)."""
-    fire_rules(store, outcome, article, now)
+    transaction: the outbox, ``pipeline/fire.py``); a story published more than
+    ``rules_max_age`` hours before ``now`` fires none (a new source's backlog)."""
+    fire_rules(store, outcome, article, now, max_age=max_age(settings))
     return outcome
 
 
@@ -103,7 +106,8 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
                 store.replace_identity(duplicate, record, source_id=page.source_id)
                 link_article(store, duplicate, article, prints)
             log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
-            return _fired(store, Outcome(kind=DUPLICATE, article_id=duplicate), article, now)
+            outcome = Outcome(kind=DUPLICATE, article_id=duplicate)
+            return _fired(store, outcome, article, now, settings)
         article_id = store.store_entry_article(page.entry_id, page.source_id, record, now=now)
         store.record_sighting(article_id, source_id=page.source_id, url=seen_at, now=now)
         original = link_article(store, article_id, article, prints).original_id if prints else None
@@ -112,7 +116,7 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
             outcome = Outcome(kind=COPY, reason=f"copy of {original}", article_id=article_id)
         else:
             outcome = Outcome(kind=STORED, article_id=article_id)
-        return _fired(store, outcome, article, now)
+        return _fired(store, outcome, article, now, settings)
     assert page.error is not None
     kind = page.error.kind
     if page.fallback is not None:
@@ -136,7 +140,7 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
             page.error,
         )
         outcome = Outcome(kind=FALLBACK, reason=kind, article_id=fallback_id)
-        return _fired(store, outcome, fallback, now)
+        return _fired(store, outcome, fallback, now, settings)
     store.fail_entry(page.entry_id, error_kind=kind, error=str(page.error))
     log.warning(
         "failed source=%s url=%s kind=%s error=%s", page.source_id, entry.url, kind, page.error
