@@ -36,7 +36,7 @@ def _as_text(html: str | bytes, charset: str | None) -> tuple[str, bytes | None,
     it was decoded (``charset``: the HTTP header's)."""
     if isinstance(html, bytes | bytearray | memoryview):
         data = bytes(html)
-        if not data.strip():
+        if not data or data.isspace():  # no copy of the page, as strip() would make
             raise ExtractionError("input is empty")
         reject_binary(data)
         decoded = decode_page(data, charset)
@@ -76,7 +76,7 @@ def extract(
     (a PDF, an image, binary data) or holds no text at all. Broken markup is not an error.
     """
     text, utf8, decoding = _as_text(html, options.charset)
-    if not text.strip():
+    if not text or text.isspace():
         raise ExtractionError("input is empty")
     sample = text[:4096]
     if len(_CONTROL.findall(sample)) > len(sample) // 10:
