@@ -260,3 +260,10 @@ def test_a_date_that_reads_both_ways_takes_the_url_s_month() -> None:
     )
     assert american.published is not None
     assert american.published.date().isoformat() == "2012-08-09"
+
+
+def test_a_time_whose_text_agrees_in_either_reading_keeps_its_attribute() -> None:
+    body = f'<article><h1>Mill</h1><time datetime="2012-08-09">8/9/2012</time>{BODY}</article>'
+    article = extract(_page(body=body))
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2012-08-09"

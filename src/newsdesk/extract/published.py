@@ -256,8 +256,12 @@ def _time_values(nodes: list[LexborNode]) -> list[str | None]:
         value = node.attributes.get("datetime")
         text = WS.sub(" ", node.text()).strip()
         if 6 <= len(text) <= 80 and not _UPDATE_WORDS.search(text):
-            shown, stated = parse_date(text), parse_date(value)
-            if shown is not None and (stated is None or shown.value.date() != stated.value.date()):
+            stated = parse_date(value)
+            # Either reading of a numeric date ("8/9/2012") agreeing with the attribute is
+            # agreement: the text then says nothing the attribute does not.
+            shown = [parse_date(text, month_first=first) for first in (False, True)]
+            days = {p.value.date() for p in shown if p is not None}
+            if days and (stated is None or stated.value.date() not in days):
                 values.append(text)
         values.append(value)
     return values
