@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsdesk.errors import QueryError
 from newsdesk.model import Article, Embed, Provenance, Quote
+from newsdesk.query import And, Not, Or, Phrase, Term
 from newsdesk.rules.match import Story, matches, parse_rule
 
 ARTICLE = Article(
@@ -87,3 +90,66 @@ def test_a_syndicated_copy_is_not_original() -> None:
 def test_a_query_that_does_not_parse_says_where(query: str, says: str) -> None:
     with pytest.raises(QueryError, match=re.escape(says)):
         parse_rule(query)
+
+
+# -- words and phrases: the writer's fast search means what the word list means -----------
+
+_TOKENS = ["port", "strike", "Rotterdam", "ned", "price", "w1", "w12", "covid", "19", "é"]
+_TOKENS += ["Ärger", "straße", "STRASSE", "x_y", "ports"]
+_SEPARATORS = [" ", ", ", "-", ".\n", "'", "_", "  ", "—"]
+_QUERIES = [
+    "port",
+    '"port strike"',
+    "covid-19",
+    "w1",
+    "w1*",
+    "str*",
+    "port*",
+    '"ned price"',
+    "straße",
+    "strasse",
+    "ärger",
+    "port -strike",
+    '"strike rotterdam"',
+    "é",
+    "x_y",
+    '"port port"',
+]
+
+
+def _by_word_list(query: str, article: Article) -> bool:
+    """The reference: the text split into words (``\\w+``), a word one of them, a phrase
+    its words in a row, a prefix the beginning of one."""
+    words = re.findall(r"\w+", f"{article.title or ''}\n{article.text}".casefold())
+    vocabulary, joined = set(words), " " + " ".join(words) + " "
+
+    def holds(node: object) -> bool:
+        if isinstance(node, And):
+            return all(holds(item) for item in node.items)
+        if isinstance(node, Or):
+            return any(holds(item) for item in node.items)
+        if isinstance(node, Not):
+            return not holds(node.node)
+        assert isinstance(node, Term | Phrase)
+        folded = node.text.casefold()
+        if isinstance(node, Term) and node.prefix:
+            return any(word.startswith(folded) for word in vocabulary)
+        parts = re.findall(r"\w+", folded)
+        return bool(parts) and f" {' '.join(parts)} " in joined
+
+    return holds(parse_rule(query))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(
+        st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPARATORS)), min_size=1, max_size=8
+    ),
+    title=st.sampled_from(["", "Port", "W1 news", "Strike"]),
+)
+def test_words_and_phrases_as_the_word_list_says(pieces: list[tuple[str, str]], title: str) -> None:
+    article = Article(
+        url="https://a.example/x", title=title, text="".join(a + b for a, b in pieces)
+    )
+    for query in _QUERIES:
+        assert matches(parse_rule(query), article, Story()) == _by_word_list(query, article), query

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from newsdesk.config import Settings
 from newsdesk.errors import QueryError
 from newsdesk.model import Article, Outcome
-from newsdesk.rules.match import Story, article_words, matches, parse_rule
+from newsdesk.rules.match import Story, article_words, matcher, matches, parse_rule
 from newsdesk.store import Store
 from newsdesk.store.rules import Rule, StoryFacts
 
@@ -62,42 +62,85 @@ def fire_rules(
 ) -> int:
     """Enqueue the deliveries of every enabled rule that ``outcome`` (the writer's, for
     ``article``, stored at ``now``) fires, in the caller's transaction; the number enqueued.
-    A page published more than ``max_age`` before ``now`` fires none (``too_old``)."""
+    A page published more than ``max_age`` before ``now`` fires none (``too_old``).
+
+    The writer runs it for every page it stores, so the store is read only as far as a
+    rule asks: each rule's query is matched first (its words before its story's
+    conditions), the story's facts are read once, and only when a query reads them or a
+    query matched; whether the matching rules fired for the story already is one query."""
     if outcome.article_id is None or too_old(article, now, max_age):
         return 0
     rules = store.enabled_rules()
     if not rules:
         return 0
-    facts = store.story_facts(outcome.article_id)
-    if facts is None:
-        return 0
     new_article = outcome.kind != "duplicate"
-    story, words = story_of(facts), article_words(article)
-    enqueued = 0
+    story, words = _StoryView(store, outcome.article_id), article_words(article)
+    matched: list[Rule] = []
     for rule in rules:
-        if not _may_fire(rule, facts, new_article=new_article):
+        if not rule.actions or (rule.fires_on == "copy" and not new_article):
             continue
         try:
-            tree = parse_rule(rule.query)
+            query = matcher(rule.query)
         except QueryError as exc:  # refused at creation; a rule stored by an older version
             log.warning("rule=%s does not parse: %s", rule.name, exc)
             continue
-        if not matches(tree, article, story, words):
-            continue
-        if rule.fires_on != "copy" and store.fired_for(
-            rule.id, facts.members, EVENTS[rule.fires_on]
-        ):
+        if query(words, article, story):
+            matched.append(rule)
+    if not matched:
+        return 0
+    facts = story.facts
+    if facts is None:
+        return 0
+    matched = [rule for rule in matched if _may_fire(rule, facts)]
+    fired = store.fired_events(
+        [rule.id for rule in matched if rule.fires_on != "copy"], facts.members
+    )
+    enqueued = 0
+    for rule in matched:
+        event = EVENTS[rule.fires_on]
+        if rule.fires_on != "copy" and (rule.id, event) in fired:
             continue
         for action in rule.actions:
             if action.disabled is None:
                 enqueued += store.enqueue_delivery(
-                    rule.id,
-                    action.id,
-                    article_id=_keyed(rule, facts),
-                    event=EVENTS[rule.fires_on],
-                    now=now,
+                    rule.id, action.id, article_id=_keyed(rule, facts), event=event, now=now
                 )
     return enqueued
+
+
+class _StoryView:
+    """The story's facts as matching reads them (``match.StoryView``), read from the store
+    when a condition first asks, once."""
+
+    def __init__(self, store: Store, article_id: int) -> None:
+        self._store, self._article_id = store, article_id
+        self._read = False
+        self._facts: StoryFacts | None = None
+        self._story = Story()
+
+    @property
+    def facts(self) -> StoryFacts | None:
+        if not self._read:
+            self._read = True
+            self._facts = self._store.story_facts(self._article_id)
+            if self._facts is not None:
+                self._story = story_of(self._facts)
+        return self._facts
+
+    @property
+    def copies(self) -> int:
+        self.facts  # noqa: B018 (read on first use)
+        return self._story.copies
+
+    @property
+    def original(self) -> bool:
+        self.facts  # noqa: B018
+        return self._story.original
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        self.facts  # noqa: B018
+        return self._story.sources
 
 
 def story_of(facts: StoryFacts) -> Story:
@@ -113,16 +156,13 @@ def _keyed(rule: Rule, facts: StoryFacts) -> int:
     return facts.article_id if rule.fires_on == "copy" else facts.group_id
 
 
-def _may_fire(rule: Rule, facts: StoryFacts, *, new_article: bool) -> bool:
-    """Whether the rule could fire for the story, its query aside (and, but for ``copy``
-    rules, whether it fired for the story already: the caller asks the store that last)."""
-    if not rule.actions:
-        return False
+def _may_fire(rule: Rule, facts: StoryFacts) -> bool:
+    """Whether a rule whose query matched may fire for the story: not for one first stored
+    before the rule was made, nor (``outlets``) one carried by fewer outlets than it asks
+    (whether it fired for the story already, the caller asks the store once for all)."""
     created = rule.created_at
     if created is not None and facts.first_seen is not None and facts.first_seen < created:
         return False  # the backlog
-    if rule.fires_on == "copy":
-        return new_article
     return not (rule.fires_on == "outlets" and len(facts.outlets) < rule.outlets)
 
 

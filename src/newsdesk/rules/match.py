@@ -20,18 +20,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Protocol
 
 from newsdesk.errors import QueryError
 from newsdesk.model import Article
 from newsdesk.query import And, Filter, Flag, Node, Not, Or, Phrase, Term, compare, leaves, parse
 
-__all__ = ["RULE_FILTERS", "RULE_FLAGS", "Story", "Words", "article_words", "matches", "parse_rule"]
+__all__ = [
+    "RULE_FILTERS",
+    "RULE_FLAGS",
+    "Story",
+    "StoryView",
+    "Words",
+    "article_words",
+    "matcher",
+    "matches",
+    "parse_rule",
+]
 
 RULE_FILTERS = ("copies", "credit", "speaker", "embed", "lang", "source", "author")
 RULE_FLAGS = ("original",)
 _TEXT_FILTERS = frozenset(RULE_FILTERS) - {"copies"}
 _WORDS = re.compile(r"\w+", re.UNICODE)
+_WORD_CHAR = re.compile(r"\w", re.UNICODE)
 # Scripts written without spaces between words: a term is looked for as a substring.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
@@ -66,28 +78,64 @@ def parse_rule(text: str) -> And:
     return tree
 
 
-@dataclass(frozen=True, slots=True)
-class Words:
-    """An article's title and text as matching reads them, made once for all rules."""
+class StoryView(Protocol):
+    """What matching reads of a story: a ``Story``, or a view that reads it from the store
+    only when a condition asks (the writer's)."""
 
-    text: str  # casefolded
-    vocabulary: frozenset[str]
-    joined: str  # the words, space-separated, with a space at each end
+    @property
+    def copies(self) -> int: ...
+    @property
+    def original(self) -> bool: ...
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+
+
+class Words:
+    """An article's title and text as matching reads them, made once for all rules, each
+    form when a rule first asks for it (a page no word rule reads costs nothing)."""
+
+    def __init__(self, title: str | None, text: str) -> None:
+        self._title, self._text = title, text
+
+    @cached_property
+    def text(self) -> str:  # casefolded
+        return f"{self._title or ''}\n{self._text}".casefold()
+
+    @cached_property
+    def words(self) -> list[str]:
+        return _WORDS.findall(self.text)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self.words)
+
+    @cached_property
+    def joined(self) -> str:  # the words, space-separated, with a space at each end
+        return " " + " ".join(self.words) + " "
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether a word begins with ``prefix`` (a word begins after a space in ``joined``)."""
+        return f" {prefix}" in self.joined
 
 
 def article_words(article: Article) -> Words:
-    text = f"{article.title or ''}\n{article.text}".casefold()
-    words = _WORDS.findall(text)
-    return Words(text, frozenset(words), " " + " ".join(words) + " ")
+    return Words(article.title, article.text)
 
 
-def matches(tree: And, article: Article, story: Story, words: Words | None = None) -> bool:
+def matches(tree: And, article: Article, story: StoryView, words: Words | None = None) -> bool:
     """Whether the query ``tree`` (``parse_rule``) holds for ``article`` in ``story``
     (``words``: ``article_words(article)``, when the caller matches several rules)."""
     return compile_tree(tree)(words or article_words(article), article, story)
 
 
-Matcher = Callable[[Words, Article, Story], bool]
+Matcher = Callable[[Words, Article, StoryView], bool]
+
+
+@lru_cache(maxsize=1024)
+def matcher(query: str) -> Matcher:
+    """A rule's query as one function, by its text (the writer's per-page lookup: a string's
+    hash is kept, a tree's is computed); a ``QueryError`` as ``parse_rule``'s."""
+    return compile_tree(parse_rule(query))
 
 
 @lru_cache(maxsize=256)
@@ -95,7 +143,9 @@ def compile_tree(tree: Node) -> Matcher:
     """The tree as one function (made once per query: the writer matches every rule
     against every page it stores). Words and phrases are folded and split here, once."""
     if isinstance(tree, And):
-        items = tuple(compile_tree(item) for item in tree.items)
+        # the story's conditions last: a page whose words fail reads nothing of its story
+        ordered = sorted(tree.items, key=_reads_story)
+        items = tuple(compile_tree(item) for item in ordered)
         return lambda w, a, s: all(item(w, a, s) for item in items)
     if isinstance(tree, Or):
         options = tuple(compile_tree(item) for item in tree.items)
@@ -107,26 +157,83 @@ def compile_tree(tree: Node) -> Matcher:
         return _words_matcher(tree)
     if isinstance(tree, Flag):
         return lambda w, a, s: tree.name == "original" and s.original
-    return lambda w, a, s: _condition(tree, a, s)
+    return _condition_matcher(tree)
+
+
+def _condition_matcher(leaf: Filter) -> Matcher:
+    """A condition as a function of its own (its value folded once)."""
+    wanted = leaf.value.casefold()
+    if leaf.name == "lang":
+
+        def lang(w: Words, a: Article, s: StoryView) -> bool:
+            language = (a.language or "").casefold()
+            return language == wanted or language.startswith(wanted + "-")
+
+        return lang
+    if leaf.name == "credit":
+
+        def credit(w: Words, a: Article, s: StoryView) -> bool:
+            credits = a.provenance.credits if a.provenance else ()
+            return any(_names_match(wanted, credit) for credit in credits)
+
+        return credit
+    if leaf.name == "speaker":
+        return lambda w, a, s: any(q.speaker and _names_match(wanted, q.speaker) for q in a.quotes)
+    if leaf.name == "embed":
+        return lambda w, a, s: any(embed.platform.casefold() == wanted for embed in a.embeds)
+    if leaf.name == "author":
+        return lambda w, a, s: any(_names_match(wanted, author) for author in a.authors)
+    return lambda w, a, s: _condition(leaf, a, s)  # copies, source: the story's
 
 
 def _words_matcher(leaf: Term | Phrase) -> Matcher:
+    """A word or a phrase, looked for in the folded text without splitting it into words:
+    a substring search, then (when the substring is there) a search for it bounded by
+    non-word characters — what "a whole word" and "these words in a row" mean over the
+    words ``\\w+`` makes. Forms that could differ keep the word list (``Words.vocabulary``)."""
     folded = leaf.text.casefold()
     if _UNSPACED.search(folded):  # a script without spaces: a substring
         return lambda w, a, s: folded in w.text
     if isinstance(leaf, Term) and leaf.prefix:
-        return lambda w, a, s: any(word.startswith(folded) for word in w.vocabulary)
+        if not _WORDS.fullmatch(folded):
+            return lambda w, a, s: w.has_prefix(folded)
+        starts = _at_word_start(re.compile(re.escape(folded)))
+        return lambda w, a, s: folded in w.text and starts(w.text)
     parts = _WORDS.findall(folded)
-    if len(parts) == 1 and isinstance(leaf, Term):
-        word = parts[0]
-        return lambda w, a, s: word in w.vocabulary
     if not parts:
         return lambda w, a, s: False
-    run = f" {' '.join(parts)} "  # a phrase, or a term of several words ("covid-19")
-    return lambda w, a, s: run in w.joined
+    # a word, a phrase, or a term of several words ("covid-19"): its words in a row
+    run = _at_word_start(re.compile(r"\W+".join(re.escape(p) for p in parts) + r"(?!\w)"))
+    first = parts[0]
+    return lambda w, a, s: first in w.text and run(w.text)
 
 
-def _condition(leaf: Filter, article: Article, story: Story) -> bool:
+def _at_word_start(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """Whether ``pattern`` occurs where a word begins (not after a word character). The
+    pattern begins with a literal, which the regex engine finds fast; a look-behind
+    before it would make the engine try every position."""
+
+    def found(text: str) -> bool:
+        at = 0
+        while (match := pattern.search(text, at)) is not None:
+            start = match.start()
+            if start == 0 or _WORD_CHAR.match(text, start - 1) is None:
+                return True
+            at = start + 1
+        return False
+
+    return found
+
+
+def _reads_story(node: Node) -> bool:
+    """Whether matching ``node`` may read the story (its copies, original or source)."""
+    return any(
+        isinstance(leaf, Flag) or (isinstance(leaf, Filter) and leaf.name in ("copies", "source"))
+        for leaf, _ in leaves(node)
+    )
+
+
+def _condition(leaf: Filter, article: Article, story: StoryView) -> bool:
     if leaf.name == "copies":
         return compare(leaf, story.copies)
     wanted = leaf.value.casefold()
@@ -143,8 +250,9 @@ def _condition(leaf: Filter, article: Article, story: Story) -> bool:
     if leaf.name == "author":
         return any(_names_match(wanted, author) for author in article.authors)
     if leaf.name == "source":
-        names = (*story.sources, article.site_name or "")
-        return any(wanted in name.casefold() for name in names if name)
+        if article.site_name and wanted in article.site_name.casefold():
+            return True
+        return any(wanted in name.casefold() for name in story.sources if name)
     return False  # parse_rule refuses any other filter
 
 

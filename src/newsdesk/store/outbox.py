@@ -113,6 +113,22 @@ class OutboxTable(StoreBase):
         ).fetchone()
         return row is not None
 
+    def fired_events(
+        self, rule_ids: Sequence[int], article_ids: Sequence[int]
+    ) -> set[tuple[int, str]]:
+        """(rule, event) of every delivery these rules made for any of these articles (a
+        copy group's members): ``fired_for`` for several rules in one query."""
+        if not rule_ids or not article_ids:
+            return set()
+        rules = ", ".join("?" * len(rule_ids))
+        articles = ", ".join("?" * len(article_ids))
+        rows = self._db.execute(
+            f"SELECT DISTINCT rule_id, event FROM deliveries WHERE rule_id IN ({rules}) "
+            f"AND article_id IN ({articles})",
+            (*rule_ids, *article_ids),
+        ).fetchall()
+        return {(int(r[0]), str(r[1])) for r in rows}
+
     def due_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
         """Pending deliveries due by ``now`` whose rule is enabled and target not disabled,
         oldest first."""

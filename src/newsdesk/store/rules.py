@@ -238,13 +238,15 @@ class RulesTable(StoreBase):
         """The article's copy group (its original and copies) and the outlets carrying it:
         every source an article of the group was seen in (a sighting), by name."""
         row = self._db.execute(
-            "SELECT COALESCE(original_id, id), original_id IS NULL, source_id FROM articles "
-            "WHERE id = ?",
+            "SELECT COALESCE(a.original_id, a.id), a.original_id IS NULL, "
+            "s.title, s.url, s.site_url FROM articles a "
+            "LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?",
             (article_id,),
         ).fetchone()
         if row is None:
             return None
-        group_id, is_original, source_id = int(row[0]), bool(row[1]), row[2]
+        group_id, is_original = int(row[0]), bool(row[1])
+        names = tuple(str(v) for v in row[2:] if v)  # the names its source goes by
         rows = self._db.execute(
             "SELECT id, fetched_at FROM articles WHERE id = ? OR original_id = ? ORDER BY id",
             (group_id, group_id),
@@ -262,12 +264,6 @@ class RulesTable(StoreBase):
                 members,
             )
         )
-        names: tuple[str, ...] = ()
-        if source_id is not None:
-            source = self._db.execute(
-                "SELECT title, url, site_url FROM sources WHERE id = ?", (source_id,)
-            ).fetchone()
-            names = tuple(str(v) for v in source or () if v)
         return StoryFacts(
             article_id=article_id,
             group_id=group_id,
