@@ -116,3 +116,12 @@ def test_the_article_page_says_which_rules_fired(client: TestClient) -> None:
         page = client.get(f"/articles/{article_id}").text
         assert "Rules that fired for this story" in page
         assert '<a href="/rules"><bdi>ports</bdi></a> · story.new · done' in page
+
+
+def test_the_reader_s_navigation_leads_to_the_rules_page(client: TestClient) -> None:
+    for path in ("/", "/sources", "/articles/1", "/rules"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        nav = page.text.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        assert '<a href="/rules">Rules</a>' in nav, path
+    assert client.get("/rules").status_code == 200
