@@ -25,6 +25,7 @@ from newsdesk.demo.server import serve_newsroom
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import Fetcher
 from newsdesk.pipeline import RunReport, fetch_one, reextract, run_once
+from newsdesk.pipeline.fire import max_age
 from newsdesk.rules.deliver import delivering
 from newsdesk.store import Store
 
@@ -99,7 +100,14 @@ def fetch_command(
     store = _open(settings)
     try:
         with Fetcher(settings) as fetcher:
-            article_id = fetch_one(store, fetcher, url, now=_now(), dedupe=settings.dedupe)
+            article_id = fetch_one(
+                store,
+                fetcher,
+                url,
+                now=_now(),
+                dedupe=settings.dedupe,
+                max_age=max_age(settings),
+            )
     except NewsdeskError as exc:
         raise click.ClickException(f"{url}: {exc}") from exc
     click.echo(str(article_id))

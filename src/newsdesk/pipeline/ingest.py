@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import Fetcher
-from newsdesk.model import Article
+from newsdesk.model import Article, Outcome
+from newsdesk.pipeline.fire import fire_rules
 from newsdesk.pipeline.link import article_prints, find_duplicate, link_article
 from newsdesk.pipeline.page import make_record, process_page
 from newsdesk.store import Store
@@ -56,10 +57,18 @@ def reextract(
 
 
 def fetch_one(
-    store: Store, fetcher: Fetcher, url: str, *, now: datetime, dedupe: bool = True
+    store: Store,
+    fetcher: Fetcher,
+    url: str,
+    *,
+    now: datetime,
+    dedupe: bool = True,
+    max_age: timedelta | None = None,
 ) -> int:
     """Ingest one page (no source): fetch, extract, store, link; the article id (of the
-    stored article it duplicates, when it repeats one's text)."""
+    stored article it duplicates, when it repeats one's text). The rules it fires have
+    their deliveries enqueued in the same transaction, as the pass's writer does
+    (``pipeline/fire.py``; ``max_age``: the ``rules_max_age`` bound)."""
     result = fetcher.get(url)
     article = process_page(result.body, result.final_url, charset=result.charset)
     prints = article_prints(article) if dedupe else None
@@ -67,9 +76,14 @@ def fetch_one(
         duplicate = find_duplicate(store, article, prints.text_key) if prints else None
         if duplicate is not None:
             store.record_sighting(duplicate, source_id=None, url=result.final_url, now=now)
+            outcome = Outcome(kind="duplicate", article_id=duplicate)
+            fire_rules(store, outcome, article, now, max_age=max_age)
             return duplicate
         article_id = store.store_article(make_record(article, result.body), now=now)
         store.record_sighting(article_id, source_id=None, url=result.final_url, now=now)
+        original = None
         if prints is not None:
-            link_article(store, article_id, article, prints)
+            original = link_article(store, article_id, article, prints).original_id
+        kind = "copy" if original else "stored"
+        fire_rules(store, Outcome(kind=kind, article_id=article_id), article, now, max_age=max_age)
     return article_id
