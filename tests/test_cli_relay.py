@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from newsdesk.cli import main
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import RunningNewsroom, serve_newsroom
+from newsdesk.store import ArticleQuery, open_store
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,14 @@ def test_follow_run_and_read(
 
     monkeypatch.setenv("NEWSDESK_ALLOW_PRIVATE_NETWORKS", "1")
     code, _, err = run("run", "--once", "--db", db)
-    assert code == 0 and "stored 20 (2 syndicated copies); duplicates 5" in err
+    # How many pages the pass stored as copies depends on which of a story's pages came
+    # first (an original stored after its copy is linked then); the links it ends with do not.
+    counted = re.search(r"stored 20 \((\d) syndicated copies\); duplicates 5", err)
+    assert code == 0 and counted is not None and 0 < int(counted[1]) <= 3, err
+    store = open_store(db)
+    linked = [r for r in store.list_articles(ArticleQuery(limit=100)) if r.original_id]
+    store.close()
+    assert len(linked) == 3  # every relayed copy linked to its original, whatever the order
 
     code, out, err = run("export", "--db", db)
     # the news sitemap is newsdesk's own: other readers cannot follow it, so it is not listed
