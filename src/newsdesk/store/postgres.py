@@ -260,11 +260,11 @@ class PostgresStore(PgSearch, Store):
         return applied
 
     def data_version(self) -> int:
-        """A number that changes when anything is committed (the server's WAL position):
-        a reader's cache of what it read is stale then."""
-        row = self._db.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
-        high, _, low = str(row[0] if row else "0/0").partition("/")
-        return (int(high, 16) << 32) | int(low or "0", 16)
+        """A number that changes when a writing transaction commits (``store_version``,
+        moved by each, under the write lock): a reader's cache of what it read is stale
+        then."""
+        row = self._db.execute("SELECT n FROM store_version").fetchone()
+        return int(row[0]) if row else 0
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -278,6 +278,7 @@ class PostgresStore(PgSearch, Store):
             self._pg.busy = True
             with self._pg.raw.transaction():
                 self._pg.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self._pg.raw.execute("UPDATE store_version SET n = n + 1")
                 yield
         except self._unavailable as exc:
             raise self._store_error(exc) from exc

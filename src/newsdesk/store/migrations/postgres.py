@@ -207,4 +207,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         DROP INDEX IF EXISTS articles_published;
         """,
     ),
+    (
+        # A counter every writing transaction moves (PostgresStore._tx): the readers' answer
+        # caches ask it whether anything changed. The server's WAL position, used before,
+        # moves with every other database on the server, checkpoints and vacuums too.
+        "0005_store_version",
+        """
+        CREATE TABLE store_version (n BIGINT NOT NULL);
+        INSERT INTO store_version VALUES (0);
+        """,
+    ),
 )
