@@ -86,6 +86,10 @@ def _found(store: Store, query: str) -> set[int]:
         ("lang:de", {"de"}),
         ("source:wire", {"zh", "ko", "en", "es"}),  # the even ones (by title)
         ("source:1", {"zh", "ko", "en", "es"}),  # (by id)
+        ("source:%", set()),  # a filter's value is text, not a LIKE pattern
+        ("source:_ire", set()),
+        ("author:%", set()),
+        ("lang:_e", set()),
         ("author:ruiz", {"es"}),
         ("since:2026-11-29", {"zh", "ja", "ko"}),  # published a day apart, newest first
         ("until:2026-11-26 lang:es", {"es"}),

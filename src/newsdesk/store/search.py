@@ -173,19 +173,27 @@ def search_conditions(
         elif item.name == "source":
             clauses.append(
                 "source_id IN (SELECT id FROM sources WHERE LOWER(COALESCE(title, '')) "
-                "LIKE ? OR LOWER(url) LIKE ?)"
+                f"LIKE ? {_ESCAPE} OR LOWER(url) LIKE ? {_ESCAPE})"
             )
-            params += [f"%{value.lower()}%"] * 2
+            params += [f"%{_literal(value)}%"] * 2
         elif item.name == "lang":
-            clauses.append("(LOWER(language) = ? OR LOWER(language) LIKE ?)")
-            params += [value.lower(), value.lower() + "-%"]
+            clauses.append(f"(LOWER(language) = ? OR LOWER(language) LIKE ? {_ESCAPE})")
+            params += [value.lower(), _literal(value) + "-%"]
         elif item.name == "author":
-            clauses.append(f"LOWER({json_text('article_json', 'authors')}) LIKE ?")
-            params.append(f"%{value.lower()}%")
+            clauses.append(f"LOWER({json_text('article_json', 'authors')}) LIKE ? {_ESCAPE}")
+            params.append(f"%{_literal(value)}%")
         elif item.name in ("since", "until"):
             clauses.append(f"{_WHEN} {'>=' if item.name == 'since' else '<'} ?")
             params.append(_iso(query.parse_when(value, now)))
     return clauses, params
+
+
+_ESCAPE = "ESCAPE '\\'"  # a filter's value is text, never a LIKE pattern (both dialects)
+
+
+def _literal(value: str) -> str:
+    """``value`` case-folded, with LIKE's wildcards and the escape character escaped."""
+    return re.sub(r"([\\%_])", r"\\\1", value.lower())
 
 
 _WORD_RUN = re.compile(r"[^\W_]+")  # the tokenizer's words: runs of letters and digits
