@@ -86,7 +86,13 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    store = open_store(tmp_path / "serve.db")
+    yield from serve_store(str(tmp_path / "serve.db"))
+
+
+def serve_store(location: str) -> Iterator[Served]:
+    """The served store the serving tests read, at ``location`` (a SQLite file or a
+    PostgreSQL URL): 40 stories, a relayed one and a hostile one, behind a test client."""
+    store = open_store(location)
     source = store.add_source("https://news.example/feed.xml", title="Example feed", now=T0)
     ids = [store.store_article(story(n), source_id=source.id, now=T0) for n in range(1, 41)]
     relayed = story(

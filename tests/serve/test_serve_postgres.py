@@ -7,12 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
-from newsdesk.config import Settings
-from newsdesk.serve import create_app
-from newsdesk.store import open_store
-from tests.serve.conftest import T0, Served, hostile, story
+from tests.serve.conftest import Served, serve_store
 from tests.serve.test_api import (  # noqa: F401 (collected here, with this module's served)
     test_article_by_id_and_unknown_id,
     test_article_filters,
@@ -54,32 +50,4 @@ from tests.serve.test_reader import (  # noqa: F401
 @pytest.fixture
 def served(pg_url: str) -> Iterator[Served]:
     """As tests/serve/conftest.py's, on PostgreSQL."""
-    from newsdesk.model import Block, Embed, Provenance, Quote, Removed  # noqa: PLC0415
-
-    store = open_store(pg_url)
-    source = store.add_source("https://news.example/feed.xml", title="Example feed", now=T0)
-    ids = [store.store_article(story(n), source_id=source.id, now=T0) for n in range(1, 41)]
-    relayed = story(
-        41,
-        title="Minister quits over harbour deal",
-        text='"I resign," the minister said.\n\nMore text.',
-        blocks=(
-            Block(kind="paragraph", text='"I resign," the minister said.'),
-            Block(kind="paragraph", text="More text."),
-        ),
-        embeds=(
-            Embed(platform="twitter", url="https://twitter.com/a/status/1", author="@a", text="Hi"),
-        ),
-        quotes=(Quote(text="I resign", speaker="the minister"),),
-        provenance=Provenance(
-            via="IFTTT", source="BBC News", original_url="https://bbc.example/news/1"
-        ),
-        removed=(Removed(text="READ MORE: Other story", reason="teaser"),),
-    )
-    relayed_id = store.store_article(relayed, source_id=source.id, now=T0)
-    hostile_id = store.store_article(hostile(), source_id=source.id, now=T0)
-    settings = Settings(db=store.path, api_token="s3cret", allow_private_networks=True)
-    app = create_app(settings, store)
-    with TestClient(app) as client:
-        yield Served(client, store, source.id, hostile_id, relayed_id, ids)
-    store.close()
+    yield from serve_store(pg_url)
