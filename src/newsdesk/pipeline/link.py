@@ -126,12 +126,15 @@ def find_duplicate(store: Store, article: Article, key: str | None) -> int | Non
 def more_original(store: Store, stored_id: int, prints: Prints) -> bool:
     """Whether ``article`` (an exact duplicate of the stored one) is by the evidence the
     better original: then it should become the stored record, so that which copy arrived
-    first never decides what is kept."""
+    first never decides what is kept. Never when its URL is another stored article's (an
+    edited page whose text is now that one's): it cannot take a URL that article holds."""
+    new = prints.evidence  # id 0: on a full tie the stored one (a real id) stays
+    if store.article_id_for_url(new.url or new.fetched_url or "") is not None:
+        return False
     rows = store.dedupe_rows("id", [stored_id])
     if not rows:
         return False
     stored = _evidence(stored_id, rows[0])
-    new = prints.evidence  # id 0: on a full tie the stored one (a real id) stays
     return choose_original([stored, new]) is new and not _same_place(stored, new)
 
 

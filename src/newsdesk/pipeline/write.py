@@ -99,10 +99,7 @@ def store_page(store: Store, page: _Page, now: datetime, settings: Settings) -> 
             assert prints is not None
             store.link_entry(page.entry_id, duplicate)
             store.record_sighting(duplicate, source_id=page.source_id, url=seen_at, now=now)
-            own = store.article_id_for_url(article.url or article.fetched_url or "")
-            # The better original takes the stored one's place, unless its URL is another
-            # article's (an edited page whose text is now that one's): then a sighting.
-            if own is None and more_original(store, duplicate, prints):
+            if more_original(store, duplicate, prints):
                 store.replace_identity(duplicate, record, source_id=page.source_id)
                 link_article(store, duplicate, article, prints)
             log.info("duplicate source=%s url=%s of=%s", page.source_id, entry.url, duplicate)
