@@ -83,7 +83,7 @@ def test_failures_are_reported_and_the_rest_still_runs(tmp_path: Path) -> None:
     assert len(out.splitlines()) == 1
     assert f"{pdf}: input is a PDF document" in err
     assert "missing.html: no such file" in err
-    assert "bad.html.gz: not a valid gzip file" in err
+    assert "bad.html.gz: gzip file: not valid gzip" in err
 
 
 def test_usage_errors_exit_2() -> None:

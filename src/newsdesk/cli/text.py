@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from newsdesk.clean import clean_text
 from newsdesk.cli.common import (
     main,
 )
+from newsdesk.compression import GzipError, gunzip_bounded
 from newsdesk.errors import NewsdeskError
 from newsdesk.extract import ExtractOptions, extract
 from newsdesk.extract.decode import Decoded, decode_text_bytes
@@ -49,16 +49,10 @@ def _read_local(source: str, what: str) -> bytes:
 
 def _gunzip(data: bytes) -> bytes:
     """Decompress, refusing to inflate past MAX_INPUT_BYTES (a gzip bomb stays small)."""
-    inflater = zlib.decompressobj(wbits=31)
     try:
-        out = inflater.decompress(data, MAX_INPUT_BYTES + 1)
-    except zlib.error as exc:
-        raise NewsdeskError(f"not a valid gzip file: {exc}") from exc
-    if len(out) > MAX_INPUT_BYTES:
-        raise NewsdeskError(f"decompresses to more than {MAX_INPUT_BYTES} bytes")
-    if not inflater.eof:
-        raise NewsdeskError("not a valid gzip file: truncated")
-    return out
+        return gunzip_bounded(data, MAX_INPUT_BYTES)
+    except GzipError as exc:
+        raise NewsdeskError(f"gzip file: {exc}") from exc
 
 
 def _read_input(source: str) -> tuple[bytes, str | None, str | None]:

@@ -8,7 +8,6 @@ import calendar
 import hashlib
 import json
 import re
-import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from newsdesk.clean.text import strip_xml_invalid_fields
+from newsdesk.compression import GzipError, gunzip_bounded
 from newsdesk.dates import parse_date
 from newsdesk.errors import FeedParseError
 from newsdesk.feeds.xmlfix import mend_xml
@@ -71,16 +71,10 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
 
 def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
     """Decompress a gzip body, refusing to inflate past ``max_bytes`` (a bomb stays small)."""
-    inflater = zlib.decompressobj(wbits=31)
     try:
-        out = inflater.decompress(body, max_bytes + 1)
-    except zlib.error as exc:
-        raise FeedParseError(f"{url}: not a valid gzip body ({exc})") from exc
-    if len(out) > max_bytes:
-        raise FeedParseError(f"{url}: gzip body decompresses to more than {max_bytes} bytes")
-    if not inflater.eof:
-        raise FeedParseError(f"{url}: gzip body is truncated")
-    return out
+        return gunzip_bounded(body, max_bytes)
+    except GzipError as exc:
+        raise FeedParseError(f"{url}: gzip body: {exc}") from exc
 
 
 def _clean(text: Any) -> str | None:
