@@ -92,11 +92,7 @@ def start_server(root: Path) -> PgServer:
             **run,
         )  # fmt: skip
         port = _free_port()
-        options = (
-            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-            "-c shared_buffers=32MB"
-        )
+        options = _options(port, sockets)
         subprocess.run(
             _as_server_user(
                 [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
@@ -111,6 +107,34 @@ def start_server(root: Path) -> PgServer:
         detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else exc
         raise ServerUnavailable(f"the server did not start: {detail}\n{tail}") from exc
     return PgServer(port=port, sockets=sockets, data=data)
+
+
+def pg_ctl(server: PgServer, *arguments: str) -> None:
+    """Run ``pg_ctl`` on the server's cluster (``restart -m fast``: every connection is cut,
+    as by a real restart; ``start`` after ``stop_server``: the options it was started with)."""
+    command = [
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(server.data),
+        "-l",
+        str(server.data.parent / "log"),
+    ]
+    if arguments[0] == "start":
+        command += ["-o", _options(server.port, server.sockets)]
+    subprocess.run(
+        _as_server_user([*command, "-w", *arguments]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _options(port: int, sockets: Path) -> str:
+    return (
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+        "-c shared_buffers=32MB"
+    )
 
 
 def stop_server(server: PgServer) -> None:

@@ -17,6 +17,7 @@ import pytest
 from newsdesk.demo.generator import Newsroom
 from newsdesk.demo.server import RunningNewsroom, serve_newsroom
 from newsdesk.store import Store, open_store
+from tests.pgserver import PgServer, pg_ctl
 from tests.storeview import entry_statuses
 
 _COUNTS = re.compile(
@@ -48,11 +49,13 @@ def _relay(db: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str
     )
 
 
-def _finish(process: subprocess.Popen[str]) -> tuple[int, ...]:
+def _finish(process: subprocess.Popen[str], log: list[str] | None = None) -> tuple[int, ...]:
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-3000:]
     found = _COUNTS.findall(err)
     assert found, err[-3000:]
+    if log is not None:
+        log.append(err)
     return tuple(int(n) for n in found[-1])
 
 
@@ -140,5 +143,43 @@ def test_a_relay_killed_mid_pass_leaves_its_work_to_the_others(
         "SELECT COUNT(*) FROM entries WHERE status = 'new' AND claimed_by IS NOT NULL"
     ).fetchone()[0]
     assert stuck == 0
+    watcher.close()
+    reference.close()
+
+
+def test_a_relay_survives_a_server_restart_mid_pass(
+    newsroom: RunningNewsroom, pg_server: PgServer, pg_url: str, tmp_path: Path
+) -> None:
+    """The server restarted (every connection cut) twice under a running relay: it connects
+    again, runs the cut transaction again, and ends its pass as if nothing happened: every
+    entry processed once, the archive one relay makes on SQLite."""
+    alone = str(tmp_path / "alone.db")
+    store = open_store(alone)
+    _follow(store, newsroom)
+    store.close()
+    single = _finish(_relay(alone))
+    reference = open_store(alone)
+
+    store = open_store(pg_url)
+    _follow(store, newsroom)
+    store.close()
+    relay = _relay(pg_url)
+    watcher = open_store(pg_url)
+    for done in (5, 40):
+        deadline = time.monotonic() + 60
+        while entry_statuses(watcher).get("done", 0) < done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.poll() is None, "the relay ended before the restart"
+        pg_ctl(pg_server, "restart", "-m", "fast")
+    log: list[str] = []
+    counts = _finish(relay, log)
+    assert log[0].count("PostgreSQL connection lost") >= 2, log[0][-3000:]
+    statuses = entry_statuses(watcher)
+    assert "new" not in statuses, statuses
+    assert statuses == entry_statuses(reference)
+    assert counts[0] == single[0]  # each entry recorded once
+    assert counts[1] + counts[3] + counts[4] + counts[5] == sum(statuses.values())
+    assert watcher.counts()["articles"] == reference.counts()["articles"] == single[1]
+    assert _links(watcher)[0] == _links(reference)[0]
     watcher.close()
     reference.close()

@@ -498,22 +498,32 @@ class _Pass:
     def record_check(self, future: Future[_Checked]) -> None:
         del self.checks[future]
         checked = future.result()  # never raises: _fetch_feed returns its errors
-        store = self.run.store
+        # One transaction, run again whole if the database's connection was lost under it
+        # (PostgreSQL): what it counts is counted once it committed.
+        following, counted = self.run.store.retried_batch(lambda _: self.record(checked))
+        self.run.report.add(counted)
+        self.exhausted = False  # new entries may wait now
+        if not self.stop():
+            for url, page in following:
+                self.check(checked.source, url, page)
+
+    def record(self, checked: _Checked) -> tuple[list[tuple[str, int]], RunReport]:
+        """Record a check in the caller's transaction; the pages to read next, and what the
+        check counted."""
+        store, counted = self.run.store, RunReport()
+        run = replace(self.run, report=counted)
         try:
-            with store.batch(), store.savepoint():
-                following = _record_check(self.run, checked, self.clock())
+            with store.savepoint():
+                return _record_check(run, checked, self.clock()), counted
         except StoreUnavailableError:  # the database itself: the pass cannot go on
             raise
         except Exception as exc:  # a bulkhead: recorded on the source, the pass goes on
             log.exception("unexpected error recording source=%s", checked.source.id)
             failed = _Checked(checked.source, error=_internal(exc), page=checked.page)
             failed = replace(failed, url=checked.url)
-            with store.batch():
-                following = _record_check(self.run, failed, self.clock())
-        self.exhausted = False  # new entries may wait now
-        if not self.stop():
-            for url, page in following:
-                self.check(checked.source, url, page)
+            counted = RunReport()
+            run = replace(self.run, report=counted)
+            return _record_check(run, failed, self.clock()), counted
 
     # -- pages ----------------------------------------------------------------------------
 
@@ -587,24 +597,35 @@ class _Pass:
         return bool(self.pending)
 
     def write(self, futures: list[Future[_Page]]) -> None:
-        """Write finished pages: one transaction, each page in a savepoint of its own."""
+        """Write finished pages: one transaction, each page in a savepoint of its own. The
+        transaction runs again whole if the database's connection was lost under it
+        (PostgreSQL), past the pages an earlier run did commit (its commit's answer lost);
+        the outcomes are counted once it committed."""
         store, report = self.run.store, self.run.report
-        with store.batch():  # writes finish even when asked to stop
-            for future in futures:
-                page = future.result()  # never raises: _fetch_entry returns its errors
-                if page.error is not None and page.error.kind == _DEFERRED:
-                    continue  # stays pending for the next pass
-                self.write_page(page)
-                self.done += 1
-                if self.progress is not None:
-                    total = max(self.leftovers + report.new_entries, self.done + len(self.window))
-                    self.progress(self.done, total)
+        # (a deferred page stays pending for the next pass)
+        pages = [future.result() for future in futures]  # never raise: errors come on them
+        pages = [p for p in pages if p.error is None or p.error.kind != _DEFERRED]
 
-    def write_page(self, page: _Page) -> None:
-        store, report, settings = self.run.store, self.run.report, self.run.settings
+        def attempt(number: int) -> list[Outcome]:
+            todo = pages
+            if number:
+                pending = store.still_pending([page.entry_id for page in pages])
+                todo = [page for page in pages if page.entry_id in pending]
+            return [self.write_page(page) for page in todo]
+
+        outcomes = store.retried_batch(attempt)  # writes finish even when asked to stop
+        for outcome in outcomes:
+            report.count(outcome)
+        self.done += len(pages)
+        if self.progress is not None and pages:
+            total = max(self.leftovers + report.new_entries, self.done + len(self.window))
+            self.progress(self.done, total)
+
+    def write_page(self, page: _Page) -> Outcome:
+        store, settings = self.run.store, self.run.settings
         try:
             with store.savepoint():
-                report.count(store_page(store, page, self.clock(), settings))
+                return store_page(store, page, self.clock(), settings)
         except StoreUnavailableError:  # the database itself: the pass cannot go on
             raise
         except Exception as exc:  # a bulkhead: recorded on the entry, the pass goes on
@@ -613,7 +634,7 @@ class _Pass:
             )
             error = _internal(exc)
             store.fail_entry(page.entry_id, error_kind=error.kind, error=str(error))
-            report.count(Outcome(kind=FAILED, reason=error.kind))
+            return Outcome(kind=FAILED, reason=error.kind)
 
     def run_pass(self, sources: list[Source]) -> None:
         store = self.run.store

@@ -37,6 +37,16 @@ class RunReport:
     def count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
+    def add(self, other: RunReport) -> None:
+        """Count ``other``'s figures in too (a transaction's, once it committed)."""
+        for name in (
+            "sources", "not_modified", "failed_sources", "new_entries", "stored",
+            "fallbacks", "failed_entries", "duplicates", "syndicated",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, n in other.errors.items():
+            self.errors[kind] = self.errors.get(kind, 0) + n
+
     def count(self, outcome: Outcome) -> None:
         """Count what the writer did with one page (``store_page``'s outcome)."""
         if outcome.kind in (STORED, COPY):

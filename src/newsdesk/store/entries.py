@@ -48,6 +48,18 @@ class EntriesTable(StoreBase):
             for row in rows
         ]
 
+    def still_pending(self, entry_ids: Sequence[int]) -> set[int]:
+        """Those of ``entry_ids`` not processed yet (a writer's transaction run again after
+        its connection was lost skips the entries its first run did commit)."""
+        ids = list(dict.fromkeys(entry_ids))
+        if not ids:
+            return set()
+        rows = self._db.execute(
+            f"SELECT id FROM entries WHERE status = 'new' AND id IN ({', '.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        return {int(row[0]) for row in rows}
+
     def pending_count(self) -> int:
         """How many entries are not processed yet."""
         row = self._db.execute("SELECT COUNT(*) FROM entries WHERE status = 'new'").fetchone()

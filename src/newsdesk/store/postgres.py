@@ -16,6 +16,8 @@ made as by one writer, while fetching and extracting run in every process at onc
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 import os
 import re
 import socket
@@ -27,7 +29,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg.errors
@@ -57,6 +59,9 @@ from newsdesk.store.sqlite import Store
 
 __all__ = ["PgConnection", "PostgresStore", "open_postgres"]
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 # A claimed entry is another process's after this (NEWSDESK_CLAIM_LEASE, in seconds, when a
 # relay's pages can take longer, or for a test that kills relays).
 ENTRY_LEASE = timedelta(seconds=float(os.environ.get("NEWSDESK_CLAIM_LEASE", "900")))
@@ -69,6 +74,12 @@ _IDENTITY_TABLES = (
 )  # fmt: skip
 CONNECT_TIMEOUT = 10  # seconds
 IDLE_CHECK = 2.0  # seconds idle after which a connection is checked before it is used
+# A connection lost (a server restart, a failover, a dropped link) is opened again, with a
+# growing pause between tries, for up to RECONNECT_SECONDS; a transaction it broke is run
+# again from its start, up to WRITE_ATTEMPTS times in all.
+RECONNECT_SECONDS = 60.0
+RECONNECT_PAUSES = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)  # then 4 s each
+WRITE_ATTEMPTS = 5
 
 
 @lru_cache(maxsize=1024)
@@ -97,6 +108,12 @@ class PgConnection:
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
+    @property
+    def lost(self) -> bool:
+        """The server is gone from under this connection (restarted, dropped): what was not
+        committed on it is not, and a new connection is needed."""
+        return self.raw.closed or self.raw.broken
+
     def fresh(self) -> None:
         """Between transactions, a connection the server dropped (a restart, a failover) is
         replaced by a new one: the next statement or transaction runs on that. One idle for
@@ -107,18 +124,43 @@ class PgConnection:
         if not self.raw.broken and not self.raw.closed and now - self.used > IDLE_CHECK:
             with contextlib.suppress(psycopg.OperationalError):
                 self.raw.execute("SELECT 1")
-        if self.raw.closed or self.raw.broken:
-            with contextlib.suppress(psycopg.Error):
-                self.raw.close()
-            self.raw = self.reconnect()
+        if self.lost:
+            self.replace()
         self.used = now
+
+    def replace(self) -> None:
+        """A new connection in place of a lost one: tried again with a growing pause while
+        the server is away (restarting, not yet accepting), for up to RECONNECT_SECONDS;
+        then the last refusal, saying the server stayed away."""
+        assert self.reconnect is not None
+        with contextlib.suppress(psycopg.Error):
+            self.raw.close()
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        for attempt in itertools.count():
+            try:
+                self.raw = self.reconnect()
+            except StoreUnavailableError as exc:
+                pause = RECONNECT_PAUSES[min(attempt, len(RECONNECT_PAUSES) - 1)]
+                if time.monotonic() + pause > deadline:
+                    raise StoreUnavailableError(
+                        f"lost the connection to PostgreSQL and could not connect again for "
+                        f"{RECONNECT_SECONDS:.0f} s: {exc}"
+                    ) from exc
+                if attempt == 0:
+                    log.warning("PostgreSQL connection lost; connecting again (%s)", exc)
+                time.sleep(pause)
+            else:
+                if attempt:
+                    log.warning("PostgreSQL connection back after %d tries", attempt + 1)
+                self.used = time.monotonic()
+                return
 
     def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
         self.fresh()
         try:
             return self.raw.execute(_pg_sql(sql), _params(parameters))
         except psycopg.OperationalError:
-            if self.busy or self.reconnect is None or not self.raw.broken:
+            if self.busy or self.reconnect is None or not self.lost:
                 raise
             self.fresh()  # outside a transaction: the statement again, once, on a new one
             return self.raw.execute(_pg_sql(sql), _params(parameters))
@@ -286,6 +328,40 @@ class PostgresStore(PgSearch, Store):
             self._pg.busy = False
             self._depth -= 1
 
+    def retried_batch(self, work: Callable[[int], T]) -> T:
+        """``work(attempt)`` in one transaction, run again from its start on a new
+        connection when the connection was lost before it committed (a server restart, a
+        dropped link): up to WRITE_ATTEMPTS times, each new connection waited for up to
+        RECONNECT_SECONDS. The writes are upserts by natural keys and an entry is marked
+        done with its article, so a transaction whose commit was lost in flight (it may
+        have committed) stores nothing twice when run again; ``attempt`` > 0 lets the
+        caller skip what is done already."""
+        if self._depth:  # inside a batch: the batch is what runs again
+            return work(0)
+        return self._again(work, self.batch)
+
+    def _again(
+        self, work: Callable[[int], T], transaction: Callable[[], AbstractContextManager[Any]]
+    ) -> T:
+        for attempt in itertools.count():
+            try:
+                with transaction():
+                    return work(attempt)
+            except Exception as exc:
+                if not self._pg.lost:
+                    raise
+                if attempt + 1 >= WRITE_ATTEMPTS:
+                    raise StoreUnavailableError(
+                        f"PostgreSQL at {_describe(self.path)}: the connection was lost "
+                        f"{WRITE_ATTEMPTS} times in one transaction ({exc}); nothing of it is "
+                        "stored. Check the server and the network, then run the command again."
+                    ) from exc
+                log.warning(
+                    "PostgreSQL connection lost in a transaction (%s): running it again", exc
+                )
+                self._pg.replace()
+        raise AssertionError("unreachable")
+
     def _store_error(self, exc: Exception) -> StoreError:
         return pg_store_error(exc, self.path)
 
@@ -300,25 +376,29 @@ class PostgresStore(PgSearch, Store):
     # -- taking work, shared between processes --------------------------------------------
 
     @contextmanager
-    def _claiming(self) -> Iterator[psycopg.Connection[Any]]:
+    def _claiming(self) -> Iterator[None]:
         """A transaction of its own (without the write lock) for claiming work."""
         self._pg.fresh()
         try:
             with self._pg.raw.transaction():
-                yield self._pg.raw
+                yield
         except self._unavailable as exc:
             raise self._store_error(exc) from exc
+
+    def _claim(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of a claiming statement, in a transaction of its own, run again on a
+        new connection when the connection was lost (the claim then was not made)."""
+        return self._again(lambda _: self._pg.raw.execute(sql, params).fetchall(), self._claiming)
 
     def due_sources(self, now: datetime) -> list[Source]:
         """The sources due for a check, claimed: their next check moves a lease ahead (the
         check sets it for real), so another relay does not check them meanwhile."""
-        with self._claiming() as raw:
-            rows = raw.execute(
-                "UPDATE sources SET next_check = %s WHERE id IN (SELECT id FROM sources "
-                "WHERE next_check IS NULL OR next_check <= %s ORDER BY id "
-                "FOR UPDATE SKIP LOCKED) RETURNING id",
-                (_iso(now + SOURCE_LEASE), _iso(now)),
-            ).fetchall()
+        rows = self._claim(
+            "UPDATE sources SET next_check = %s WHERE id IN (SELECT id FROM sources "
+            "WHERE next_check IS NULL OR next_check <= %s ORDER BY id "
+            "FOR UPDATE SKIP LOCKED) RETURNING id",
+            (_iso(now + SOURCE_LEASE), _iso(now)),
+        )
         if not rows:
             return []
         ids = sorted(int(r[0]) for r in rows)
@@ -332,35 +412,34 @@ class PostgresStore(PgSearch, Store):
         holds (locked now, or leased and not expired) are skipped."""
         now = datetime.now(UTC)
         keys = [int(k) for k in after]
-        with self._claiming() as raw:
-            rows = raw.execute(
-                "WITH taken AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-                " AS t(source_id, last)), "
-                "picked AS (SELECT e.id, e.source_id, "
-                " row_number() OVER (PARTITION BY e.source_id ORDER BY e.id) AS rank "
-                " FROM sources s LEFT JOIN taken c ON c.source_id = s.id "
-                " CROSS JOIN LATERAL (SELECT x.id, x.source_id FROM entries x "
-                "  WHERE x.status = 'new' AND x.source_id = s.id "
-                "  AND x.id > COALESCE(c.last, 0) "
-                "  AND (x.claimed_until IS NULL OR x.claimed_until < %s OR x.claimed_by = %s) "
-                "  ORDER BY x.id LIMIT %s FOR UPDATE SKIP LOCKED) e "
-                " WHERE COALESCE(c.last, 0) >= 0), "
-                "chosen AS (SELECT id, rank FROM picked ORDER BY rank, source_id LIMIT %s) "
-                "UPDATE entries SET claimed_by = %s, claimed_until = %s FROM chosen "
-                "WHERE entries.id = chosen.id RETURNING entries.id, entries.source_id, "
-                "entries.guid, entries.url, entries.title, entries.published, "
-                "entries.content, chosen.rank",
-                (
-                    keys,
-                    [int(after[k]) for k in after],
-                    _iso(now),
-                    self._worker,
-                    per_source,
-                    limit,
-                    self._worker,
-                    _iso(now + ENTRY_LEASE),
-                ),
-            ).fetchall()
+        rows = self._claim(
+            "WITH taken AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+            " AS t(source_id, last)), "
+            "picked AS (SELECT e.id, e.source_id, "
+            " row_number() OVER (PARTITION BY e.source_id ORDER BY e.id) AS rank "
+            " FROM sources s LEFT JOIN taken c ON c.source_id = s.id "
+            " CROSS JOIN LATERAL (SELECT x.id, x.source_id FROM entries x "
+            "  WHERE x.status = 'new' AND x.source_id = s.id "
+            "  AND x.id > COALESCE(c.last, 0) "
+            "  AND (x.claimed_until IS NULL OR x.claimed_until < %s OR x.claimed_by = %s) "
+            "  ORDER BY x.id LIMIT %s FOR UPDATE SKIP LOCKED) e "
+            " WHERE COALESCE(c.last, 0) >= 0), "
+            "chosen AS (SELECT id, rank FROM picked ORDER BY rank, source_id LIMIT %s) "
+            "UPDATE entries SET claimed_by = %s, claimed_until = %s FROM chosen "
+            "WHERE entries.id = chosen.id RETURNING entries.id, entries.source_id, "
+            "entries.guid, entries.url, entries.title, entries.published, "
+            "entries.content, chosen.rank",
+            (
+                keys,
+                [int(after[k]) for k in after],
+                _iso(now),
+                self._worker,
+                per_source,
+                limit,
+                self._worker,
+                _iso(now + ENTRY_LEASE),
+            ),
+        )
         rows.sort(key=lambda r: (r[7], r[1]))
         return [
             (
@@ -374,12 +453,14 @@ class PostgresStore(PgSearch, Store):
     def release_claims(self) -> None:
         """Give back the entries this store claimed and did not finish (a pass that
         stopped): another relay may take them at once instead of after the lease."""
-        with self._claiming() as raw:
-            raw.execute(
+        self._again(
+            lambda _: self._pg.raw.execute(
                 "UPDATE entries SET claimed_by = NULL, claimed_until = NULL "
                 "WHERE claimed_by = %s AND status = 'new'",
                 (self._worker,),
-            )
+            ),
+            self._claiming,
+        )
 
     def _upsert_article(
         self, record: Record, source_id: int | None, now: datetime, problem: str | None

@@ -9,10 +9,11 @@ committed both or neither, and a restart finishes what was left without duplicat
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from newsdesk.errors import StoreError
 from newsdesk.store.articles import ArticlesTable
@@ -33,6 +34,8 @@ from newsdesk.store.search import SearchIndex, cjk_grams
 from newsdesk.store.sources import SourcesTable
 
 __all__ = ["Store", "open_reader", "open_store"]
+
+T = TypeVar("T")
 
 
 class Store(
@@ -122,6 +125,15 @@ class Store(
         """Group writes into one transaction (all or nothing): fewer commits, same safety —
         each entry's article and its done mark still commit together."""
         return self._tx()
+
+    def retried_batch(self, work: Callable[[int], T]) -> T:
+        """``work(attempt)`` in one transaction (``batch``), its result. On SQLite it runs
+        once (attempt 0). On PostgreSQL a transaction the connection was lost under (a
+        server restart) runs again from its start on a new connection, as attempt 1, 2,
+        ...: ``work`` keeps nothing of an earlier attempt, and may skip what one committed
+        (its commit's answer lost in flight)."""
+        with self.batch():
+            return work(0)
 
 
 def _statements(sql: str) -> list[str]:
