@@ -12,6 +12,7 @@ parser, so they do not depend on the database's locale.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,8 +88,19 @@ def _grams_query(run: str) -> str:
     return " <-> ".join(_quoted(run[i : i + 2]) for i in range(len(run) - 1))
 
 
-def _text_query(text: str, *, prefix: bool, phrase: bool) -> tuple[str, list[Any]] | None:
-    """SQL for a tsquery finding ``text`` (a word, or a phrase), with its parameters."""
+# Reads a query's words or phrase in every configuration the documents may be stemmed in
+# (the configurations of newsdesk_words and newsdesk_phrase, migration 0002_search): the
+# tsquery's text, the same alternatives written once ("council" is 'council' in all five).
+Lexemes = Callable[[str, bool], str]
+QUERY_CONFIGS = ("simple", "english", "german", "french", "spanish")
+
+
+def _text_query(
+    text: str, *, prefix: bool, phrase: bool, lexemes: Lexemes | None = None
+) -> tuple[str, list[Any]] | None:
+    """SQL for a tsquery finding ``text`` (a word, or a phrase), with its parameters: each
+    run of words read by ``lexemes`` into a literal when given, else by newsdesk_words or
+    newsdesk_phrase in the statement."""
     parts: list[str] = []
     params: list[Any] = []
     for unspaced, part in _segments(_CONTROL.sub(" ", text)):
@@ -100,10 +112,13 @@ def _text_query(text: str, *, prefix: bool, phrase: bool) -> tuple[str, list[Any
         if not words:
             continue
         if prefix:
-            lexemes = [_quoted(w.lower()) for w in words]
-            lexemes[-1] += ":*"
+            quoted = [_quoted(w.lower()) for w in words]
+            quoted[-1] += ":*"
             parts.append("to_tsquery('simple', ?)")
-            params.append(" <-> ".join(lexemes))
+            params.append(" <-> ".join(quoted))
+        elif lexemes is not None:
+            parts.append("?::tsquery")
+            params.append(lexemes(" ".join(words), phrase or len(words) > 1))
         else:
             parts.append("newsdesk_phrase(?)" if phrase or len(words) > 1 else "newsdesk_words(?)")
             params.append(" ".join(words))
@@ -112,19 +127,20 @@ def _text_query(text: str, *, prefix: bool, phrase: bool) -> tuple[str, list[Any
     return "(" + " && ".join(parts) + ")", params
 
 
-def tsquery_sql(node: query.Node) -> tuple[str, list[Any]] | None:
-    """SQL for a ``tsquery`` finding what ``node`` asks (None: it has no word to find)."""
+def tsquery_sql(node: query.Node, lexemes: Lexemes | None = None) -> tuple[str, list[Any]] | None:
+    """SQL for a ``tsquery`` finding what ``node`` asks (None: it has no word to find); its
+    words read by ``lexemes`` into literals when given (``_text_query``)."""
     if isinstance(node, query.Term):
-        return _text_query(node.text, prefix=node.prefix, phrase=False)
+        return _text_query(node.text, prefix=node.prefix, phrase=False, lexemes=lexemes)
     if isinstance(node, query.Phrase):
-        return _text_query(node.text, prefix=False, phrase=True)
+        return _text_query(node.text, prefix=False, phrase=True, lexemes=lexemes)
     if isinstance(node, query.Or):
         sql: list[str] = []
         params: list[Any] = []
         for item in node.items:
             if isinstance(item, query.Not):
                 raise QueryError(f"'{item}': an exclusion cannot be one of the alternatives")
-            found = tsquery_sql(item)
+            found = tsquery_sql(item, lexemes)
             if found is None:
                 return None
             sql.append(found[0])
@@ -139,12 +155,12 @@ def tsquery_sql(node: query.Node) -> tuple[str, list[Any]] | None:
             if isinstance(item, query.Filter):
                 continue
             if isinstance(item, query.Not):
-                excluded = tsquery_sql(item.node)
+                excluded = tsquery_sql(item.node, lexemes)
                 if excluded is not None:
                     left_out.append(f"!!{excluded[0]}")
                     params_out += excluded[1]
                 continue
-            found = tsquery_sql(item)
+            found = tsquery_sql(item, lexemes)
             if found is not None:
                 found_in.append(found[0])
                 params_in += found[1]
@@ -171,14 +187,20 @@ def search_document(article: Article) -> tuple[str, list[Any]]:
     title = _CONTROL.sub(" ", article.title or "")
     body = _CONTROL.sub(" ", article.text[:INDEXED_CHARS])
     config = config_for(article.language)
-    sql = (
-        "?::regconfig, ?, ?, "
-        "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'A') || "
-        "setweight(to_tsvector(?::regconfig, ?) || to_tsvector('simple', ?), 'B') || "
-        "setweight(?::tsvector, 'C')"
-    )
+    sql = "?::regconfig, ?, ?, " + document_vector("?::regconfig", "?", "?", "?::tsvector")
     grams = grams_vector(f"{title}\n{body}")
     return sql, [config, title, body, config, title, title, config, body, body, grams]
+
+
+def document_vector(config: str, title: str, body: str, grams: str) -> str:
+    """The SQL expression of a search document's ``tsvector`` from the SQL expressions of
+    its configuration, title, text and bigram vector (column names, or ``?``: the
+    expression reads config, title, title, config, body, body, grams in that order)."""
+    return (
+        f"setweight(to_tsvector({config}, {title}) || to_tsvector('simple', {title}), 'A') || "
+        f"setweight(to_tsvector({config}, {body}) || to_tsvector('simple', {body}), 'B') || "
+        f"setweight({grams}, 'C')"
+    )
 
 
 class PgSearch(StoreBase):
@@ -195,11 +217,25 @@ class PgSearch(StoreBase):
     def _parse(self, text: str) -> tuple[query.And, tuple[str, list[Any]] | None]:
         tree = query.parse(text)
         query.search_filters(tree)
-        return tree, tsquery_sql(tree)
+        return tree, tsquery_sql(tree, self._lexemes)
+
+    def _lexemes(self, words: str, phrase: bool) -> str:
+        """``words`` as a tsquery's text (a phrase when ``phrase``): its alternatives in the
+        configurations of ``QUERY_CONFIGS``, each written once. A literal, unlike a call of
+        newsdesk_words, is a constant the planner weighs by the index's statistics: it
+        walks the newest articles for a common word and the GIN index for a rare one (the
+        five copies of 'council' newsdesk_words makes looked five times as common)."""
+        reader = "phraseto_tsquery" if phrase else "plainto_tsquery"
+        rows = self._db.execute(
+            f"SELECT DISTINCT {reader}(c::regconfig, ?)::text FROM unnest(?::text[]) AS c",
+            (words, list(QUERY_CONFIGS)),
+        ).fetchall()
+        found = sorted(str(r[0]) for r in rows if r[0])
+        return " | ".join(f"({q})" for q in found)
 
     def _match_clause(self, text: str) -> tuple[str, list[Any]] | None:
         tree, found = self._parse(text)
-        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC))
+        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC), "ILIKE")
         if found is not None:
             clauses.insert(
                 0, f"id IN (SELECT article_id FROM article_search WHERE tsv @@ {found[0]})"
@@ -223,20 +259,21 @@ class PgSearch(StoreBase):
         over the ``window`` most recent matches (rank: its negation, lower first, as bm25 on
         SQLite)."""
         tree, found = self._parse(text)
-        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC))
+        clauses, params = search_conditions(tree, self._json_text, datetime.now(UTC), "ILIKE")
         if source_id is not None:
             clauses.append("source_id = ?")
             params.append(source_id)
         narrowed = f" AND s.article_id IN (SELECT id FROM articles WHERE {' AND '.join(clauses)})"
         if found is not None:
+            # The tsquery written into the statement (not a CTE's value): the planner then
+            # knows how common its words are (see _lexemes).
             ranked = self._db.execute(
-                f"WITH q AS (SELECT {found[0]} AS q) "
-                "SELECT article_id, -ts_rank_cd(tsv, q.q) AS score FROM ("
-                " SELECT s.article_id, s.tsv FROM article_search s, q"
-                f" WHERE s.tsv @@ q.q{narrowed if clauses else ''}"
-                " ORDER BY s.article_id DESC LIMIT ?) AS recent, q "
+                f"SELECT article_id, -ts_rank_cd(tsv, {found[0]}) AS score FROM ("
+                " SELECT s.article_id, s.tsv FROM article_search s"
+                f" WHERE s.tsv @@ {found[0]}{narrowed if clauses else ''}"
+                " ORDER BY s.article_id DESC LIMIT ?) AS recent "
                 "ORDER BY score, article_id DESC LIMIT ? OFFSET ?",
-                (*found[1], *params, window, limit, offset),
+                (*found[1], *found[1], *params, window, limit, offset),
             ).fetchall()
         elif clauses:
             ranked = self._db.execute(

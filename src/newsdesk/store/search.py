@@ -156,11 +156,14 @@ def match_expression(text: str | query.And) -> str | None:
 
 
 def search_conditions(
-    tree: query.And, json_text: Callable[[str, str], str], now: datetime
+    tree: query.And, json_text: Callable[[str, str], str], now: datetime, like: str = "LIKE"
 ) -> tuple[list[str], list[Any]]:
     """The query's filters as SQL conditions on ``articles`` (either dialect): ``source:``
     (an id, or words of the source's title or URL), ``lang:``, ``author:``, ``since:``,
-    ``until:``."""
+    ``until:``. ``like`` is the dialect's LIKE that ignores case (SQLite's LIKE does for
+    ASCII; PostgreSQL's ILIKE): ``lang:`` compares the column itself with it, so that
+    PostgreSQL's planner weighs the condition by the column's statistics (LOWER(language)
+    has none: it took every language for rare, and walked all the articles first)."""
     clauses: list[str] = []
     params: list[Any] = []
     for item in tree.items:
@@ -177,8 +180,8 @@ def search_conditions(
             )
             params += [f"%{_literal(value)}%"] * 2
         elif item.name == "lang":
-            clauses.append(f"(LOWER(language) = ? OR LOWER(language) LIKE ? {_ESCAPE})")
-            params += [value.lower(), _literal(value) + "-%"]
+            clauses.append(f"(language {like} ? {_ESCAPE} OR language {like} ? {_ESCAPE})")
+            params += [_literal(value), _literal(value) + "-%"]
         elif item.name == "author":
             clauses.append(f"LOWER({json_text('article_json', 'authors')}) LIKE ? {_ESCAPE}")
             params.append(f"%{_literal(value)}%")
