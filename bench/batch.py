@@ -365,6 +365,96 @@ def newsdesk_texts(out: Path, ids: dict[str, str]) -> dict[str, str]:
     return texts
 
 
+# -- the links stage at scale -------------------------------------------------------------
+
+LINK_PARTITION_ROWS = 50_000
+
+
+def link_corpus(size: int, folder: Path, processes: int = 2) -> list[Path]:
+    """``size`` synthetic stories (bench/dedupe.py's: Zipf words, one in ten a copy of an
+    earlier one) as a job's Parquet partitions of the columns the links stage reads, with
+    their prints made as the workers make them; cached in ``folder`` (built once)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from dedupe import synthetic  # bench/dedupe.py
+    from newsdesk.batch.dedupe import DedupeFields, _chunks, _prepare_chunk
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / f"corpus-{size}.done"
+    parts = sorted(folder.glob(f"c{size}-*.parquet"))
+    if done.exists():
+        return parts
+    source = folder / f"synthetic-{size}.jsonl"
+    synthetic(source, size)
+    schema = pa.schema(
+        [
+            ("warc_record_id", pa.string()),
+            ("url", pa.string()),
+            ("fetched_url", pa.string()),
+            ("published", pa.string()),
+            ("site_name", pa.string()),
+            (
+                "provenance",
+                pa.struct(
+                    [
+                        ("via", pa.string()),
+                        ("original_url", pa.string()),
+                        ("credits", pa.list_(pa.string())),
+                    ]
+                ),
+            ),
+            ("text_key", pa.string()),
+            ("fingerprint", pa.binary()),
+            ("story_terms", pa.binary()),
+        ]
+    )
+    rows: list[dict[str, Any]] = []
+    parts = []
+
+    def flush() -> None:
+        path = folder / f"c{size}-{len(parts):05d}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, compression="zstd")
+        parts.append(path)
+        rows.clear()
+
+    with ProcessPoolExecutor(processes) as pool:
+        chunks = _chunks(source)
+        for prepared in pool.map(_prepare_chunk, chunks, iter(DedupeFields, None), chunksize=4):
+            for p in prepared:
+                when = p.published
+                rows.append(
+                    {
+                        "warc_record_id": p.id,
+                        "url": p.url,
+                        "fetched_url": p.fetched_url,
+                        "published": datetime.fromtimestamp(when, UTC).isoformat()
+                        if when is not None
+                        else None,
+                        "site_name": p.site_name,
+                        "provenance": {
+                            "via": None,
+                            "original_url": p.original_url,
+                            "credits": [p.credit] if p.credit else [],
+                        },
+                        "text_key": p.text_key,
+                        "fingerprint": p.fingerprint,
+                        "story_terms": p.story or None,
+                    }
+                )
+                if len(rows) == LINK_PARTITION_ROWS:
+                    flush()
+    if rows:
+        flush()
+    source.unlink()
+    done.write_text(str(len(parts)))
+    return parts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000, help="demo pages (default 2000)")

@@ -38,6 +38,8 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_wo
 
 from newsdesk import __version__
 from newsdesk.batch.inputs import BatchInputError, InputOptions, Partition
+from newsdesk.batch.links import LINKS, LinkReport
+from newsdesk.batch.linkstages import link_on_dask
 from newsdesk.batch.output import FORMATS
 from newsdesk.batch.partition import (
     PartitionAbandoned,
@@ -53,7 +55,7 @@ from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
 from newsdesk.pipeline.processes import CallTimeout, ProcessPool, WorkerDied
 
-__all__ = ["BatchError", "JobOptions", "JobReport", "add_to_summary", "load_manifest", "run_job"]
+__all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class JobOptions:
     scheduler: str | None = None  # an existing cluster's scheduler address instead
     time_limit: float | None = 30.0  # seconds a page may take; None: no limit, in-process
     connect_timeout: float = 10.0  # seconds to reach --scheduler
+    dedupe: bool = False  # then link the records (``batch.linkstages``), on the same cluster
     inputs: InputOptions = field(default_factory=InputOptions)
 
 
@@ -89,6 +92,8 @@ class JobReport:
     seconds: float = 0.0
     workers: int = 0
     dashboard: str | None = None
+    links: LinkReport | None = None  # the links stage's, with ``dedupe``
+    links_seconds: float = 0.0
 
     @property
     def reused(self) -> int:
@@ -288,14 +293,6 @@ def _prepare_directory(
     return merged
 
 
-def add_to_summary(out: Path, name: str, data: dict[str, Any]) -> None:
-    """Add a later stage's figures (``--dedupe``'s links) to the job's summary.json."""
-    path = out / SUMMARY
-    summary = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    summary[name] = data
-    _write_json(path, summary)
-
-
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -325,12 +322,29 @@ def run_job(
             report.partitions.append(finished)
         else:
             todo.append(partition)
-    if todo:
+    if todo or options.dedupe:
         _run_on_dask(todo, part_options, options, report, progress)
     report.partitions.sort(key=lambda p: p.partition)
     report.seconds = time.perf_counter() - started
-    _write_json(options.out / SUMMARY, {"totals": report.totals(), "errors": report.errors})
+    summary: dict[str, Any] = {"totals": report.totals(), "errors": report.errors}
+    if report.links is not None:
+        summary["links"] = _links_summary(report.links, report.links_seconds)
+    _write_json(options.out / SUMMARY, summary)
     return report
+
+
+def _links_summary(links: LinkReport, seconds: float) -> dict[str, Any]:
+    """The links stage's figures, as the job's summary keeps them."""
+    return {
+        "records": links.records,
+        "outcomes": dict(links.outcomes),
+        "originals_with_copies": links.copy_groups,
+        "clusters": links.clusters,
+        "largest_copy_group": links.largest_group,
+        "pairs_refused_by_cap": links.refused,
+        "seconds": round(seconds, 3),
+        "stages": links.stages,
+    }
 
 
 def _run_on_dask(
@@ -356,24 +370,43 @@ def _run_on_dask(
         )
         client.register_plugin(_PagePlugin(), name=PLUGIN)
         client.subscribe_topic(PROGRESS_TOPIC, lambda event: emit(dict(event[1])))
-        run = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(
-                _task, p, part_options, options.time_limit, key=f"batch-{p.id}-{run}", pure=False
-            ): p
-            for p in todo
-        }
-        try:
-            for future in as_completed(futures):
-                partition = futures[future]
-                try:
-                    summary = future.result()
-                except Exception as exc:  # the task failed as a whole: reported, job goes on
-                    report.errors[partition.id] = f"{type(exc).__name__}: {exc}"
-                    emit({"error": partition.id, "why": report.errors[partition.id]})
-                    continue
-                report.partitions.append(summary)
-                emit({"done": summary})
-        finally:
-            with suppress(Exception):
-                client.unsubscribe_topic(PROGRESS_TOPIC)
+        if todo:
+            _run_partitions(client, todo, part_options, options, report, emit)
+        if options.dedupe:
+            emit({"stage": "links"})
+            mark = time.perf_counter()
+            done = [p for p in report.partitions if p.output]
+            outputs = [options.out / p.output for p in sorted(done, key=lambda p: p.partition)]
+            report.links = link_on_dask(outputs, options.out / LINKS, client)
+            report.links_seconds = time.perf_counter() - mark
+
+
+def _run_partitions(  # noqa: PLR0917
+    client: Client,
+    todo: list[Partition],
+    part_options: PartitionOptions,
+    options: JobOptions,
+    report: JobReport,
+    emit: Progress,
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(
+            _task, p, part_options, options.time_limit, key=f"batch-{p.id}-{run}", pure=False
+        ): p
+        for p in todo
+    }
+    try:
+        for future in as_completed(futures):
+            partition = futures[future]
+            try:
+                summary = future.result()
+            except Exception as exc:  # the task failed as a whole: reported, job goes on
+                report.errors[partition.id] = f"{type(exc).__name__}: {exc}"
+                emit({"error": partition.id, "why": report.errors[partition.id]})
+                continue
+            report.partitions.append(summary)
+            emit({"done": summary})
+    finally:
+        with suppress(Exception):
+            client.unsubscribe_topic(PROGRESS_TOPIC)

@@ -23,14 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsdesk.dates import parse_date
 from newsdesk.dedupe import BatchDeduper, Fingerprint
+from newsdesk.dedupe.batch import _Ids
 from newsdesk.urls import canonicalize_url
 
-__all__ = ["LINKS", "LINKS_SCHEMA", "LinkReport", "link_outputs"]
+__all__ = [
+    "LINKS",
+    "LINKS_SCHEMA",
+    "LinkReport",
+    "Linked",
+    "link_outputs",
+    "read_records",
+    "write_links",
+]
 
 LINKS = "links.parquet"
 _COLUMNS = [
@@ -64,6 +74,10 @@ class LinkReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     clusters: int = 0  # story clusters of more than one record
     copy_groups: int = 0  # originals with at least one duplicate or copy
+    refused: int = 0  # verified copy pairs kept apart by the cap on a copy group's size
+    largest_group: int = 0  # records in the largest copy group
+    candidates_verified: int = 0  # copy pairs verified (the Dask stages)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
 
 
 def _canonical(url: object) -> str | None:
@@ -106,44 +120,103 @@ def _add(index: BatchDeduper, record_id: str, row: dict[str, Any]) -> bool:
     return True
 
 
+@dataclass(slots=True)
+class Linked:
+    """Every record with a body, in the order of the job's partitions then rows: its id,
+    and the index of the record it duplicates, of its original and of its cluster's
+    representative (-1: none / itself); what the cap on copy groups refused."""
+
+    ids: _Ids
+    duplicate_of: np.ndarray
+    original_of: np.ndarray
+    cluster_of: np.ndarray
+    refused: int = 0  # verified copy pairs a copy group's cap kept apart
+    largest_group: int = 0  # records in the largest copy group (duplicates included)
+    stories_seconds: float = 0.0
+
+
+def read_records(path: Path, index: BatchDeduper) -> pa.Table:
+    """Add the records of one partition with a body to ``index`` (ids ``<partition>:<row>``);
+    every record's ``warc_record_id``, ``url`` and whether it has a body."""
+    partition = path.name.removesuffix(".parquet")
+    names: list[str | None] = []
+    urls: list[str | None] = []
+    bodied: list[bool] = []
+    for number, row in enumerate(_rows(path)):
+        names.append(row.get("warc_record_id"))
+        urls.append(row.get("url"))
+        bodied.append(_add(index, f"{partition}:{number}", row))
+    return pa.table(
+        {
+            "warc_record_id": pa.array(names, _S),
+            "url": pa.array(urls, _S),
+            "bodied": pa.array(bodied, pa.bool_()),
+        }
+    )
+
+
 def link_outputs(outputs: list[Path], target: Path) -> LinkReport:
-    """Link the records of the Parquet ``outputs`` (a job's partitions, in a stable order)
-    and write the links table to ``target`` (whole, under a temporary name first)."""
+    """Link the records of the Parquet ``outputs`` (a job's partitions) in this process, with
+    the corpus deduper, and write the links table to ``target`` (whole, under a temporary
+    name first). ``linkstages.link_on_dask`` makes the same links on Dask's workers."""
     index = BatchDeduper()
-    keys: list[tuple[str, str | None, str | None, int]] = []  # id, record id, url, slot
-    for path in sorted(outputs):
-        partition = path.name.removesuffix(".parquet")
-        for number, row in enumerate(_rows(path)):
-            record_id = f"{partition}:{number}"
-            slot = len(index)  # its index in the deduper, if it is added
-            if not _add(index, record_id, row):
-                slot = -1
-            keys.append((record_id, row.get("warc_record_id"), row.get("url"), slot))
+    ordered = sorted(outputs)
+    records = [read_records(path, index) for path in ordered]
     resolution = index.resolve()
-    ids = index.ids
-    report = LinkReport(records=len(keys))
+    linked = Linked(
+        ids=index.ids,
+        duplicate_of=resolution.duplicate_of,
+        original_of=resolution.original_of,
+        cluster_of=resolution.cluster_of,
+    )
+    if len(linked.duplicate_of):
+        groups = np.where(linked.duplicate_of >= 0, linked.duplicate_of, np.arange(len(index)))
+        groups = np.where(linked.original_of >= 0, linked.original_of, groups)
+        linked.largest_group = int(np.bincount(groups).max())
+    return write_links(ordered, records, linked, target)
+
+
+def write_links(
+    outputs: list[Path], records: list[pa.Table], linked: Linked, target: Path
+) -> LinkReport:
+    """The links table of every record (``records``: each of the ``outputs``', in order) at
+    ``target``, written whole under a temporary name first; its counts."""
+    ids = linked.ids
+    report = LinkReport(refused=linked.refused, largest_group=linked.largest_group)
     columns: dict[str, list[str | None]] = {name: [] for name in LINKS_SCHEMA.names}
     cluster_sizes: Counter[int] = Counter()
     groups: set[int] = set()
-    for record_id, warc_id, url, slot in keys:
-        columns["id"].append(record_id)
-        columns["warc_record_id"].append(warc_id)
-        columns["url"].append(url)
-        if slot < 0:
-            outcome, duplicate, original, cluster = "none", -1, -1, -1
-        else:
-            outcome = resolution.outcome[slot]
-            duplicate = int(resolution.duplicate_of[slot])
-            original = int(resolution.original_of[slot])
-            cluster = int(resolution.cluster_of[slot])
-            cluster_sizes[cluster] += 1
-            if duplicate >= 0 or original >= 0:
-                groups.add(original if original >= 0 else duplicate)
-        report.outcomes[outcome] += 1
-        columns["dedupe"].append(outcome)
-        columns["duplicate_of"].append(ids[duplicate] if duplicate >= 0 else None)
-        columns["original_id"].append(ids[original] if original >= 0 else None)
-        columns["cluster_id"].append(ids[cluster] if cluster >= 0 else None)
+    slot = 0
+    for path, table in zip(outputs, records, strict=True):
+        partition = path.name.removesuffix(".parquet")
+        names = table.column("warc_record_id").to_pylist()
+        urls = table.column("url").to_pylist()
+        bodied = table.column("bodied").to_pylist()
+        for number, (warc_id, url, has_body) in enumerate(zip(names, urls, bodied, strict=True)):
+            if has_body:
+                record_id = ids[slot]
+                duplicate = int(linked.duplicate_of[slot])
+                original = int(linked.original_of[slot])
+                cluster = int(linked.cluster_of[slot])
+                slot += 1
+                cluster_sizes[cluster] += 1
+                if duplicate >= 0 or original >= 0:
+                    groups.add(original if original >= 0 else duplicate)
+                outcome = (
+                    "duplicate" if duplicate >= 0 else "syndicated" if original >= 0 else "original"
+                )
+            else:
+                record_id = f"{partition}:{number}"
+                outcome, duplicate, original, cluster = "none", -1, -1, -1
+            columns["id"].append(record_id)
+            columns["warc_record_id"].append(warc_id)
+            columns["url"].append(url)
+            report.outcomes[outcome] += 1
+            columns["dedupe"].append(outcome)
+            columns["duplicate_of"].append(ids[duplicate] if duplicate >= 0 else None)
+            columns["original_id"].append(ids[original] if original >= 0 else None)
+            columns["cluster_id"].append(ids[cluster] if cluster >= 0 else None)
+    report.records = len(columns["id"])
     report.clusters = sum(1 for size in cluster_sizes.values() if size > 1)
     report.copy_groups = len(groups)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")

@@ -54,6 +54,10 @@ class _Display:
                 )
             elif "done" in event:
                 self.progress.advance(self.task)
+            elif "stage" in event:
+                self.progress.stop()
+                self.console.print(f"newsdesk batch: the {event['stage']} stage ...")
+                return
             elif "error" in event:
                 self.progress.advance(self.task)
                 self.console.print(f"[red]partition {event['error']} failed:[/] {event['why']}")
@@ -175,6 +179,7 @@ def batch_command(
         workers=workers,
         scheduler=scheduler,
         time_limit=time_limit or None,
+        dedupe=dedupe,
         inputs=InputOptions(
             url_field=url_field,
             html_field=html_field,
@@ -203,8 +208,8 @@ def batch_command(
     finally:
         display.progress.stop()
     _print_summary(console, report.totals(), report.errors)
-    if dedupe:
-        _link(console, out, report)
+    if report.links is not None:
+        _print_links(console, out, report)
     if into:
         _load(console, into, out, report)
     if report.errors:
@@ -239,32 +244,27 @@ def _print_summary(console: Console, totals: dict[str, Any], errors: dict[str, s
         console.print(f"  [red]failed partition[/] {partition}: {why}", highlight=False)
 
 
-def _link(console: Console, out: Path, report: JobReport) -> None:
-    from newsdesk.batch.job import add_to_summary  # noqa: PLC0415
-    from newsdesk.batch.links import LINKS, link_outputs  # noqa: PLC0415
+def _print_links(console: Console, out: Path, report: JobReport) -> None:
+    from newsdesk.batch.links import LINKS  # noqa: PLC0415
 
-    started = time.monotonic()
-    outputs = [out / p.output for p in report.partitions if p.output]
-    linked = link_outputs(outputs, out / LINKS)
-    seconds = time.monotonic() - started
+    linked = report.links
+    assert linked is not None
     outcomes = ", ".join(f"{n:,} {name}" for name, n in sorted(linked.outcomes.items()))
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in linked.stages.items())
     console.print(
         f"newsdesk batch: links of {linked.records:,} records in {out / LINKS} "
-        f"({seconds:.1f} s): {outcomes or 'none'}; {linked.copy_groups:,} originals with "
-        f"copies, {linked.clusters:,} story clusters of more than one record",
+        f"({report.links_seconds:.1f} s: {stages}): {outcomes or 'none'}; "
+        f"{linked.copy_groups:,} originals with copies (the largest group "
+        f"{linked.largest_group:,} records), {linked.clusters:,} story clusters of more than "
+        "one record",
         highlight=False,
     )
-    add_to_summary(
-        out,
-        "links",
-        {
-            "records": linked.records,
-            "outcomes": dict(linked.outcomes),
-            "originals_with_copies": linked.copy_groups,
-            "clusters": linked.clusters,
-            "seconds": round(seconds, 3),
-        },
-    )
+    if linked.refused:
+        console.print(
+            f"  [yellow]{linked.refused:,} verified copy pairs were kept apart[/]: their groups "
+            "had reached the cap on a copy group's size",
+            highlight=False,
+        )
 
 
 def _load(console: Console, into: str, out: Path, report: JobReport) -> None:
