@@ -107,3 +107,50 @@ def test_a_body_that_cleaning_empties_says_so() -> None:
     assert article.extraction is not None and article.extraction.method == "none"
     assert article.extraction.refused
     assert all(r.why for r in article.extraction.refused)
+
+
+PROFILE = (
+    "<p>I am an advertising copywriter in New York, I have written about ads, brands, "
+    "agencies, clients, billboards, magazines and television for nineteen years.</p>"
+)
+SHORT_POST = (
+    "<p>The council met on Monday about the old mill, and residents asked for a library.</p>"
+)
+
+
+def test_a_blog_sidebar_with_the_blog_s_name_in_h1_is_not_the_short_post() -> None:
+    # A short post; the sidebar beside it holds the blog's name as its h1 and a long
+    # "about me": the h1 is not the headline (the title names the post), so the sidebar is
+    # furniture on both looks, however much prose it holds.
+    page = (
+        "<html><head><title>millblog: Council and the mill</title></head><body>"
+        '<div id="content"><div id="main"><h3>Council and the mill</h3>'
+        f'<div class="post-body">{SHORT_POST}</div></div>'
+        f'<div id="sidebar"><h1>millblog</h1><h2>About me</h2>{PROFILE * 4}</div>'
+        "</div></body></html>"
+    )
+    article = extract(page)
+    assert "The council met" in article.text
+    assert "copywriter" not in article.text
+
+
+def test_a_sidebar_that_holds_the_headline_is_kept_when_it_carries_the_story() -> None:
+    page = (
+        "<html><head><title>Council and the mill</title></head><body>"
+        f'<div id="sidebar"><h1>Council and the mill</h1>{PARAGRAPH * 5}</div>'
+        "</body></html>"
+    )
+    assert extract(page).text.count("The council met") == 5
+
+
+def test_a_copyright_notice_is_furniture_whatever_its_size() -> None:
+    notice = (
+        "<p>All names, logos and marks on this site, including the league's shield, the "
+        "cup's image and every team's emblem, are registered trademarks of their owners.</p>"
+    )
+    page = _page(
+        f"<div class='article'>{PARAGRAPH * 4}</div><div id='copyright'>{notice * 6}</div>"
+    )
+    article = extract(page)
+    assert article.text.count("The council met") == 4
+    assert "trademarks" not in article.text

@@ -86,7 +86,7 @@ def extract(
     meta = read_metadata(tree, url, text)
     embeds = find_embeds(tree, meta.url or url)
     chrome = _remove_embed_chrome(tree)
-    prune(tree)
+    prune(tree, meta.title)
     root = tree.body or tree.root
     if root is None:
         raise ExtractionError("the page has no document body")

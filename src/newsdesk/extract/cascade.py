@@ -107,7 +107,7 @@ def _try_jsonld(found: Found, article_body: str, html: str) -> Found:
 
 def _try_density(found: Found, evidence: Evidence) -> Found:
     tree = parse(evidence.html)
-    prune_light(tree)
+    prune_light(tree, evidence.title)
     root = tree.body or tree.root
     if root is None:
         found.refused.append(Refusal(method="density", why="the page has no document body"))

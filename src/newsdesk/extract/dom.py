@@ -145,11 +145,28 @@ _NEGATIVE = (
     "login",
     "register",
     "alertbar",
+    "copyright",
+    "disclaimer",
 )
 # Furniture whatever its size: never shielded by the "holds much of the prose" guard.
 _SIDEBAR_TOKEN = re.compile(r"^(?:[a-z]+[-_])?(?:sidebar|side-bar|aside)(?:[-_][a-z0-9]+)?$")
+# A sidebar by a name that says nothing else ("sidebar", "sidebar2", "right-sidebar"), unlike
+# layout classes that carry the story ("l-sidebar-fixed", "content-sidebar-wrap").
+_PLAIN_SIDEBAR = re.compile(
+    r"(?:^|\s)(?:(?:left|right|primary|secondary)[-_]?)?sidebar(?:[-_]?(?:\d|left|right))?(?:\s|$)"
+)
 _HAS_SIDEBAR = ("has-", "has_", "with-", "with_", "no-", "no_", "one-", "two-", "page-")
-_STRONG = ("comment", "disqus", "cookie", "consent", "outbrain", "taboola", "newsletter")
+_STRONG = (
+    "comment",
+    "disqus",
+    "cookie",
+    "consent",
+    "outbrain",
+    "taboola",
+    "newsletter",
+    "copyright",
+    "disclaimer",
+)
 _AD_TOKENS = frozenset({"ad", "ads", "adv", "advertisement", "gpt", "ad1", "ad2", "ad3"})
 _POSITIVE = (
     "articlebody",
@@ -349,7 +366,7 @@ def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
 _MODIFIER = re.compile(r"--[\w-]*")
 
 
-def _strong_furniture(node: LexborNode) -> bool:
+def _strong_furniture(node: LexborNode, title: str | None = None) -> bool:
     """Furniture whatever its size.
 
     A BEM modifier (``tonal__main--tone-comment``: an opinion piece's styling) names a
@@ -364,22 +381,38 @@ def _strong_furniture(node: LexborNode) -> bool:
     # A sidebar itself ("sidebar", "sidebar-right"), not a layout that has one
     # ("content-with-sidebar-wrp", "has-sidebar") nor a wrapper that holds the story (a
     # "sticky sidebar" plugin around the article): a sidebar never holds the headline.
-    return _is_sidebar(node, names) or bool(_STRONG_RE.search(names))
+    return _is_sidebar(node, names, title) or bool(_STRONG_RE.search(names))
 
 
 _ARTICLE_SELECTOR = 'article, main, [itemprop="articleBody"]'
 
 
-def _is_sidebar(node: LexborNode, names: str) -> bool:
+def _is_sidebar(node: LexborNode, names: str, title: str | None = None) -> bool:
     """A sidebar itself by its lower-cased ``names`` ("sidebar", "sidebar-right"), not a
-    layout that has one ("has-sidebar"), and not holding the headline or the article."""
-    return (
-        any(
-            _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
-            for token in names.split()
-        )
-        and node.css_first(f"h1, {_ARTICLE_SELECTOR}") is None
-    )
+    layout that has one ("has-sidebar"), and not holding the headline or the article.
+
+    With the page's ``title`` known, an ``h1`` that does not read as it (a blog's name at
+    the top of its sidebar) is not the headline; without it, any ``h1`` is taken for it."""
+    if not any(
+        _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
+        for token in names.split()
+    ):
+        return False
+    if node.css_first(_ARTICLE_SELECTOR) is not None:
+        return False
+    headings = node.css("h1, h2, h3") if title else node.css("h1")
+    return not any(_reads_as_title(heading, title) for heading in headings)
+
+
+def _reads_as_title(heading: LexborNode, title: str | None) -> bool:
+    """Whether ``heading`` may be the headline of a page titled ``title``: its text is the
+    title, or most of it (a title often adds the site's name); any heading, when no title
+    is known."""
+    if not title:
+        return True
+    text = " ".join(heading.text(deep=True).split()).casefold()
+    key = title.casefold()
+    return bool(text) and ((text in key and len(text) >= 0.5 * len(key)) or key in text)
 
 
 def _prose_chars(node: LexborNode) -> int:
@@ -394,8 +427,9 @@ _MARK = "data-newsdesk-furniture"
 _OUTERMOST = f"[{_MARK}]:not([{_MARK}] *)"
 
 
-def prune(tree: LexborHTMLParser) -> None:
-    """Remove never-prose tags, hidden elements and page furniture from ``tree`` in place.
+def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
+    """Remove never-prose tags, hidden elements and page furniture from ``tree`` in place
+    (``title``: the page's headline, when known, which a sidebar never holds).
 
     Candidates are marked with an attribute; the selector engine then finds the outermost
     marked elements, which are removed whole (a removed element's marked descendants go
@@ -420,7 +454,7 @@ def prune(tree: LexborHTMLParser) -> None:
             if len(node.text(deep=True, separator=" ", strip=True)) > 300:
                 if total is None:
                     total = _prose_chars(body) or 1
-                if _prose_chars(node) > 0.3 * total and not _strong_furniture(node):
+                if _prose_chars(node) > 0.3 * total and not _strong_furniture(node, title):
                     del node.attrs[_MARK]
                     guarded = True
                     continue
@@ -448,7 +482,7 @@ def bound_markup(html: str) -> tuple[str, str | None]:
     )
 
 
-def prune_light(tree: LexborHTMLParser) -> None:
+def prune_light(tree: LexborHTMLParser, title: str | None = None) -> None:
     """The second look's pruning: only what is never article text whatever the page (tags
     that hold no prose, hidden elements, navigation and footers, comment threads, cookie
     and newsletter boxes). Names that are furniture on most pages are left to the scorer."""
@@ -471,7 +505,9 @@ def prune_light(tree: LexborHTMLParser) -> None:
         names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
         # A sidebar beside an article the page marks as such (a layout class such as
         # "l-sidebar-fixed" around the story itself is not one).
-        if marked_article and _is_sidebar(node, names):
+        if (marked_article or (title and _PLAIN_SIDEBAR.search(names))) and _is_sidebar(
+            node, names, title
+        ):
             node.attrs[_MARK] = ""
             continue
         squashed = _MODIFIER.sub("", names).translate(_SEPARATORS)
