@@ -13,7 +13,7 @@ here (JSON access, the error types, full-text search, taking work) that ``Store`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -74,6 +74,11 @@ class StoreBase:
 
     def _tx(self) -> AbstractContextManager[None]:
         raise NotImplementedError
+
+    def _write(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        """A write whose result is not read, in a transaction: SQLite runs it now;
+        PostgreSQL sends it with the transaction's next statement (one round trip less)."""
+        self._db.execute(sql, parameters)
 
     def _store_error(self, exc: Exception) -> StoreError:
         """The driver's error as one of ours, saying what happened and what to do."""

@@ -82,7 +82,7 @@ class EntriesTable(StoreBase):
             article_id = self._upsert_article(
                 prepare_record(article, raw_page), source_id, now, problem
             )
-            self._db.execute(
+            self._write(
                 "UPDATE entries SET status = ?, article_id = ?, error_kind = ?, error = ? "
                 "WHERE id = ?",
                 (

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import operator
 import os
 import re
 import socket
@@ -103,10 +104,33 @@ class PgConnection:
         self.reconnect = reconnect
         self.busy = False  # a transaction is open: a lost connection cannot be replaced
         self.used = time.monotonic()
+        # statements whose results are not read, to go with the next one (``defer``)
+        self.queued: list[tuple[str, Any]] = []
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        return bool(self.queued) or self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def defer(self, sql: str, parameters: Any = (), /) -> tuple[str, Any]:
+        """Send ``sql`` (a write whose result is not read, in a transaction) with the next
+        statement sent, in one pipeline: one round trip for both. An error in it is raised
+        by that statement's ``execute`` (or by ``send``). The queued entry, to find it."""
+        entry = (_pg_sql(sql), _params(parameters))
+        self.queued.append(entry)
+        return entry
+
+    def send(self, sql: str | None = None, parameters: Any = (), /) -> psycopg.Cursor[Any] | None:
+        """The queued statements, then ``sql`` (if any), in one round trip; its cursor."""
+        queued, self.queued = self.queued, []
+        if not queued:
+            return None if sql is None else self.raw.execute(_pg_sql(sql), _params(parameters))
+        with self.raw.pipeline():
+            for statement, params in queued:
+                self.raw.execute(statement, params)
+            if sql is None:
+                return None
+            cursor = self.raw.execute(_pg_sql(sql), _params(parameters))
+        return cursor
 
     @property
     def lost(self) -> bool:
@@ -156,6 +180,10 @@ class PgConnection:
                 return
 
     def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+        if self.queued:
+            cursor = self.send(sql, parameters)
+            assert cursor is not None
+            return cursor
         self.fresh()
         try:
             return self.raw.execute(_pg_sql(sql), _params(parameters))
@@ -166,6 +194,7 @@ class PgConnection:
             return self.raw.execute(_pg_sql(sql), _params(parameters))
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
+        self.send()
         self.fresh()
         cursor = self.raw.cursor()
         rows = [_params(p) for p in parameters]
@@ -315,18 +344,67 @@ class PostgresStore(PgSearch, Store):
             yield
             return
         self._depth += 1
+        pg = self._pg
         try:
-            self._pg.fresh()
-            self._pg.busy = True
-            with self._pg.raw.transaction():
-                self._pg.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                self._pg.raw.execute("UPDATE store_version SET n = n + 1")
+            pg.fresh()
+            pg.busy = True
+            # BEGIN, the lock and the version go with the transaction's first statement
+            # (one round trip); a transaction that sent none is no round trip at all
+            opening = [
+                pg.defer("BEGIN"),
+                pg.defer("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,)),
+                pg.defer("UPDATE store_version SET n = n + 1"),
+            ]
+            begin = opening[0]
+            try:
                 yield
+                if len(pg.queued) == 3 and all(map(operator.is_, pg.queued, opening)):
+                    pg.queued.clear()  # nothing was sent, nothing written
+                else:
+                    pg.send("COMMIT")  # with the writes still queued
+            except BaseException:
+                sent = not (pg.queued and pg.queued[0] is begin)
+                pg.queued.clear()
+                if sent and not pg.lost:
+                    with contextlib.suppress(psycopg.Error):
+                        pg.raw.execute("ROLLBACK")
+                raise
         except self._unavailable as exc:
             raise self._store_error(exc) from exc
         finally:
-            self._pg.busy = False
+            pg.queued.clear()
+            pg.busy = False
             self._depth -= 1
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """As on SQLite (the block's writes undone alone when it raises), with the
+        SAVEPOINT sent with the block's first statement, and the block's queued writes
+        sent with its RELEASE at its end (an error in one is the block's)."""
+        pg = self._pg
+        try:
+            mark = pg.defer("SAVEPOINT page")
+            try:
+                yield
+                if pg.queued and pg.queued[-1] is mark:
+                    pg.queued.pop()  # the block sent nothing and queued nothing
+                else:
+                    pg.send("RELEASE page")
+            except BaseException:
+                at = next((i for i, e in enumerate(pg.queued) if e is mark), None)
+                if at is not None:
+                    del pg.queued[at:]  # never sent: nothing to undo
+                else:
+                    pg.queued.clear()
+                    pg.defer("ROLLBACK TO page")
+                    pg.send("RELEASE page")
+                raise
+        except self._unavailable as exc:  # full, busy, read-only: say what it means
+            raise self._store_error(exc) from exc
+
+    def _write(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        """A write whose result is not read: sent with the transaction's next statement."""
+        self._pg.defer(sql, parameters)
 
     def retried_batch(self, work: Callable[[int], T]) -> T:
         """``work(attempt)`` in one transaction, run again from its start on a new
@@ -378,6 +456,7 @@ class PostgresStore(PgSearch, Store):
     @contextmanager
     def _claiming(self) -> Iterator[None]:
         """A transaction of its own (without the write lock) for claiming work."""
+        self._pg.send()
         self._pg.fresh()
         try:
             with self._pg.raw.transaction():
@@ -517,26 +596,70 @@ class PostgresStore(PgSearch, Store):
     def save_fingerprint(
         self, article_id: int, *, text_key: str | None, fingerprint: bytes, keys: Sequence[int]
     ) -> None:
+        """As the links mixin's, in one statement sent with the next (its LSH keys kept,
+        dropped and added as one set: the rows a DELETE and an INSERT of one statement
+        touch must not overlap)."""
         with self._tx():
-            self._db.execute(
-                "UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?",
-                (text_key, fingerprint, article_id),
+            self._write(
+                "WITH k AS (SELECT DISTINCT unnest(?::bigint[]) AS key), "
+                "f AS (UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?), "
+                "d AS (DELETE FROM lsh WHERE article_id = ? AND key NOT IN (SELECT key FROM k)) "
+                "INSERT INTO lsh (key, article_id) SELECT key, ? FROM k ON CONFLICT DO NOTHING",
+                (list(keys), text_key, fingerprint, article_id, article_id, article_id),
             )
-            self._db.execute("DELETE FROM lsh WHERE article_id = ?", (article_id,))
-            self._db.execute(
-                "INSERT INTO lsh (key, article_id) SELECT DISTINCT unnest(?::bigint[]), ? "
-                "ON CONFLICT DO NOTHING",
-                (list(keys), article_id),
+
+    def set_links(self, links: dict[int, tuple[int | None, int | None]]) -> None:
+        """As the links mixin's, in one statement over arrays, sent with the next."""
+        if not links:
+            return
+        ids = list(links)
+        with self._tx():
+            self._write(
+                "UPDATE articles SET original_id = v.original_id, cluster_id = v.cluster_id "
+                "FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) "
+                "AS v(id, original_id, cluster_id) WHERE articles.id = v.id",
+                (ids, [links[i][0] for i in ids], [links[i][1] for i in ids]),
+            )
+
+    def merge_clusters(self, cluster_ids: Sequence[int], into: int) -> None:
+        """As the links mixin's, sent with the next statement."""
+        if not cluster_ids:
+            return
+        with self._tx():
+            self._write(
+                "UPDATE articles SET cluster_id = ? WHERE cluster_id = ANY(?::bigint[]) "
+                "AND cluster_id != ?",
+                (into, list(cluster_ids), into),
+            )
+
+    def record_sighting(
+        self, article_id: int, *, source_id: int | None, url: str, now: datetime
+    ) -> None:
+        """As the links mixin's, sent with the next statement."""
+        with self._tx():
+            self._write(
+                "INSERT INTO sightings (article_id, source_id, url, seen_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(article_id, url) DO NOTHING",
+                (article_id, source_id, url, _iso(now)),
+            )
+
+    def link_entry(self, entry_id: int, article_id: int) -> None:
+        """As the links mixin's, sent with the next statement."""
+        with self._tx():
+            self._write(
+                "UPDATE entries SET status = 'duplicate', article_id = ? WHERE id = ?",
+                (article_id, entry_id),
             )
 
     def count_story_terms(self, keys: Sequence[int], *, window: int) -> None:
+        """As the links mixin's: the counts moved and the total read in one statement."""
         with self._tx():
-            self._db.execute(
-                "INSERT INTO story_df (key, docs) SELECT unnest(?::bigint[]), 1 "
-                "ON CONFLICT (key) DO UPDATE SET docs = story_df.docs + 1",
+            total = self._db.execute(
+                "WITH u AS (INSERT INTO story_df (key, docs) SELECT unnest(?::bigint[]), 1 "
+                "ON CONFLICT (key) DO UPDATE SET docs = story_df.docs + 1 RETURNING key, docs) "
+                "SELECT docs FROM u WHERE key = 0",
                 (sorted({0, *keys}),),
-            )
-            total = self._db.execute("SELECT docs FROM story_df WHERE key = 0").fetchone()
+            ).fetchone()
             if total and total[0] > 2 * window:
                 self._db.execute("UPDATE story_df SET docs = docs / 2")
                 self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
@@ -593,8 +716,8 @@ class PostgresStore(PgSearch, Store):
 
     def story_frequencies(self, keys: Sequence[int]) -> tuple[dict[int, float], float]:
         rows = self._db.execute(
-            "SELECT key, docs FROM story_df WHERE key = ANY(?::bigint[]) OR key = 0",
-            (list(dict.fromkeys(keys)),),
+            "SELECT key, docs FROM story_df WHERE key = ANY(?::bigint[])",
+            ([0, *dict.fromkeys(keys)],),
         ).fetchall()
         found = {int(k): float(d) for k, d in rows}
         total = found.get(0, 0.0)  # key 0 counts the stories
