@@ -25,7 +25,14 @@ from newsdesk.config import Settings
 from newsdesk.errors import FetchError
 from newsdesk.model import Source, article_to_dict
 from newsdesk.pipeline import follow_later
-from newsdesk.serve.common import MAX_ID, ApiError, decode_cursor, encode_cursor, reader_store
+from newsdesk.serve.common import (
+    MAX_ID,
+    ApiError,
+    decode_cursor,
+    encode_cursor,
+    reader_store,
+    search_store,
+)
 from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
 from newsdesk.store.records import ClusterMeta
 
@@ -361,13 +368,13 @@ async def get_article(
 )
 async def search(
     *,
-    store: ReaderStore,
+    request: Request,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     source: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> JSONResponse:
-    hits = store.search(q, limit=limit, offset=offset, source_id=source)
+    hits = await search_store(request, q, limit=limit, offset=offset, source_id=source)
     return JSONResponse(
         {
             "query": q,

@@ -9,11 +9,13 @@ import json
 import threading
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from newsdesk.store import Store, open_reader
+from newsdesk.store import SearchHit, Store, open_reader
 
 __all__ = [
     "MAX_ID",
@@ -143,6 +145,28 @@ def reader_store(request: Request) -> Store:
     """This thread's read-only connection to the app's database."""
     store: Store = request.app.state.readers.get()
     return store
+
+
+SEARCH_THREADS = 8  # searches at once in a process (each thread: a read connection)
+
+
+async def search_store(request: Request, text: str, **options: Any) -> list[SearchHit]:
+    """``Store.search`` in a worker thread, on that thread's own read connection. A search
+    takes milliseconds (PostgreSQL's, several round trips to the server), more than a
+    thread's handing over costs; on the event loop's thread, one search at a time would be
+    served and every other request would wait for it (on PostgreSQL, for the server's
+    answers). In threads, searches overlap: SQLite's and psycopg's calls let go of the
+    GIL while they work or wait. At most ``SEARCH_THREADS`` at once (so as many
+    connections), whatever the other routes' threads."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "search_limiter", None)
+    if limiter is None:
+        limiter = state.search_limiter = CapacityLimiter(SEARCH_THREADS)
+    readers: Readers = state.readers
+    hits: list[SearchHit] = await anyio.to_thread.run_sync(
+        lambda: readers.get().search(text, **options), limiter=limiter
+    )
+    return hits
 
 
 # -- the reader's parameters ---------------------------------------------------------------

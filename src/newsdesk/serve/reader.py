@@ -38,6 +38,7 @@ from newsdesk.serve.common import (
     query_str,
     reader_store,
     render_page,
+    search_store,
 )
 from newsdesk.serve.feeds import (
     FeedDoc,
@@ -166,8 +167,8 @@ async def search(request: Request) -> Response:
     page = query_int(request, "page", 1, ge=1, le=500)
     hits = []
     if q.strip():
-        found = _store(request).search(
-            q, limit=SEARCH_PAGE + 1, offset=(page - 1) * SEARCH_PAGE, marks=SNIPPET_MARKS
+        found = await search_store(
+            request, q, limit=SEARCH_PAGE + 1, offset=(page - 1) * SEARCH_PAGE, marks=SNIPPET_MARKS
         )
         hits = [(h, highlight_snippet(h.snippet)) for h in found[:SEARCH_PAGE]]
         more = len(found) > SEARCH_PAGE
