@@ -127,3 +127,37 @@ def test_microdata_values_for_machines_and_the_headline_again_stay_out() -> None
     )
     article = extract(html)
     assert [b.text for b in article.blocks] == PROSE
+
+
+def test_a_list_of_excerpts_trailing_off_is_not_the_article() -> None:
+    # A short post beside a "more posts" list of longer excerpts, each cut with an ellipsis:
+    # the excerpts belong to other pages, whatever their length and commas.
+    excerpt = (
+        "<div class='more'><h3><a href='/p{n}'>Another post</a></h3><p>Life asks of us "
+        "courage, patience, hope and work, and the will to rise again after a fall, to learn "
+        "from it, to keep going, to smile, to plan, to wait for the best […]</p></div>"
+    )
+    page = (
+        "<html><head><title>On love</title></head><body><div class='post'><h1>On love</h1>"
+        "<p>To love another, one has to love oneself first: nobody else can fill that gap.</p>"
+        "<p>Each of us answers for our own needs, and only then can we share a life.</p></div>"
+        f"<div class='others'>{''.join(excerpt.format(n=n) for n in range(5))}</div>"
+        "</body></html>"
+    )
+    text = extract(page).text
+    assert "nobody else can fill that gap" in text
+    assert "courage, patience" not in text
+
+
+def test_one_paragraph_trailing_off_is_still_prose() -> None:
+    paragraph = (
+        "<p>The council met on Monday to discuss the future of the old mill, which has stood "
+        "empty for a decade, and residents asked, again, for a library in it, and here is "
+        "why…</p>"
+    )
+    other = (
+        "<p>It was built in 1850 and closed in 1990; since then the roof has fallen in, and "
+        "the town has argued over it ever since, at every election.</p>"
+    )
+    page = f"<html><body><div class='story'>{paragraph}{other * 3}</div></body></html>"
+    assert "here is why" in extract(page).text

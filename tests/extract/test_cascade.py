@@ -154,3 +154,15 @@ def test_a_copyright_notice_is_furniture_whatever_its_size() -> None:
     article = extract(page)
     assert article.text.count("The council met") == 4
     assert "trademarks" not in article.text
+
+
+def test_a_first_look_that_keeps_nothing_gives_way_to_a_short_body() -> None:
+    # A photo post: one line of prose in a "gallery" box the first look removes; the second
+    # look's short body is taken rather than an empty one.
+    page = _page(
+        '<div class="gallery"><img src="a.jpg"><p>Leelee looks like she walked out of the '
+        "pages of a vintage magazine in her bright red dress.</p></div>"
+    )
+    article = extract(page)
+    assert "vintage magazine" in article.text
+    assert article.extraction is not None and article.extraction.method == "density"

@@ -208,11 +208,22 @@ class _Stats:
     parent: int | None = None
 
 
+# A paragraph cut short with an ellipsis ("… [...]", "(more)") is a teaser of another page: a
+# list of them (a blog's front page, "more stories") is not the article however long.
+_TEASER_END = ("…", "...", "[…]", "[...]", "(more)", "(more…)", "(more...)")
+
+
 def _collect(blocks: list[RawBlock]) -> dict[int, _Stats]:
     stats: dict[int, _Stats] = {}
+    # Teasers come in lists: one paragraph that trails off ("this is an example of why…")
+    # is the writer's style, three are another page's excerpts.
+    teasers = sum(1 for b in blocks if len(b.text) >= 50 and b.text.endswith(_TEASER_END)) >= 3
     for block in blocks:
         length = len(block.text)
-        is_prose = length >= 50 and block.link_density < 0.3 and block.kind != "list_item"
+        teaser = teasers and length >= 50 and block.text.endswith(_TEASER_END)
+        is_prose = (
+            length >= 50 and block.link_density < 0.3 and block.kind != "list_item" and not teaser
+        )
         is_plain = block.link_density < 0.3
         parent = None
         for cid in block.containers:
@@ -226,7 +237,7 @@ def _collect(blocks: list[RawBlock]) -> dict[int, _Stats]:
             if is_plain:
                 stat.plain += length
             parent = cid
-        if length < 25 or block.link_density > 0.5 or not block.containers:
+        if length < 25 or block.link_density > 0.5 or not block.containers or teaser:
             continue
         score = 1.0 + block.text.count(",") + block.text.count("，") + min(length / 100, 3.0)
         for depth, cid in enumerate(reversed(block.containers[-3:])):

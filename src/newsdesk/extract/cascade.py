@@ -120,7 +120,9 @@ def _try_density(found: Found, evidence: Evidence) -> Found:
         lexicon=evidence.lexicon,
     )
     chars = sum(len(b.text) for b in blocks)
-    if chars >= max(2 * found.chars, found.chars + 200):
+    # Clearly more; or a short body where the first look kept nothing at all (a photo post's
+    # one line in a "gallery" box): a line of prose is better than an empty body.
+    if chars >= max(2 * found.chars, found.chars + 200) or (not found.blocks and chars >= 80):
         why = (
             f"{found.chars} characters after furniture removal; "
             f"the whole page scored again holds {chars}"
