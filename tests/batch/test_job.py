@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +22,14 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from distributed import Client, LocalCluster
+from rich.console import Console
 
 from newsdesk.batch.inputs import plan_partitions
 from newsdesk.batch.job import BatchError, JobOptions, run_job
 from newsdesk.batch.output import SCHEMA
 from newsdesk.batch.partition import PartitionOptions, run_partition
 from newsdesk.cli import main
+from newsdesk.cli.batch import _Display
 from newsdesk.model import Article
 from newsdesk.store import open_store
 from tests.batch.warcs import corrupt, demo_pages, record, write_demo_warc, write_warc
@@ -130,12 +134,27 @@ def test_a_pathological_page_costs_one_record(
     slow = b"<html><body><article>" + b"<p>A sentence of the article.</p>" * 250_000
     members = [record(*p) for p in pages[:5]]
     members.insert(2, record("https://slow.example/", slow, "text/html; charset=utf-8"))
+    members.append(record("https://x.example/logo.png", b"\x89PNG...", "image/png"))
     write_warc(tmp_path / "slow.warc.gz", members)
     partitions, _ = plan_partitions([str(tmp_path / "slow.warc.gz")])
-    report = run_job(partitions, _job(tmp_path / "out", cluster, time_limit=0.5))
+    events: list[dict[str, Any]] = []
+    display = _Display(Console(file=io.StringIO(), width=200))
+    done = threading.Event()
+
+    def progress(event: dict[str, Any]) -> None:
+        events.append(event)
+        display(event)
+        if sum(e.get("records", 0) for e in events if "done" not in e) == len(members):
+            done.set()
+
+    report = run_job(partitions, _job(tmp_path / "out", cluster, time_limit=0.5), progress=progress)
     totals = report.totals()
     assert totals["failed"] == {"time_limit": 1}
+    assert totals["skipped"] == {"non_html": 1}
     assert totals["articles"] == 5
+    assert done.wait(10)  # the workers' reports arrive a moment after the task's result
+    assert display.failed == Counter(time_limit=1) and display.skipped == Counter(non_html=1)
+    assert display.problems() == "1 failed (time_limit 1) · 1 skipped (non_html 1)"
     marker = json.loads((tmp_path / "out" / f"{partitions[0].id}.done.json").read_text())
     assert marker["problems"][0].startswith("time_limit: https://slow.example/")
 

@@ -180,17 +180,23 @@ def _task(partition: Partition, options: PartitionOptions, time_limit: float | N
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
     run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_row
-    last = [time.monotonic(), 0, 0]  # when the worker last reported, and what
+    last = time.monotonic()
+    records, skipped, failed = 0, Counter[str](), Counter[str]()  # as last reported
 
     def tick(summary: PartitionSummary, *, final: bool = False) -> None:
+        nonlocal last, records, skipped, failed
         now = time.monotonic()
-        if final or now - last[0] >= _TICK_SECONDS:
-            failed = sum(summary.failed.values()) + sum(summary.skipped.values())
+        if final or now - last >= _TICK_SECONDS:
             worker.log_event(
                 PROGRESS_TOPIC,
-                {"records": summary.records - last[1], "failed": failed - last[2]},
+                {
+                    "records": summary.records - records,
+                    "skipped": dict(summary.skipped - skipped),
+                    "failed": dict(summary.failed - failed),
+                },
             )
-            last[:] = [now, summary.records, failed]
+            last, records = now, summary.records
+            skipped, failed = Counter(summary.skipped), Counter(summary.failed)
 
     summary = run_partition(partition, options, run_page, tick=tick)
     if not summary.skipped_run:
@@ -305,9 +311,10 @@ def run_job(
 ) -> JobReport:
     """Run every unfinished partition of the job in ``options.out`` on Dask; the report of
     all of them. ``progress`` is called (in a Dask thread) with events: ``{"started": ...,
-    "workers": n, "dashboard": url, "partitions": n}`` once, ``{"records": n, "failed": n}``
-    as workers go, and ``{"done": PartitionSummary}`` or ``{"error": id, "why": ...}`` for
-    each partition."""
+    "workers": n, "dashboard": url, "partitions": n}`` once; ``{"records": n, "skipped":
+    {kind: n}, "failed": {kind: n}}`` as workers go (what is new since their last report);
+    ``{"done": PartitionSummary}`` or ``{"error": id, "why": ...}`` for each partition; and
+    ``{"stage": "links"}`` when the links stage starts (with ``dedupe``)."""
     started = time.perf_counter()
     planned = _prepare_directory(partitions, options, list(inputs or []))
     report = JobReport()

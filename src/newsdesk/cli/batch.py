@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 
 class _Display:
-    """The job's progress on the terminal: partitions done, records, pages/s, failures."""
+    """The job's progress on the terminal: partitions done, records, pages/s, and what was
+    skipped or failed, by kind."""
 
     def __init__(self, console: Console):
         self.console = console
@@ -31,16 +33,28 @@ class _Display:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("partitions · {task.fields[records]:,} records · "),
-            TextColumn("{task.fields[rate]} pages/s · {task.fields[failed]:,} failed or skipped"),
+            TextColumn("{task.fields[rate]} pages/s · {task.fields[problems]}"),
             TimeElapsedColumn(),
             console=console,
             transient=False,
         )
-        self.task = self.progress.add_task("batch", total=None, records=0, failed=0, rate="–")
+        self.task = self.progress.add_task(
+            "batch", total=None, records=0, rate="–", problems="none failed"
+        )
         self.lock = threading.Lock()
         self.records = 0
-        self.failed = 0
+        self.skipped: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
         self.started = time.monotonic()
+
+    def problems(self) -> str:
+        parts = []
+        for title, counts in (("failed", self.failed), ("skipped", self.skipped)):
+            if counts:
+                kinds = ", ".join(f"{kind} {n:,}" for kind, n in counts.most_common(3))
+                more = " …" if len(counts) > 3 else ""
+                parts.append(f"{counts.total():,} {title} ({kinds}{more})")
+        return " · ".join(parts) or "none failed"
 
     def __call__(self, event: dict[str, Any]) -> None:
         with self.lock:
@@ -52,23 +66,24 @@ class _Display:
                 self.console.print(
                     f"newsdesk batch: {event['workers']} workers; dashboard: {where}"
                 )
-            elif "done" in event:
-                self.progress.advance(self.task)
             elif "stage" in event:
                 self.progress.stop()
                 self.console.print(f"newsdesk batch: the {event['stage']} stage ...")
                 return
+            elif "done" in event:
+                self.progress.advance(self.task)
             elif "error" in event:
                 self.progress.advance(self.task)
                 self.console.print(f"[red]partition {event['error']} failed:[/] {event['why']}")
             else:
                 self.records += int(event.get("records", 0))
-                self.failed += int(event.get("failed", 0))
+                self.skipped.update(event.get("skipped") or {})
+                self.failed.update(event.get("failed") or {})
             elapsed = max(time.monotonic() - self.started, 1e-6)
             self.progress.update(
                 self.task,
                 records=self.records,
-                failed=self.failed,
+                problems=self.problems(),
                 rate=f"{self.records / elapsed:,.0f}",
             )
 
