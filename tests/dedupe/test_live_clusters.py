@@ -64,8 +64,8 @@ def test_live_coverage_joins_and_a_bridge_merges(tmp_path: Path) -> None:
     a2 = _add(
         store,
         2,
-        "Kaikoura residents cleared debris after Monday's 6.1 earthquake cut the coastal road, "
-        "officials in New Zealand said, counting the damage to homes.",
+        "Kaikoura residents cleared debris after Monday's 6.1 earthquake damaged homes and "
+        "cut the coastal road, officials in New Zealand said.",
         title="Kaikoura counts quake damage",
         hours=2,
     )

@@ -4,14 +4,19 @@ Each story becomes a sparse bag of weighted terms (``story_terms``): the content
 headline, standfirst and opening (lower-cased, lightly stemmed, stop words out) and, apart,
 the words that name something — capitalised words inside a sentence (people, places,
 organisations) and numbers — as *names* (a name is not counted as a word too). Headline
-words count twice.
+words count twice. A Title Case headline's capitals tell nothing: a word of it is a name only
+when the standfirst or text uses it as one (else "Slams" in one outlet's headline and
+"slams" in another's would never meet).
 
 A ``StoryIndex`` holds the recent clusters. A new story is compared with the recent clusters
 that hold two of its heaviest terms (``MIN_PROBES`` of ``PROBE_TERMS``) by **average link**:
 its TF-IDF cosine with each member, averaged (kept as the sum of the members' unit vectors,
-so a comparison costs one sparse dot product). A summed centroid's cosine grows with a
-cluster's spread (n unlike members sum to a vector ~sqrt(n) times closer to anything than
-they are), which chained templated stories into clusters of hundreds; an average does not.
+so a comparison costs one sparse dot product), over words, names and numbers in one vector
+(each term weighs by its rarity; a mix of separately scaled parts let the few names of a
+short story weigh as much as all its words: measured worse on both dev sets). A summed
+centroid's cosine grows with a cluster's spread (n unlike members sum to a vector ~sqrt(n)
+times closer to anything than they are), which chained templated stories into clusters of
+hundreds; an average does not.
 Document frequencies come from the last ``DocFreq.window`` stories (a rolling window), with
 no idf floor: a word every story has weighs nothing. It joins the best cluster when
 
@@ -72,22 +77,22 @@ __all__ = [
 
 # Stories counted before any joins: over a handful, document frequencies tell a topic's
 # stock words from an event's names too poorly to cluster on.
-MIN_STORIES = 50
+MIN_STORIES = 20
 IDF_FLOOR = 0.0  # added to every idf (1: scikit-learn's smooth idf; 0: a word every story
 # has weighs nothing, so a template's stock sentences do not make stories alike)
-JOIN = 0.22  # average TF-IDF cosine of a story with a cluster's members to join it
+JOIN = 0.27  # average TF-IDF cosine of a story with a cluster's members to join it
 BRIDGE = 0.4  # ... with a second cluster, for the two to become one
 NAMES_MATCH = 0.2  # average cosine of their names at least this, when both name anything
 SPECIFIC = 0.02  # a name carried by at most this share of the stories counted is specific
 SPECIFIC_MIN = 3.0  # ... or by at most this many (a small corpus)
 NUMBERS = 2  # a story with this many numbers shares one with a cluster whose members have any
-NAMES_SHARE = 0.15  # the names' share of the similarity, when both name anything
 WINDOW = 7 * 86400.0  # seconds: a dated story joins only clusters seen within this
 KEEP = 1_000_000.0  # windows after its last story a dated cluster is dropped (an undated
 # story may still join it, so in effect RECENT bounds the index)
 RECENT = 20_000  # clusters kept when stories are undated (the window, counted)
 DF_WINDOW = 20_000  # stories the document frequencies are counted over
 HEADLINE = 2  # a headline word counts this many times
+TITLE_CASE = 0.7  # share of a headline's words capitalised for it to be Title Case
 MAX_TERMS = 64  # terms a story keeps (its heaviest): bounds what the batch holds a story
 LEAD_TOKENS = 400  # tokens of the text read: the opening tells the event
 CENTROID_TERMS = 300  # terms a cluster's summed unit vectors keep (the heaviest)
@@ -200,6 +205,16 @@ def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
             return
 
 
+def _title_cased(title: str) -> bool:
+    """Whether a headline capitalises its words (Title Case): its capitals then tell no
+    names apart."""
+    words = [w for w in _WORD.findall(title) if len(w) > 3 and w.casefold() not in _STOP]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= TITLE_CASE * len(words)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
 def story_terms(
     text: str,
     *,
@@ -209,16 +224,26 @@ def story_terms(
 ) -> StoryTerms:
     """The weighted terms of a story (see the module's docstring)."""
     counts: dict[int, float] = {}
-    for part, weight in ((title or "", HEADLINE), (description or "", 1), (text, 1)):
-        for token, named in _tokens(part, LEAD_TOKENS):
+    named_words: set[str] = set()  # words the standfirst and text use as names
+    title = title or ""
+    title_cased = _title_cased(title)
+    for part, weight in ((description or "", 1), (text, 1), (title, HEADLINE)):
+        headline = part is title
+        for token, capitalised in _tokens(part, LEAD_TOKENS):
             word = token.casefold().replace("’", "'")
             if word.endswith("'s"):
                 word = word[:-2]
             if len(word) < 2 or word in _STOP:
                 continue
+            digit = token[0].isdigit()
+            named = capitalised
+            if headline and title_cased and not digit:
+                named = word in named_words  # a Title Case headline's capitals say nothing
+            elif named and not digit:
+                named_words.add(word)
             key = _term_key(word)
             if named:  # a name counts as a name only, not as a word too
-                key |= NAME_TAG | (NUMBER_TAG if token[0].isdigit() else 0)
+                key |= NAME_TAG | (NUMBER_TAG if digit else 0)
             counts[key] = counts.get(key, 0.0) + weight
     if len(counts) > MAX_TERMS:  # the heaviest (headline words and names first), in order
         kept = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_TERMS]
@@ -322,8 +347,8 @@ class _Cluster:
     seq: int = 0  # the last story it took (its recency, when stories are undated)
     view: Candidate | None = None  # as the decision sees it, as of its last change
     units: dict[int, float] = field(default_factory=dict)  # its members' unit vectors, summed
-    worded: int = 0  # members with words
-    named: int = 0  # members with names
+    members: int = 0  # members with terms
+    names: float = 0.0  # the names' share of each member's unit vector's length, summed
     numbered: int = 0  # members with numbers
 
 
@@ -338,16 +363,19 @@ class Placed:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A recent cluster as the decision sees it: the sum of its members' unit vectors (each
-    member's TF-IDF words and names, each part scaled to length 1, made when it joined) and
-    how many members have words and names. A story's cosine with each member, averaged, is
+    member's TF-IDF terms, words, names and numbers together, scaled to length 1 when it
+    joined) and how many members it holds. A story's cosine with each member, averaged, is
     its dot product with ``weights`` over the count: average link, which unlike a centroid's
     cosine does not grow with a cluster's spread (a summed centroid of n unlike members is
-    ~sqrt(n) times closer to anything than its members are: clusters chain)."""
+    ~sqrt(n) times closer to anything than its members are: clusters chain). ``names``
+    sums the length of each member's names part (of its unit vector): a story's names'
+    dot product with ``weights`` over it is their cosine with the members' names,
+    averaged (weighed by how much each member's names count in it)."""
 
     id: int
     weights: Mapping[int, float]
-    words_norm: float  # members with words
-    names_norm: float  # members with names
+    members: float  # members with terms
+    names: float  # the length of each member's names part, summed
     first: float | None
     last: float | None
     numbered: float = 0.0  # members with numbers
@@ -357,34 +385,34 @@ def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequenci
     """A cluster of ``members`` as the decision sees it (the live path: its stored
     stories, weighed with today's frequencies)."""
     units: dict[int, float] = {}
-    worded = named = numbered = 0
+    count = numbered = 0
+    names_part = 0.0
     times = []
     for story in members:
         weights = weighted(story.counts, df)
-        words, names = _norms(weights)
-        for key, value in _unit(weights, words, names).items():
-            units[key] = units.get(key, 0.0) + value
-        worded += bool(words)
-        named += bool(names)
+        norm, names = _norms(weights)
+        if norm:
+            for key, value in _unit(weights, norm).items():
+                units[key] = units.get(key, 0.0) + value
+            count += 1
+            names_part += names / norm
         numbered += any(k & NUMBER_TAG for k in weights)
         if story.published is not None:
             times.append(story.published)
     first, last = (min(times), max(times)) if times else (None, None)
-    return Candidate(cluster_id, units, float(worded), float(named), first, last, numbered)
+    return Candidate(cluster_id, units, float(count), names_part, first, last, numbered)
 
 
 def _norms(weights: Mapping[int, float]) -> tuple[float, float]:
-    """The norms of the words' and the names' parts of a weight vector (numbers count in
-    neither: they tell whether a name is specific, not how alike two stories read)."""
-    words = names = 0.0
+    """The norm of a weight vector (words, names and numbers), and of its names (numbers
+    not counted: they tell figures apart, not who and where)."""
+    whole = names = 0.0
     for key, weight in weights.items():
-        if key & NUMBER_TAG:
-            continue
-        if key & NAME_TAG:
-            names += weight * weight
-        else:
-            words += weight * weight
-    return math.sqrt(words), math.sqrt(names)
+        square = weight * weight
+        whole += square
+        if key & NAME_TAG and not key & NUMBER_TAG:
+            names += square
+    return math.sqrt(whole), math.sqrt(names)
 
 
 def _gap(when: float | None, first: float | None, last: float | None) -> float:
@@ -400,8 +428,8 @@ class Query:
 
     story: StoryTerms
     weights: Mapping[int, float]
-    words_norm: float
-    names_norm: float
+    norm: float  # of all its terms
+    names_norm: float  # of its names (numbers aside)
     specific: frozenset[int] = frozenset()  # its names (and numbers) few recent stories carry
     numbers: frozenset[int] = frozenset()  # its numbers
 
@@ -416,39 +444,36 @@ def make_query(story: StoryTerms, df: Frequencies) -> Query:
 
 def score(query: Query, cluster: Candidate) -> float:
     """How well a story fits ``cluster``: its TF-IDF cosine with the cluster's members,
-    averaged, of their words and of their names, mixed (``NAMES_SHARE``; words alone when
-    either names nothing); 0 when the story names something but no *specific* name of it
-    (``SPECIFIC``: a person, place or number few recent stories carry) is the cluster's too,
-    when their names disagree, when the story gives ``NUMBERS`` figures and none is the
-    cluster's (this week's jobless claims are not last week's), or when the story lies
-    outside the cluster's time window."""
+    averaged, over all their terms (words, names and numbers in one vector); 0 when the
+    story names something but no *specific* name of it (``SPECIFIC``: a person, place or
+    number few recent stories carry) is the cluster's too, when their names disagree
+    (``NAMES_MATCH``), when the story gives ``NUMBERS`` figures and none is the cluster's
+    (this week's jobless claims are not last week's), or when the story lies outside the
+    cluster's time window."""
+    if not (query.norm and cluster.members):
+        return 0.0
     if _gap(query.story.published, cluster.first, cluster.last) > WINDOW:
         return 0.0
     theirs = cluster.weights
-    words = names = 0.0
+    whole = names = 0.0
     for key, weight in query.weights.items():
         other = theirs.get(key)
         if other is not None:
-            if key & NUMBER_TAG:
-                continue
-            if key & NAME_TAG:
+            whole += weight * other
+            if key & NAME_TAG and not key & NUMBER_TAG:
                 names += weight * other
-            else:
-                words += weight * other
-    if not (query.words_norm and cluster.words_norm):
-        return 0.0
-    words /= query.words_norm * cluster.words_norm
     if query.names_norm and not any(k in theirs for k in query.specific):
         return 0.0
     numbers = query.numbers
     if cluster.numbered and len(numbers) >= NUMBERS and not any(k in theirs for k in numbers):
         return 0.0  # figures that all disagree
-    if not (query.names_norm and cluster.names_norm):
-        return words
-    names /= query.names_norm * cluster.names_norm
-    if names < NAMES_MATCH:
-        return 0.0
-    return (1.0 - NAMES_SHARE) * words + NAMES_SHARE * names
+    if (
+        query.names_norm
+        and cluster.names
+        and names < NAMES_MATCH * query.names_norm * cluster.names
+    ):
+        return 0.0  # one kind of event, other people and places
+    return whole / (query.norm * cluster.members)
 
 
 def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
@@ -508,8 +533,8 @@ class StoryIndex:
             cluster.view = Candidate(
                 cluster.id,
                 cluster.units,
-                float(cluster.worded),
-                float(cluster.named),
+                float(cluster.members),
+                cluster.names,
                 cluster.first,
                 cluster.last,
                 float(cluster.numbered),
@@ -584,23 +609,24 @@ class StoryIndex:
 
 
 def unit_vector(query: Query) -> dict[int, float]:
-    """A story's weights with its words and its names each scaled to length 1."""
-    return _unit(query.weights, query.words_norm, query.names_norm)
+    """A story's weights scaled to length 1."""
+    return _unit(query.weights, query.norm)
 
 
-def _unit(weights: Mapping[int, float], words_norm: float, names_norm: float) -> dict[int, float]:
-    words = 1.0 / words_norm if words_norm else 0.0
-    names = 1.0 / names_norm if names_norm else 1.0  # numbers kept as found
-    return {k: v * (names if k & NAME_TAG else words) for k, v in weights.items()}
+def _unit(weights: Mapping[int, float], norm: float) -> dict[int, float]:
+    scale = 1.0 / norm if norm else 0.0
+    return {k: v * scale for k, v in weights.items()}
 
 
 def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _Cluster) -> None:
     """Add a member's unit vector (a story's) or a whole cluster's summed ones."""
     if isinstance(source, Query):
-        worded, named = int(bool(source.words_norm)), int(bool(source.names_norm))
+        if not source.norm:
+            return
+        members, names = 1, source.names_norm / source.norm
         cluster.numbered += bool(source.numbers)
     else:
-        worded, named = source.worded, source.named
+        members, names = source.members, source.names
         cluster.numbered += source.numbered
     summed = cluster.units
     for key, value in units.items():
@@ -608,6 +634,6 @@ def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _C
     if len(summed) > 2 * CENTROID_TERMS:
         kept = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
         cluster.units = dict(kept)
-    cluster.worded += worded
-    cluster.named += named
+    cluster.members += members
+    cluster.names += names
     cluster.view = None
