@@ -455,6 +455,62 @@ def link_corpus(size: int, folder: Path, processes: int = 2) -> list[Path]:
     return parts
 
 
+def links_runs(size: int, cache: Path, workers: int, single: bool) -> None:
+    """The links stage over ``size`` synthetic records: on Dask (``workers`` processes,
+    started before the clock) and, with ``single``, the corpus deduper in this process; the
+    two tables compared row by row."""
+    import pyarrow.parquet as pq
+    from distributed import Client, LocalCluster
+
+    from newsdesk.batch.links import link_outputs
+    from newsdesk.batch.linkstages import link_on_dask
+
+    started = time.perf_counter()
+    parts = link_corpus(size, cache)
+    built = time.perf_counter() - started
+    print(
+        f"{size:,} synthetic records in {len(parts)} partitions ({built:.0f} s to build or "
+        f"find); load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-links-"))
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        cpu = _cpu_seconds(client)
+        started = time.perf_counter()
+        report = link_on_dask(parts, work / "dask.parquet", client)
+        wall = time.perf_counter() - started
+        cpu = _cpu_seconds(client) - cpu
+        peaks = client.run(_high_water_mb)
+    print(
+        f"on Dask, {workers} workers: {wall:.1f} s wall, {size / wall:,.0f} docs/s, "
+        f"{cpu:.1f} CPU-s; stages {report.stages}; {dict(report.outcomes)}; "
+        f"{report.candidates_verified:,} verified pairs, {report.refused} refused by the cap, "
+        f"largest group {report.largest_group}; peak MB: client {_high_water_mb()}, "
+        f"workers {sorted(peaks.values())}; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    if not single:
+        return
+    cpu_before = _process_cpu()
+    started = time.perf_counter()
+    one = link_outputs(parts, work / "single.parquet")
+    wall = time.perf_counter() - started
+    print(
+        f"corpus deduper, one process: {wall:.1f} s wall, {size / wall:,.0f} docs/s, "
+        f"{_process_cpu() - cpu_before:.1f} CPU-s; {dict(one.outcomes)}; "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    same = pq.read_table(work / "dask.parquet").equals(pq.read_table(work / "single.parquet"))
+    print(f"the same links table: {same}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000, help="demo pages (default 2000)")
@@ -464,11 +520,23 @@ def main() -> int:
     parser.add_argument(
         "--memory", type=int, nargs="+", metavar="N", help="only the memory runs: N records each"
     )
+    parser.add_argument(
+        "--links", type=int, metavar="N", help="only the links stage: N synthetic records"
+    )
+    parser.add_argument(
+        "--links-cache", type=Path, default=Path(tempfile.gettempdir()) / "newsdesk-bench-links",
+        help="where the synthetic partitions are kept between runs",
+    )  # fmt: skip
+    parser.add_argument("--links-workers", type=int, default=2)
+    parser.add_argument("--links-single", action="store_true", help="also in one process")
     parser.add_argument("--datatrove-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.datatrove_child:
         folder, out, workers, tasks = args.datatrove_child
         datatrove_child(folder, out, int(workers), int(tasks))
+        return 0
+    if args.links:
+        links_runs(args.links, args.links_cache, args.links_workers, args.links_single)
         return 0
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-batch-"))
     if args.memory:

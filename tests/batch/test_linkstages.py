@@ -47,7 +47,7 @@ def _on_dask(outputs: list[Path], target: Path, workers: int, shards: int | None
     with (
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
