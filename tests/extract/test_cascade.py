@@ -87,7 +87,7 @@ def test_a_page_without_an_article_has_an_empty_body_with_its_reason() -> None:
 
 
 def test_a_well_marked_article_is_the_first_method_with_nothing_refused() -> None:
-    article = extract(_page(f"<article><h1>Mill</h1>{PARAGRAPH * 4}</article>"))
+    article = extract(_page(f"<article><h1>Mill</h1>{PARAGRAPH * 8}</article>"))
     assert article.extraction is not None
     assert (article.extraction.method, article.extraction.refused) == ("dom", ())
     assert article.extraction.cut is None
@@ -166,3 +166,38 @@ def test_a_first_look_that_keeps_nothing_gives_way_to_a_short_body() -> None:
     article = extract(page)
     assert "vintage magazine" in article.text
     assert article.extraction is not None and article.extraction.method == "density"
+
+
+TEASER = (
+    "Elsewhere today: a bakery on the high street changes hands after forty years and "
+    "the new owners promise the same bread, the same prices."
+)
+
+
+def test_a_first_look_on_teasers_gives_way_to_the_story_the_second_look_finds() -> None:
+    # The story sits in a recommendation wrapper the first look removes; the first look
+    # keeps 700 characters of teasers (a story's length, but another text): the second
+    # look's story, clearly more and none of it the teasers, is taken.
+    teasers = "".join(f"<li>{TEASER}</li>" for _ in range(5))
+    page = _page(
+        f'<div class="list"><ul>{teasers}</ul></div>'
+        f'<div id="outbrain_readmore"><h1>Mill</h1>{PARAGRAPH * 12}</div>'
+    )
+    article = extract(page)
+    assert article.text.count("The council met") == 12
+    assert "bakery" not in article.text
+    assert article.extraction is not None and article.extraction.method == "density"
+
+
+def test_a_short_story_is_not_replaced_by_itself_with_what_surrounds_it() -> None:
+    # The first look's 600 characters are the story; the second look, which keeps the
+    # recommendation feed the first removed, holds the same story and more: the first stays.
+    feed = "".join(f"<p>{TEASER}</p>" for _ in range(16))
+    page = _page(
+        f'<div class="story"><h1>Mill</h1>{PARAGRAPH * 4}</div>'
+        f'<div class="taboola-feed">{feed}</div>'
+    )
+    article = extract(page)
+    assert article.text.count("The council met") == 4
+    assert "bakery" not in article.text
+    assert article.extraction is not None and article.extraction.method == "dom"

@@ -30,8 +30,11 @@ __all__ = ["MAX_BLOCKS", "MAX_BODY_CHARS", "SHORT", "Found", "bound_body", "look
 
 _WS = re.compile(r"\s+")
 # A body under this many characters (or under twice the page's own summary) is looked at
-# again: shorter than most news stories' first two paragraphs.
-SHORT = 500
+# again: shorter than most news stories' first four paragraphs.
+SHORT = 1000
+# A first body of this many characters may be the story (a short one): the second look
+# replaces it only with another text, not with the same text and more around it.
+SHORT_STORY = 500
 # What one Article may hold: far above any real story (the longest gold text of the dev
 # sets is 242,281 characters), far below what a 10 MB page can make.
 MAX_BLOCKS = 20_000
@@ -121,8 +124,14 @@ def _try_density(found: Found, evidence: Evidence) -> Found:
     )
     chars = sum(len(b.text) for b in blocks)
     # Clearly more; or a short body where the first look kept nothing at all (a photo post's
-    # one line in a "gallery" box): a line of prose is better than an empty body.
-    if chars >= max(2 * found.chars, found.chars + 200) or (not found.blocks and chars >= 80):
+    # one line in a "gallery" box): a line of prose is better than an empty body. A first
+    # body of a story's length (SHORT_STORY or more) gives way only to another text, never to
+    # itself with more around it (the captions, teasers and rails the first look removed).
+    more = chars >= max(2 * found.chars, found.chars + 200)
+    if more and found.chars >= SHORT_STORY:
+        first = {b.text for b in found.blocks}
+        more = first.isdisjoint(b.text for b in blocks)
+    if more or (not found.blocks and chars >= 80):
         why = (
             f"{found.chars} characters after furniture removal; "
             f"the whole page scored again holds {chars}"
