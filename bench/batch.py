@@ -489,7 +489,8 @@ def links_runs(size: int, cache: Path, workers: int, single: bool) -> None:
         peaks = client.run(_high_water_mb)
     print(
         f"on Dask, {workers} workers: {wall:.1f} s wall, {size / wall:,.0f} docs/s, "
-        f"{cpu:.1f} CPU-s; stages {report.stages}; {dict(report.outcomes)}; "
+        f"{cpu:.1f} CPU-s; stages {report.stages}, their CPU-s {report.stages_cpu}; "
+        f"{dict(report.outcomes)}; "
         f"{report.candidates_verified:,} verified pairs, {report.refused} refused by the cap, "
         f"largest group {report.largest_group}; peak MB: client {_high_water_mb()}, "
         f"workers {sorted(peaks.values())}; load average {os.getloadavg()[0]:.1f}",

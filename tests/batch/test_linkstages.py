@@ -72,6 +72,7 @@ def test_the_same_links_as_the_corpus_deduper_on_one_and_two_workers(
     assert _table(tmp_path / "two.parquet") == expected
     assert two.outcomes == outcomes and two.refused == 0
     assert set(two.stages) == {"prints", "exact", "pairs", "groups", "clusters", "write"}
+    assert set(two.stages_cpu) == set(two.stages) and two.stages_cpu["prints"] > 0
     _on_dask(outputs, tmp_path / "one.parquet", workers=1, shards=3)
     assert _table(tmp_path / "one.parquet") == expected
     assert not list(tmp_path.glob(".links-*"))  # the stages' files are gone

@@ -351,6 +351,7 @@ def _links_summary(links: LinkReport, seconds: float) -> dict[str, Any]:
         "pairs_refused_by_cap": links.refused,
         "seconds": round(seconds, 3),
         "stages": links.stages,
+        "stages_cpu": links.stages_cpu,
     }
 
 

@@ -78,6 +78,7 @@ class LinkReport:
     largest_group: int = 0  # records in the largest copy group
     candidates_verified: int = 0  # copy pairs verified (the Dask stages)
     stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
+    stages_cpu: dict[str, float] = field(default_factory=dict)  # ... and its CPU seconds
 
 
 def _canonical(url: object) -> str | None:
@@ -133,6 +134,7 @@ class Linked:
     refused: int = 0  # verified copy pairs a copy group's cap kept apart
     largest_group: int = 0  # records in the largest copy group (duplicates included)
     stories_seconds: float = 0.0
+    stories_cpu: float = 0.0
 
 
 def read_records(path: Path, index: BatchDeduper) -> pa.Table:

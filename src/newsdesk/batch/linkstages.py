@@ -77,10 +77,12 @@ def _save(path: Path, array: np.ndarray) -> None:
 # -- stage 1: prints, one task a partition --------------------------------------------------
 
 
-def _prints_task(source: str, work: str, number: int, shards: int) -> dict[str, int]:
+def _prints_task(source: str, work: str, number: int, shards: int) -> dict[str, float]:
     """One partition's records into ``r<number>.parquet`` (every record), its evidence into
     ``p<number>.parquet`` (one row a record with a body: the corpus deduper's own keys for
-    it) and its usable records' band keys into ``b<shard>-<number>.npy``; its counts."""
+    it) and its usable records' band keys into ``b<shard>-<number>.npy``; its counts and
+    the CPU seconds it took."""
+    cpu = time.thread_time()
     folder = Path(work)
     index = BatchDeduper()
     records = read_records(Path(source), index)
@@ -107,7 +109,7 @@ def _prints_task(source: str, work: str, number: int, shards: int) -> dict[str, 
     signatures = {"text": text, "lead": lead}
     for shard, rows in enumerate(_band_rows(signatures, usable, number, shards)):
         _save(folder / f"b{shard:04d}-{number:06d}.npy", rows)
-    return {"records": records.num_rows, "bodied": count}
+    return {"records": records.num_rows, "bodied": count, "cpu": time.thread_time() - cpu}
 
 
 def _write_table(path: Path, table: pa.Table) -> None:
@@ -143,8 +145,10 @@ def _band_rows(
 # -- stage 3: candidate pairs, one task a shard ---------------------------------------------
 
 
-def _pairs_task(work: str, shard: int) -> int:
-    """The verified copy pairs of one shard's buckets into ``v<shard>.npy``; how many."""
+def _pairs_task(work: str, shard: int) -> tuple[int, float]:
+    """The verified copy pairs of one shard's buckets into ``v<shard>.npy``; how many, and
+    the CPU seconds it took."""
+    cpu = time.thread_time()
     folder = Path(work)
     files = sorted(folder.glob(f"b{shard:04d}-*.npy"))
     rows = np.concatenate([np.load(f) for f in files]) if files else np.empty(0, dtype=_BAND_ROW)
@@ -172,7 +176,7 @@ def _pairs_task(work: str, shard: int) -> int:
                 )
             verified = pairs[keep]
     _save(folder / f"v{shard:04d}.npy", verified)
-    return len(verified)
+    return len(verified), time.thread_time() - cpu
 
 
 def _bucket_pairs(slots: np.ndarray, band: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -270,7 +274,8 @@ def link_on_dask(
     """Link the records of a job's Parquet ``outputs`` on the Dask ``client``'s workers and
     write the links table to ``target``: the links ``link_outputs`` makes in one process."""
     started = time.perf_counter()
-    stages: dict[str, float] = {}
+    stages: dict[str, float] = {}  # wall seconds of each stage
+    cpu: dict[str, float] = {}  # its CPU seconds: its tasks' on the workers, or the client's
     workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
     shards = shards or 4 * workers
     ordered = sorted(outputs)
@@ -286,10 +291,12 @@ def link_on_dask(
         ]
         counts = client.gather(futures)
         stages["prints"] = time.perf_counter() - started
+        cpu["prints"] = sum(c["cpu"] for c in counts)
+        client_cpu = time.process_time()
 
         mark = time.perf_counter()
         tables = [pq.read_table(work / f"p{n:06d}.parquet") for n in range(len(ordered))]
-        first = np.cumsum([0] + [c["bodied"] for c in counts])[:-1].astype(np.int64)
+        first = np.cumsum([0] + [int(c["bodied"]) for c in counts])[:-1].astype(np.int64)
         ints = {name: _column(tables, name, np.int64) for name in _INTS}
         times = _column(tables, "time", np.float64)
         n = len(times)
@@ -308,6 +315,7 @@ def link_on_dask(
         _save(work / "size.npy", ints["size"])
         _save(work / "text.npy", _signatures(tables))
         stages["exact"] = time.perf_counter() - mark
+        cpu["exact"] = time.process_time() - client_cpu
 
         mark = time.perf_counter()
         verified = client.gather(
@@ -318,17 +326,24 @@ def link_on_dask(
         )
         pairs = [np.load(work / f"v{s:04d}.npy") for s in range(shards)]
         stages["pairs"] = time.perf_counter() - mark
+        cpu["pairs"] = sum(c for _, c in verified)
+        client_cpu = time.process_time()
 
         mark = time.perf_counter()
         linked = _resolve(tables, ints, times, rank, kept_of, pairs)
         stages["groups"] = time.perf_counter() - mark - linked.stories_seconds
         stages["clusters"] = linked.stories_seconds
+        cpu["groups"] = time.process_time() - client_cpu - linked.stories_cpu
+        cpu["clusters"] = linked.stories_cpu
+        client_cpu = time.process_time()
         records = [pq.read_table(work / f"r{k:06d}.parquet") for k in range(len(ordered))]
         mark = time.perf_counter()
         report = write_links(ordered, records, linked, target)
         stages["write"] = time.perf_counter() - mark
-        report.candidates_verified = int(sum(verified))
+        cpu["write"] = time.process_time() - client_cpu
+        report.candidates_verified = sum(n for n, _ in verified)
         report.stages = {k: round(v, 3) for k, v in stages.items()}
+        report.stages_cpu = {k: round(v, 3) for k, v in cpu.items()}
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -372,9 +387,10 @@ def _resolve(  # noqa: PLR0917
                 ids.append(value)
     for story in _stories(tables):
         stories.append_bytes(story)
-    mark = time.perf_counter()
+    mark, mark_cpu = time.perf_counter(), time.process_time()
     clusters = _link_stories(stories, original_of, times, ids) if n else roots
     stories_seconds = time.perf_counter() - mark
+    stories_cpu = time.process_time() - mark_cpu
     cluster_of = _best_of_groups(clusters, rank) if n else clusters
     sizes = np.bincount(roots, minlength=n) if n else np.zeros(0, dtype=np.int64)
     return Linked(
@@ -385,4 +401,5 @@ def _resolve(  # noqa: PLR0917
         refused=refused,
         largest_group=int(sizes.max()) if n else 0,
         stories_seconds=stories_seconds,
+        stories_cpu=stories_cpu,
     )
