@@ -36,8 +36,8 @@ class Floors(NamedTuple):
 FLOORS = {
     "article-extraction-benchmark": Floors(181, f1=0.965, precision=0.945, recall=0.980),
     "utomo-leu": Floors(716, f1=0.950, precision=0.945, recall=0.955),
-    "dragnet": Floors(1367, f1=0.905, precision=0.925, recall=0.885),
-    "mozilla-readability": Floors(91, f1=0.925, precision=0.940, recall=0.905),
+    "dragnet": Floors(1367, f1=0.915, precision=0.935, recall=0.893),
+    "mozilla-readability": Floors(91, f1=0.940, precision=0.955, recall=0.920),
 }
 
 
