@@ -148,17 +148,26 @@ def extraction_only(pages: list[Page], repeat: int) -> dict[str, float]:
     }
 
 
-def batch_runs(
-    folder: Path, workers: int, repeat: int, work: Path, time_limit: float | None = 30.0
+def batch_runs(  # noqa: PLR0917
+    folder: Path,
+    workers: int,
+    repeat: int,
+    work: Path,
+    time_limit: float | None = 30.0,
+    defaults: bool = False,
 ) -> dict[str, Any]:
+    """``newsdesk batch`` on a LocalCluster started before the clock, with its settings
+    (``defaults``: Dask's own housekeeping intervals instead of ``LOCAL_CLUSTER_CONFIG``)."""
+    import dask
     from distributed import Client, LocalCluster
 
     from newsdesk.batch.inputs import plan_partitions
-    from newsdesk.batch.job import JobOptions, run_job
+    from newsdesk.batch.job import LOCAL_CLUSTER_CONFIG, JobOptions, run_job
 
     partitions, _ = plan_partitions([str(folder / "*.warc.gz")])
     walls, cpus, reports = [], [], []
     with (
+        dask.config.set({} if defaults else LOCAL_CLUSTER_CONFIG),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -169,7 +178,7 @@ def batch_runs(
         Client(cluster) as client,
     ):
         for n in range(repeat + 1):  # the first run warms the workers (imports, processes)
-            out = work / f"batch-{workers}-{time_limit}-{n}"
+            out = work / f"batch-{workers}-{time_limit}-{defaults}-{n}"
             options = JobOptions(
                 out=out, scheduler=cluster.scheduler_address, time_limit=time_limit
             )
@@ -189,7 +198,7 @@ def batch_runs(
         "records": totals["records"],
         "task_rate": totals["pages_per_task_second"],
         "rss": rss,
-        "out": str(work / f"batch-{workers}-{time_limit}-{repeat}"),
+        "out": str(work / f"batch-{workers}-{time_limit}-{defaults}-{repeat}"),
     }
 
 
@@ -455,6 +464,25 @@ def link_corpus(size: int, folder: Path, processes: int = 2) -> list[Path]:
     return parts
 
 
+def housekeeping_runs(warcs: Path, pages: int, repeat: int, work: Path) -> None:
+    """One worker with Dask's default housekeeping intervals and with ours, alternated
+    ``repeat`` times (a fresh cluster each, one warm-up job each): pages a CPU-second."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(repeat):
+        for defaults in (True, False):
+            run = batch_runs(warcs, 1, 1, work, defaults=defaults)
+            rates[defaults].append(pages / run["cpu"])
+            print(
+                f"{'Dask defaults' if defaults else 'ours'}: {run['wall']:.1f} s wall, "
+                f"{run['cpu']:.2f} CPU-s, {pages / run['cpu']:.0f} pages a CPU-second; "
+                f"load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    before, after = (statistics.median(rates[d]) for d in (True, False))
+    ratio = after / before
+    print(f"medians: defaults {before:.0f}, ours {after:.0f} pages a CPU-second ({ratio:.3f}x)")
+
+
 def links_runs(size: int, cache: Path, workers: int, single: bool) -> None:
     """The links stage over ``size`` synthetic records: on Dask (``workers`` processes,
     started before the clock) and, with ``single``, the corpus deduper in this process; the
@@ -530,6 +558,10 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--links-workers", type=int, default=2)
     parser.add_argument("--links-single", action="store_true", help="also in one process")
+    parser.add_argument(
+        "--housekeeping", action="store_true",
+        help="only 1 worker with Dask's default housekeeping against ours, alternated",
+    )  # fmt: skip
     parser.add_argument("--datatrove-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.datatrove_child:
@@ -557,6 +589,9 @@ def main() -> int:
         f"{len(every)} pages ({len(pages)} demo, {len(bench)} benchmark; {size:.0f} MB of HTML) "
         f"in {args.files + bool(bench)} WARC files; load average {os.getloadavg()[0]:.1f}"
     )
+    if args.housekeeping:
+        housekeeping_runs(warcs, len(every), args.repeat, work)
+        return 0
     base = extraction_only(every, args.repeat)
     print(
         f"extraction only, one process: page step {base['page_step']:.0f} pages/s "

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from newsdesk import __version__
@@ -64,6 +65,16 @@ PROGRESS_TOPIC = "newsdesk-batch-progress"
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 _TICK_SECONDS = 1.0  # a worker reports its records at most this often
+# Dask's own housekeeping on the local cluster, less often than its defaults (an event-loop
+# tick every 20 ms, the system monitor every 500 ms, the memory monitor every 100 ms): an
+# idle cluster of one worker used 0.045 CPU-s a second with the defaults and 0.025 with these
+# (measured side by side): CPU taken from the pages, more the longer a loaded machine
+# stretches a job. A worker over its memory limit is seen within a second instead of 0.1 s.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 _WARM_PAGE = RawPage("https://warm-up.invalid/", b"<html><title>x</title><p>x.</p></html>", "utf-8")
 
 
@@ -223,6 +234,7 @@ def _client(options: JobOptions) -> Iterator[Client]:
     # its default, 8787, may be another cluster's
     dashboard = "127.0.0.1:0"
     with (
+        dask.config.set(LOCAL_CLUSTER_CONFIG),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
