@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk.store import SearchHit, Store, open_reader
+from newsdesk.store.records import is_postgres
 
 __all__ = [
     "MAX_ID",
@@ -151,18 +152,20 @@ SEARCH_THREADS = 8  # searches at once in a process (each thread: a read connect
 
 
 async def search_store(request: Request, text: str, **options: Any) -> list[SearchHit]:
-    """``Store.search`` in a worker thread, on that thread's own read connection. A search
-    takes milliseconds (PostgreSQL's, several round trips to the server), more than a
-    thread's handing over costs; on the event loop's thread, one search at a time would be
-    served and every other request would wait for it (on PostgreSQL, for the server's
-    answers). In threads, searches overlap: SQLite's and psycopg's calls let go of the
-    GIL while they work or wait. At most ``SEARCH_THREADS`` at once (so as many
-    connections), whatever the other routes' threads."""
+    """``Store.search``: on SQLite on the event loop's thread, as every read (a worker
+    thread doubled the search's p99 under 50 clients there: GIL hand-offs, docs/benchmarks.md
+    "Serving"); on PostgreSQL in a worker thread, on that thread's own connection. There a
+    search is several round trips to the server, and on the loop's thread one search at a
+    time would be served while the loop waited for its answers; in threads they overlap
+    (psycopg lets go of the GIL while it waits), at most ``SEARCH_THREADS`` at once (so as
+    many connections), whatever the other routes' threads."""
     state = request.app.state
+    readers: Readers = state.readers
+    if not is_postgres(readers.path):
+        return readers.get().search(text, **options)
     limiter: CapacityLimiter | None = getattr(state, "search_limiter", None)
     if limiter is None:
         limiter = state.search_limiter = CapacityLimiter(SEARCH_THREADS)
-    readers: Readers = state.readers
     hits: list[SearchHit] = await anyio.to_thread.run_sync(
         lambda: readers.get().search(text, **options), limiter=limiter
     )
