@@ -82,7 +82,7 @@ IDF_FLOOR = 0.0  # added to every idf (1: scikit-learn's smooth idf; 0: a word e
 # has weighs nothing, so a template's stock sentences do not make stories alike)
 JOIN = 0.27  # average TF-IDF cosine of a story with a cluster's members to join it
 BRIDGE = 0.4  # ... with a second cluster, for the two to become one
-NAMES_MATCH = 0.2  # average cosine of their names at least this, when both name anything
+NAMES_MATCH = 0.25  # average cosine of their names at least this, when both name anything
 SPECIFIC = 0.02  # a name carried by at most this share of the stories counted is specific
 SPECIFIC_MIN = 3.0  # ... or by at most this many (a small corpus)
 NUMBERS = 2  # a story with this many numbers shares one with a cluster whose members have any
