@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -403,6 +404,23 @@ def _record_check(run: _Run, checked: _Checked, now: datetime) -> list[tuple[str
     return following
 
 
+def _story_keys(pages: list[_Page]) -> set[int]:
+    """What the dedupe's decisions on ``pages`` read and write: their LSH bucket and probe
+    keys, and their text keys (hashed to the same 64-bit space). A writer of other keys
+    cannot meet these pages' stories."""
+    keys: set[int] = set()
+    for page in pages:
+        prints = page.prints if page.record is not None else (page.fallback or (None, None))[1]
+        if prints is None:
+            continue
+        keys.update(prints.copy_keys)
+        keys.update(prints.event_keys)
+        if prints.text_key:
+            digest = hashlib.blake2b(prints.text_key.encode(), digest_size=8).digest()
+            keys.add(int.from_bytes(digest, "big", signed=True))
+    return keys
+
+
 def _extractor_pool(settings: Settings) -> ProcessPool | None:
     processes = extraction_processes(settings)
     if processes == 0:
@@ -511,6 +529,7 @@ class _Pass:
         """Record a check in the caller's transaction; the pages to read next, and what the
         check counted."""
         store, counted = self.run.store, RunReport()
+        store.writing_stories(())  # a check decides no story's links
         run = replace(self.run, report=counted)
         try:
             with store.savepoint():
@@ -607,6 +626,7 @@ class _Pass:
         pages = [p for p in pages if p.error is None or p.error.kind != _DEFERRED]
 
         def attempt(number: int) -> list[Outcome]:
+            store.writing_stories(_story_keys(pages))  # (PostgreSQL: lets other writers on)
             todo = pages
             if number:
                 pending = store.still_pending([page.entry_id for page in pages])

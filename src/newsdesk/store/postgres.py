@@ -67,7 +67,13 @@ T = TypeVar("T")
 # relay's pages can take longer, or for a test that kills relays).
 ENTRY_LEASE = timedelta(seconds=float(os.environ.get("NEWSDESK_CLAIM_LEASE", "900")))
 SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
-WRITE_LOCK = 0x6E657773  # the advisory lock every writing transaction holds ("news")
+# Every writing transaction holds this advisory lock ("news"): exclusively, unless it said
+# which stories it writes (``writing_stories``: the relay's batches); then shared, with an
+# exclusive lock on each of those stories' keys. So a writer that did not say (a command,
+# the API) has the database to itself, as before, and two relays' writers overlap except
+# where their pages' stories meet.
+WRITE_LOCK = 0x6E657773
+VERSION_SLOTS = 16  # store_version's rows: a writer moves its connection's (migration 0006)
 MIGRATE_LOCK = 0x6E657774
 _IDENTITY_TABLES = (
     "sources", "articles", "entries", "sightings", "fetch_log", "feed_pages", "rules",
@@ -292,6 +298,9 @@ class PostgresStore(PgSearch, Store):
         super().__init__(self._pg, location)  # type: ignore[arg-type]
         self._db = self._pg
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._story_terms: dict[int, int] = {}  # this transaction's, not yet written
+        self._df_window = 0
+        self._lock: tuple[str, Any] | None = None  # the queued write lock, until sent
         # a store dropped unclosed gives its connection back (before the driver's own
         # finaliser would warn of it, even when the store dies in a reference cycle)
         weakref.finalize(self, self._pg.close)
@@ -334,8 +343,8 @@ class PostgresStore(PgSearch, Store):
         """A number that changes when a writing transaction commits (``store_version``,
         moved by each, under the write lock): a reader's cache of what it read is stale
         then."""
-        row = self._db.execute("SELECT n FROM store_version").fetchone()
-        return int(row[0]) if row else 0
+        row = self._db.execute("SELECT SUM(n) FROM store_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -350,14 +359,19 @@ class PostgresStore(PgSearch, Store):
             pg.busy = True
             # BEGIN, the lock and the version go with the transaction's first statement
             # (one round trip); a transaction that sent none is no round trip at all
+            self._story_terms = {}
             opening = [
                 pg.defer("BEGIN"),
                 pg.defer("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,)),
-                pg.defer("UPDATE store_version SET n = n + 1"),
+                pg.defer(
+                    "UPDATE store_version SET n = n + 1 WHERE slot = pg_backend_pid() % ?",
+                    (VERSION_SLOTS,),
+                ),
             ]
-            begin = opening[0]
+            begin, self._lock = opening[0], opening[1]
             try:
                 yield
+                self._count_story_terms()
                 if len(pg.queued) == 3 and all(map(operator.is_, pg.queued, opening)):
                     pg.queued.clear()  # nothing was sent, nothing written
                 else:
@@ -374,7 +388,31 @@ class PostgresStore(PgSearch, Store):
         finally:
             pg.queued.clear()
             pg.busy = False
+            self._story_terms = {}
+            self._lock = None
             self._depth -= 1
+
+    def writing_stories(self, keys: Iterable[int]) -> None:
+        """Said at the start of a transaction (before its first statement): it writes, and
+        decides the dedupe links of, only the stories with these keys (their LSH bucket and
+        probe keys, their text keys' hashes). It takes the write lock shared, and each key's
+        advisory lock exclusively, all in one statement in ascending order (two writers
+        never wait for each other in a cycle): another writer of those stories waits; one
+        of other stories goes on at once. No keys: the transaction decides no links (a
+        feed's check). Said later, or outside a transaction, it changes nothing (the lock
+        is exclusive then)."""
+        pg = self._pg
+        at = next((i for i, e in enumerate(pg.queued) if e is self._lock), None)
+        if at is None:
+            return
+        locks = sorted(set(keys))
+        pg.queued[at] = self._lock = (
+            _pg_sql(
+                "SELECT pg_advisory_xact_lock_shared(?), "
+                "(SELECT COUNT(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k)"
+            ),
+            (WRITE_LOCK, locks),
+        )
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -382,6 +420,7 @@ class PostgresStore(PgSearch, Store):
         SAVEPOINT sent with the block's first statement, and the block's queued writes
         sent with its RELEASE at its end (an error in one is the block's)."""
         pg = self._pg
+        tally = dict(self._story_terms)
         try:
             mark = pg.defer("SAVEPOINT page")
             try:
@@ -391,6 +430,7 @@ class PostgresStore(PgSearch, Store):
                 else:
                     pg.send("RELEASE page")
             except BaseException:
+                self._story_terms = tally  # the block's story terms are not counted
                 at = next((i for i, e in enumerate(pg.queued) if e is mark), None)
                 if at is not None:
                     del pg.queued[at:]  # never sent: nothing to undo
@@ -426,18 +466,24 @@ class PostgresStore(PgSearch, Store):
                 with transaction():
                     return work(attempt)
             except Exception as exc:
-                if not self._pg.lost:
+                lost, deadlock = self._pg.lost, _deadlock(exc)
+                if not lost and not deadlock:
                     raise
                 if attempt + 1 >= WRITE_ATTEMPTS:
+                    what = "the connection was lost" if lost else "a deadlock ended it"
                     raise StoreUnavailableError(
-                        f"PostgreSQL at {_describe(self.path)}: the connection was lost "
-                        f"{WRITE_ATTEMPTS} times in one transaction ({exc}); nothing of it is "
-                        "stored. Check the server and the network, then run the command again."
+                        f"PostgreSQL at {_describe(self.path)}: {what} {WRITE_ATTEMPTS} times "
+                        f"in one transaction ({exc}); nothing of it is stored. Check the "
+                        "server and the network, then run the command again."
                     ) from exc
-                log.warning(
-                    "PostgreSQL connection lost in a transaction (%s): running it again", exc
-                )
-                self._pg.replace()
+                if lost:
+                    log.warning(
+                        "PostgreSQL connection lost in a transaction (%s): running it again", exc
+                    )
+                    self._pg.replace()
+                else:  # another writer's transaction waited on this one's rows, and it on its
+                    log.info("PostgreSQL deadlock (%s): running the transaction again", exc)
+                    time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
     def _store_error(self, exc: Exception) -> StoreError:
@@ -652,17 +698,35 @@ class PostgresStore(PgSearch, Store):
             )
 
     def count_story_terms(self, keys: Sequence[int], *, window: int) -> None:
-        """As the links mixin's: the counts moved and the total read in one statement."""
+        """As the links mixin's, counted in the transaction's tally and written to the
+        table at its end (``_count_story_terms``), in ascending key order: the counts of
+        common terms (and key 0, the story count) are rows every writer updates, and a row
+        updated early would be held by one writer until it commits. ``story_frequencies``
+        adds the tally to what it reads, so the transaction sees its own counts as if
+        written."""
         with self._tx():
-            total = self._db.execute(
-                "WITH u AS (INSERT INTO story_df (key, docs) SELECT unnest(?::bigint[]), 1 "
-                "ON CONFLICT (key) DO UPDATE SET docs = story_df.docs + 1 RETURNING key, docs) "
-                "SELECT docs FROM u WHERE key = 0",
-                (sorted({0, *keys}),),
-            ).fetchone()
-            if total and total[0] > 2 * window:
-                self._db.execute("UPDATE story_df SET docs = docs / 2")
-                self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
+            for key in {0, *keys}:
+                self._story_terms[key] = self._story_terms.get(key, 0) + 1
+            self._df_window = window
+
+    def _count_story_terms(self) -> None:
+        """The transaction's tally of story terms into ``story_df`` (one statement, with
+        the writes still queued), then halved as on SQLite when the count of stories passes
+        twice the window."""
+        if not self._story_terms:
+            return
+        keys = sorted(self._story_terms)
+        tally, self._story_terms = self._story_terms, {}
+        total = self._db.execute(
+            "WITH u AS (INSERT INTO story_df (key, docs) "
+            "SELECT * FROM unnest(?::bigint[], ?::double precision[]) "
+            "ON CONFLICT (key) DO UPDATE SET docs = story_df.docs + excluded.docs "
+            "RETURNING key, docs) SELECT docs FROM u WHERE key = 0",
+            (keys, [float(tally[k]) for k in keys]),
+        ).fetchone()
+        if total and total[0] > 2 * self._df_window:
+            self._db.execute("UPDATE story_df SET docs = docs / 2")
+            self._db.execute("DELETE FROM story_df WHERE docs < 0.5 AND key != 0")
 
     def lsh_matches(
         self,
@@ -720,6 +784,9 @@ class PostgresStore(PgSearch, Store):
             ([0, *dict.fromkeys(keys)],),
         ).fetchall()
         found = {int(k): float(d) for k, d in rows}
+        for key in {0, *keys}:  # this transaction's counts, not yet written
+            if key in self._story_terms:
+                found[key] = found.get(key, 0.0) + self._story_terms[key]
         total = found.get(0, 0.0)  # key 0 counts the stories
         if 0 not in keys:
             found.pop(0, None)
@@ -740,6 +807,17 @@ class PostgresStore(PgSearch, Store):
 
     def close(self) -> None:
         self._pg.close()
+
+
+def _deadlock(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the server ending a transaction to break a
+    deadlock or a serialization conflict: run again, it goes through."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _refuse_newer(done: set[str], location: str) -> None:

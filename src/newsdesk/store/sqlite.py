@@ -9,7 +9,7 @@ committed both or neither, and a restart finishes what was left without duplicat
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +125,11 @@ class Store(
         """Group writes into one transaction (all or nothing): fewer commits, same safety —
         each entry's article and its done mark still commit together."""
         return self._tx()
+
+    def writing_stories(self, keys: Iterable[int]) -> None:
+        """Said at the start of a transaction: it writes (and decides the dedupe links of)
+        only the stories with these keys. SQLite has one writer: nothing to do (PostgreSQL
+        lets writers of other stories go on meanwhile)."""
 
     def retried_batch(self, work: Callable[[int], T]) -> T:
         """``work(attempt)`` in one transaction (``batch``), its result. On SQLite it runs

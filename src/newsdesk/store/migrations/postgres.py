@@ -217,4 +217,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         INSERT INTO store_version VALUES (0);
         """,
     ),
+    (
+        # Several writers at once. The counter in slots (a writer moves its connection's;
+        # the version is their sum): one row every transaction updated made the writers
+        # wait for each other's commits, as a global lock. A source being checked is leased
+        # to one relay (checking_by/_until), so that two `run --once` do not both fetch it.
+        "0006_concurrent_writers",
+        """
+        ALTER TABLE store_version ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+        INSERT INTO store_version (n, slot) SELECT 0, g FROM generate_series(1, 15) AS g;
+        ALTER TABLE store_version ADD PRIMARY KEY (slot);
+        ALTER TABLE sources ADD COLUMN checking_by TEXT, ADD COLUMN checking_until TEXT;
+        """,
+    ),
 )
