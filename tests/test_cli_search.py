@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,3 +61,24 @@ def test_search_formats_and_every_article(db: str) -> None:
     assert code == 0 and len(ids) == 520 == len(set(ids))
     code, out, _ = run("articles", "--db", db, "--limit", "7", "--format", "jsonl")
     assert code == 0 and len(out.splitlines()) == 7
+
+
+def test_thai_words_are_marked_in_snippets_as_written(db: str) -> None:
+    """A Thai query is looked up without its vowel and tone marks; its snippet marks the
+    word with them, as the text has it (on both backends)."""
+    store = open_store(db)
+    store.store_article(
+        Article(
+            url="https://th.example/1",
+            title="ข่าวเศรษฐกิจ",
+            text="คนงานท่าเรือแหลมฉบังประท้วงหยุดงานเพื่อเรียกร้องค่าจ้างที่สูงขึ้น",
+            language="th",
+        ),
+        now=NOW,
+    )
+    store.close()
+    code, out, _ = run("search", "ท่าเรือ", "--db", db, "--format", "jsonl")
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(hits) == 1
+    marked = re.findall(r"\[([^\]]*)\]", hits[0]["snippet"])
+    assert marked == ["ท่าเรือ"], hits[0]["snippet"]

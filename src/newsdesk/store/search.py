@@ -49,6 +49,17 @@ _UNSPACED = re.compile(
 )
 
 
+# The combining marks of the unspaced scripts (Thai, Lao, Myanmar, Khmer vowel and tone
+# marks), which ``_segments`` leaves out of a run: a query's run, found without them, is
+# marked in a snippet with them ("ท่าเรือ" is looked up as ทาเรอ and marked as written).
+_RUN_MARKS = "".join(
+    chr(c)
+    for c in (*range(0x0E00, 0x0F00), *range(0x1000, 0x10A0), *range(0x1780, 0x1800))
+    if unicodedata.category(chr(c)).startswith("M")
+)
+_MARKED = re.compile(f"[{_RUN_MARKS}]")
+
+
 def _segments(text: str) -> list[tuple[bool, str]]:
     """``text`` cut into (unspaced, part): the runs of letters of the unspaced scripts and
     what lies between them. A run's combining marks (Thai vowel and tone marks) are left
@@ -230,7 +241,10 @@ def _term_pattern(match: str | Sequence[str]) -> Terms | None:
         return None
     inside = frozenset(w for w in words if _UNSPACED.match(w))
     either = "|".join(
-        re.escape(w) if w in inside else rf"(?<![^\W_]){re.escape(w)}(?![^\W_])" for w in words
+        f"[{_RUN_MARKS}]*".join(map(re.escape, w)) + f"[{_RUN_MARKS}]*"
+        if w in inside
+        else rf"(?<![^\W_]){re.escape(w)}(?![^\W_])"
+        for w in words
     )
     return Terms(re.compile(either, re.IGNORECASE), tuple(words), inside)
 
@@ -244,7 +258,7 @@ def _hits(text: str, terms: Terms, limit: int = 32) -> list[tuple[int, int]]:
     two differ only for the odd letter the expression folds and ``str.casefold`` does not
     (the dotless i)."""
     low = text.casefold()
-    if len(low) != len(text):
+    if len(low) != len(text) or (terms.inside and _MARKED.search(text)):
         return [(m.start(), m.end()) for m in islice(terms.pattern.finditer(text), limit)]
     found: list[tuple[int, int]] = []
     size = len(text)
