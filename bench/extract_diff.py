@@ -34,7 +34,7 @@ def _record(article: newsdesk.Article) -> dict[str, object]:
         "published": article.published.isoformat() if article.published else None,
         "updated": article.updated.isoformat() if article.updated else None,
         "authors": list(article.authors),
-        "links": [link.url for link in article.links],
+        "links": [[link.url, link.text] for link in article.links],
         "extraction": None
         if extraction is None
         else [extraction.method, [[r.method, r.why] for r in extraction.refused], extraction.cut],

@@ -100,6 +100,7 @@ def extract(
     del tree, raw, nodes, root  # the first look's DOM is not needed by the next ones
     evidence = Evidence(
         html=text,
+        utf8=None if cut else utf8,
         title=meta.title,
         authors=authors,
         lexicon=options.clean,

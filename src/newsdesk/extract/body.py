@@ -90,10 +90,15 @@ class _Walk:
     containers: list[int] = field(default_factory=list)
     nodes: dict[int, LexborNode] = field(default_factory=dict)
     in_link: int = 0
+    # Where each open link's text starts in ``parts``, and the flush count then: a link's
+    # text is read from the parts the walk gathered, unless a block broke inside it.
+    link_starts: list[tuple[int, int]] = field(default_factory=list)
+    flushes: int = 0
 
     def flush(self) -> None:
         if not self.parts:
             return
+        self.flushes += 1
         text = " ".join("".join(self.parts).split())  # collapse whitespace (NBSP too)
         self.parts = []
         if text:
@@ -155,6 +160,7 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
             walk.nodes[node.mem_id] = node
         elif tag == "a":
             walk.in_link += 1
+            walk.link_starts.append((len(walk.parts), walk.flushes))
         elif tag not in _BREAKS:  # inline formatting (span, em, b): leaving it does nothing
             children = [(child, None) for child in node.iter(include_text=True)]
             children.reverse()
@@ -171,9 +177,13 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
 def _leave(walk: _Walk, node: LexborNode, tag: str) -> None:
     if tag == "a":
         walk.in_link -= 1
+        start, flushes = walk.link_starts.pop()
         href = node.attrs.get("href")  # one attribute, not a dict of all of them
         if href:
-            walk.links.append((href, " ".join(node.text(deep=True).split())))
+            # The link's text as gathered by the walk, not read again from the tree.
+            whole = flushes == walk.flushes
+            text = "".join(walk.parts[start:]) if whole else node.text(deep=True)
+            walk.links.append((href, " ".join(text.split())))
     if tag in _BREAKS:
         walk.flush()
     if tag in _BLOCK_KIND:

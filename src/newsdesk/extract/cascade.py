@@ -65,6 +65,7 @@ class Evidence:
     """What the page says about its article besides its DOM."""
 
     html: str
+    utf8: bytes | None  # ``html`` as the UTF-8 bytes fetched, when it was exactly that
     title: str | None
     authors: tuple[str, ...]
     lexicon: bool
@@ -78,7 +79,7 @@ def look_again(first: Found, evidence: Evidence) -> Found:
     found = first
     ld = evidence.article_body
     if ld and found.chars < 0.5 * len(ld):
-        found = _try_jsonld(found, ld, evidence.html)
+        found = _try_jsonld(found, ld, evidence)
     wanted = max(SHORT, 2 * len(evidence.description or ""))
     if found.chars < wanted:
         found = _try_density(found, evidence)
@@ -87,10 +88,10 @@ def look_again(first: Found, evidence: Evidence) -> Found:
     return found
 
 
-def _try_jsonld(found: Found, article_body: str, html: str) -> Found:
+def _try_jsonld(found: Found, article_body: str, evidence: Evidence) -> Found:
     paragraphs = [_WS.sub(" ", p).strip() for p in article_body.splitlines()]
     paragraphs = [p for p in paragraphs if p]
-    body = parse(html).body
+    body = parse(evidence.html, evidence.utf8).body
     page_text = _WS.sub(" ", body.text(separator=" ")) if body is not None else ""
     if paragraphs and paragraphs[0][:80] in page_text and paragraphs[-1][-80:] in page_text:
         why = (
@@ -109,7 +110,7 @@ def _try_jsonld(found: Found, article_body: str, html: str) -> Found:
 
 
 def _try_density(found: Found, evidence: Evidence) -> Found:
-    tree = parse(evidence.html)
+    tree = parse(evidence.html, evidence.utf8)
     prune_light(tree, evidence.title)
     root = tree.body or tree.root
     if root is None:

@@ -202,6 +202,11 @@ def decode_page(data: bytes, declared: str | None = None) -> Decoded:
 def _detect(data: bytes, *, declared: str | None) -> Decoded:
     """Nothing declared, or the declaration clearly wrong: UTF-8 when nearly all valid, then
     a CJK multi-byte encoding when one fits, then the single-byte code page that reads."""
+    if declared is None:
+        try:  # valid UTF-8 (nothing replaced, so never fewer valid than replaced): no count
+            return _decoded(data.decode("utf-8"), "utf-8", "utf-8", replaced=0)
+        except UnicodeDecodeError:
+            pass
     text, bad, good = _utf8_counts(data)
     if declared is None and bad <= good:
         return _decoded(text, "utf-8", "utf-8", replaced=bad)
