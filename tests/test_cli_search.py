@@ -82,3 +82,26 @@ def test_thai_words_are_marked_in_snippets_as_written(db: str) -> None:
     assert code == 0 and len(hits) == 1
     marked = re.findall(r"\[([^\]]*)\]", hits[0]["snippet"])
     assert marked == ["ท่าเรือ"], hits[0]["snippet"]
+
+
+def test_a_lang_filter_reads_the_query_in_that_language_only(db: str) -> None:
+    """With lang:, the query's words are stemmed in that language only: Spanish's stemmer
+    makes "pasta" 'past', which must not find "past" in an English article."""
+    store = open_store(db)
+    for n, (language, text) in enumerate(
+        [("en", "In the past week the council met twice."), ("es", "La pasta fresca del puerto.")]
+    ):
+        store.store_article(
+            Article(url=f"https://x.example/{n}", title=f"t{n}", text=text, language=language),
+            now=NOW,
+        )
+    store.close()
+
+    def titles(q: str) -> set[str]:
+        code, out, _ = run("search", q, "--db", db, "--format", "jsonl")
+        assert code == 0
+        return {json.loads(line)["title"] for line in out.splitlines()}
+
+    assert titles("pasta lang:en") == set()
+    assert titles("pasta lang:es") == {"t1"}
+    assert titles("past lang:en") == {"t0"}

@@ -105,6 +105,18 @@ Lexemes = Callable[[str, bool], str]
 QUERY_CONFIGS = ("simple", "english", "german", "french", "spanish")
 
 
+def query_configs(tree: query.And) -> tuple[str, ...]:
+    """The configurations a query's words are read in: with a ``lang:`` filter, 'simple' and
+    that language's only (its articles are stemmed in it: another language's stemmer would
+    find false hits, as Spanish's "pasta" → 'past' finding "past" in English text, or miss
+    a language none of ``QUERY_CONFIGS`` stems); otherwise all of ``QUERY_CONFIGS``."""
+    languages = {i.value for i in tree.items if isinstance(i, query.Filter) and i.name == "lang"}
+    if len(languages) != 1:
+        return QUERY_CONFIGS
+    config = config_for(languages.pop())
+    return ("simple",) if config == "simple" else ("simple", config)
+
+
 def _text_query(
     text: str, *, prefix: bool, phrase: bool, lexemes: Lexemes | None = None
 ) -> tuple[str, list[Any]] | None:
@@ -227,9 +239,10 @@ class PgSearch(StoreBase):
     def _parse(self, text: str) -> tuple[query.And, tuple[str, list[Any]] | None]:
         tree = query.parse(text)
         query.search_filters(tree)
-        return tree, tsquery_sql(tree, self._lexemes)
+        configs = query_configs(tree)
+        return tree, tsquery_sql(tree, lambda words, phrase: self._lexemes(words, phrase, configs))
 
-    def _lexemes(self, words: str, phrase: bool) -> str:
+    def _lexemes(self, words: str, phrase: bool, configs: tuple[str, ...] = QUERY_CONFIGS) -> str:
         """``words`` as a tsquery's text (a phrase when ``phrase``): its alternatives in the
         configurations of ``QUERY_CONFIGS``, each written once. A literal, unlike a call of
         newsdesk_words, is a constant the planner weighs by the index's statistics: it
@@ -238,7 +251,7 @@ class PgSearch(StoreBase):
         reader = "phraseto_tsquery" if phrase else "plainto_tsquery"
         rows = self._db.execute(
             f"SELECT DISTINCT {reader}(c::regconfig, ?)::text FROM unnest(?::text[]) AS c",
-            (words, list(QUERY_CONFIGS)),
+            (words, list(configs)),
         ).fetchall()
         found = sorted(str(r[0]) for r in rows if r[0])
         return " | ".join(f"({q})" for q in found)
