@@ -75,6 +75,9 @@ def test_the_same_links_as_the_corpus_deduper_on_one_and_two_workers(
     assert set(two.stages_cpu) == set(two.stages) and two.stages_cpu["prints"] > 0
     _on_dask(outputs, tmp_path / "one.parquet", workers=1, shards=3)
     assert _table(tmp_path / "one.parquet") == expected
+    # a job with no record with a body (here: none at all) gets an empty table
+    empty = _on_dask([], tmp_path / "empty.parquet", workers=1)
+    assert empty.records == 0 and _table(tmp_path / "empty.parquet") == []
     assert not list(tmp_path.glob(".links-*"))  # the stages' files are gone
 
 

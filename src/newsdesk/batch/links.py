@@ -182,46 +182,54 @@ def write_links(
     outputs: list[Path], records: list[pa.Table], linked: Linked, target: Path
 ) -> LinkReport:
     """The links table of every record (``records``: each of the ``outputs``', in order) at
-    ``target``, written whole under a temporary name first; its counts."""
+    ``target``, written whole under a temporary name first, one row group a partition (its
+    rows are built one partition at a time); its counts."""
     ids = linked.ids
     report = LinkReport(refused=linked.refused, largest_group=linked.largest_group)
-    columns: dict[str, list[str | None]] = {name: [] for name in LINKS_SCHEMA.names}
     cluster_sizes: Counter[int] = Counter()
     groups: set[int] = set()
     slot = 0
-    for path, table in zip(outputs, records, strict=True):
-        partition = path.name.removesuffix(".parquet")
-        names = table.column("warc_record_id").to_pylist()
-        urls = table.column("url").to_pylist()
-        bodied = table.column("bodied").to_pylist()
-        for number, (warc_id, url, has_body) in enumerate(zip(names, urls, bodied, strict=True)):
-            if has_body:
-                record_id = ids[slot]
-                duplicate = int(linked.duplicate_of[slot])
-                original = int(linked.original_of[slot])
-                cluster = int(linked.cluster_of[slot])
-                slot += 1
-                cluster_sizes[cluster] += 1
-                if duplicate >= 0 or original >= 0:
-                    groups.add(original if original >= 0 else duplicate)
-                outcome = (
-                    "duplicate" if duplicate >= 0 else "syndicated" if original >= 0 else "original"
-                )
-            else:
-                record_id = f"{partition}:{number}"
-                outcome, duplicate, original, cluster = "none", -1, -1, -1
-            columns["id"].append(record_id)
-            columns["warc_record_id"].append(warc_id)
-            columns["url"].append(url)
-            report.outcomes[outcome] += 1
-            columns["dedupe"].append(outcome)
-            columns["duplicate_of"].append(ids[duplicate] if duplicate >= 0 else None)
-            columns["original_id"].append(ids[original] if original >= 0 else None)
-            columns["cluster_id"].append(ids[cluster] if cluster >= 0 else None)
-    report.records = len(columns["id"])
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    with pq.ParquetWriter(temporary, LINKS_SCHEMA, compression="zstd") as writer:
+        for path, table in zip(outputs, records, strict=True):
+            partition = path.name.removesuffix(".parquet")
+            columns: dict[str, list[str | None]] = {name: [] for name in LINKS_SCHEMA.names}
+            names = table.column("warc_record_id").to_pylist()
+            urls = table.column("url").to_pylist()
+            bodied = table.column("bodied").to_pylist()
+            for number, (warc_id, url, has_body) in enumerate(
+                zip(names, urls, bodied, strict=True)
+            ):
+                if has_body:
+                    record_id = ids[slot]
+                    duplicate = int(linked.duplicate_of[slot])
+                    original = int(linked.original_of[slot])
+                    cluster = int(linked.cluster_of[slot])
+                    slot += 1
+                    cluster_sizes[cluster] += 1
+                    if duplicate >= 0 or original >= 0:
+                        groups.add(original if original >= 0 else duplicate)
+                    outcome = (
+                        "duplicate"
+                        if duplicate >= 0
+                        else "syndicated"
+                        if original >= 0
+                        else "original"
+                    )
+                else:
+                    record_id = f"{partition}:{number}"
+                    outcome, duplicate, original, cluster = "none", -1, -1, -1
+                columns["id"].append(record_id)
+                columns["warc_record_id"].append(warc_id)
+                columns["url"].append(url)
+                report.outcomes[outcome] += 1
+                columns["dedupe"].append(outcome)
+                columns["duplicate_of"].append(ids[duplicate] if duplicate >= 0 else None)
+                columns["original_id"].append(ids[original] if original >= 0 else None)
+                columns["cluster_id"].append(ids[cluster] if cluster >= 0 else None)
+            report.records += len(names)
+            writer.write_table(pa.table(columns, schema=LINKS_SCHEMA))
+    os.replace(temporary, target)
     report.clusters = sum(1 for size in cluster_sizes.values() if size > 1)
     report.copy_groups = len(groups)
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    pq.write_table(pa.table(columns, schema=LINKS_SCHEMA), temporary, compression="zstd")
-    os.replace(temporary, target)
     return report

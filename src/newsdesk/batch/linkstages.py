@@ -360,6 +360,9 @@ def _resolve(  # noqa: PLR0917
     """Groups from the exact duplicates and the verified pairs (capped), their originals,
     the story clusters: ``BatchDeduper.resolve``'s last steps."""
     n = len(times)
+    if n == 0:  # no record with a body: nothing to link
+        empty = np.zeros(0, dtype=np.int64)
+        return Linked(ids=_Ids(), duplicate_of=empty, original_of=empty, cluster_of=empty)
     groups = _Groups.of(n)
     for i in np.flatnonzero(kept_of != np.arange(n)):
         groups.union(int(i), int(kept_of[i]))
