@@ -96,6 +96,10 @@ def test_two_relays_on_one_postgres_share_the_work(
     assert shared.counts()["articles"] == reference.counts()["articles"] == single[1]
     # the live dedupe decided as one writer would: as many copies linked to an original
     assert _links(shared)[0] == _links(reference)[0]
+    # each feed (and each of its pages) fetched by one of them: the sources were leased
+    fetched = shared._db.execute("SELECT url, COUNT(*) FROM fetch_log GROUP BY url").fetchall()
+    assert fetched and all(n == 1 for _, n in fetched), fetched
+    assert len(fetched) == reference.counts()["fetch_log"]
     shared.close()
     reference.close()
 

@@ -152,6 +152,14 @@ class Settings:
         minimum=-1,
         maximum=1024,
     )
+    claim_lease: float = _declare(
+        900.0,
+        "Seconds a relay on PostgreSQL holds the pending entries and the sources it took: "
+        "when it ends (a relay killed mid-pass), another relay takes them (docs/postgres.md). "
+        "Longer than a page's fetch, extraction and write can take.",
+        maximum=_DAY,
+        positive=True,
+    )
     min_interval: int = _declare(
         300,
         "Seconds: a source is never checked more often (at most max_interval).",

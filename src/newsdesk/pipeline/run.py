@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -440,6 +440,7 @@ def extraction_processes(settings: Settings) -> int:
 
 _DEFERRED = FetchAbandoned.kind
 SLOW_CHECK = 2.0  # seconds: a check slower than this holds no later finished one back
+OTHERS_POLL = 0.25  # seconds between looks for entries while another relay checks sources
 _TRIPPING = ("timeout", "network")  # kinds of failure that make a host wait for the next pass
 
 
@@ -674,7 +675,11 @@ class _Pass:
                 if self.held_count:
                     continue  # (cannot happen: a held page's host has nothing in flight)
                 if self.exhausted or not self.read_pending():
-                    return
+                    if not self.run.store.others_checking(self.clock()):
+                        return
+                    # another relay's checks may record entries yet (PostgreSQL): wait
+                    time.sleep(OTHERS_POLL)
+                    self.exhausted = False
                 continue
             # Pages are written in the order they were taken (as a single writer would
             # meet them), checks recorded in the order they were asked for, each past one
@@ -734,7 +739,11 @@ def run_once(
     error as ``internal``, with its traceback in the log) and the pass goes on."""
     report = RunReport()
     run = _Run(store, fetcher, settings, report)
-    sources = store.due_sources(clock()) if due_only else store.sources()
+    store.claim_lease = timedelta(seconds=settings.claim_lease)
+    if due_only:
+        sources = store.due_sources(clock())
+    else:  # (several relays on PostgreSQL: each checks the sources no other one is checking)
+        sources = store.take_sources(store.sources(), clock())
     if due_only:  # a source with queued feed pages is due for those
         queued = {page.source_id for page in store.feed_pages()}
         known = {source.id for source in sources}
@@ -748,6 +757,10 @@ def run_once(
         one = _Pass(run, pool, extractors=extractors, clock=clock, stop=stop, progress=progress)
         try:
             one.run_pass(sources)
-        finally:  # stopped: what is not stored stays for the next run
+        finally:  # stopped: what is not stored stays for the next run (or another relay)
             one.cancel()
+            try:
+                store.release_claims()
+            except StoreUnavailableError as exc:  # (the database went away: the leases end)
+                log.warning("could not give back this pass's claims: %s", exc)
     return report

@@ -63,10 +63,10 @@ __all__ = ["PgConnection", "PostgresStore", "open_postgres"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A claimed entry is another process's after this (NEWSDESK_CLAIM_LEASE, in seconds, when a
-# relay's pages can take longer, or for a test that kills relays).
-ENTRY_LEASE = timedelta(seconds=float(os.environ.get("NEWSDESK_CLAIM_LEASE", "900")))
-SOURCE_LEASE = timedelta(minutes=10)  # a claimed source's check, likewise
+# A due source's next check moves this far ahead when a relay claims it (the check sets it
+# for real). Entries, and the sources a `run --once` takes, are leased for ``claim_lease``
+# (the claim_lease setting, 15 minutes by default).
+SOURCE_LEASE = timedelta(minutes=10)
 # Every writing transaction holds this advisory lock ("news"): exclusively, unless it said
 # which stories it writes (``writing_stories``: the relay's batches); then shared, with an
 # exclusive lock on each of those stories' keys. So a writer that did not say (a command,
@@ -533,7 +533,7 @@ class PostgresStore(PgSearch, Store):
         self, after: Mapping[int, int], *, per_source: int, limit: int
     ) -> list[tuple[int, int, FeedEntry]]:
         """As on SQLite (round-robin across sources, past ``after``), and claimed: each
-        entry returned is leased to this store for ``ENTRY_LEASE``; entries another relay
+        entry returned is leased to this store for ``claim_lease``; entries another relay
         holds (locked now, or leased and not expired) are skipped."""
         now = datetime.now(UTC)
         keys = [int(k) for k in after]
@@ -562,7 +562,7 @@ class PostgresStore(PgSearch, Store):
                 per_source,
                 limit,
                 self._worker,
-                _iso(now + ENTRY_LEASE),
+                _iso(now + self.claim_lease),
             ),
         )
         rows.sort(key=lambda r: (r[7], r[1]))
@@ -575,14 +575,47 @@ class PostgresStore(PgSearch, Store):
             for r in rows
         ]
 
+    def take_sources(self, sources: list[Source], now: datetime) -> list[Source]:
+        """Of ``sources`` (a `run --once`'s: every source, due or not), those no other relay
+        is checking, leased to this one for ``claim_lease`` (until ``release_claims``):
+        two relays do not both fetch a feed."""
+        if not sources:
+            return []
+        rows = self._claim(
+            "UPDATE sources SET checking_by = %s, checking_until = %s WHERE id IN ("
+            "SELECT id FROM sources WHERE id = ANY(%s::bigint[]) AND (checking_until IS NULL "
+            "OR checking_until < %s OR checking_by = %s) ORDER BY id FOR UPDATE SKIP LOCKED) "
+            "RETURNING id",
+            (
+                self._worker,
+                _iso(now + self.claim_lease),
+                [s.id for s in sources],
+                _iso(now),
+                self._worker,
+            ),
+        )
+        taken = {int(r[0]) for r in rows}
+        return [s for s in sources if s.id in taken]
+
+    def others_checking(self, now: datetime) -> bool:
+        """Whether another relay holds sources it is checking (lease not ended): the
+        entries of their feeds may still come."""
+        row = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM sources WHERE checking_by != ? AND checking_until >= ?)",
+            (self._worker, _iso(now)),
+        ).fetchone()
+        return bool(row[0])
+
     def release_claims(self) -> None:
-        """Give back the entries this store claimed and did not finish (a pass that
-        stopped): another relay may take them at once instead of after the lease."""
+        """Give back the entries and sources this store took and did not finish (a pass
+        that ended or stopped): another relay may take them at once, not after the lease."""
         self._again(
-            lambda _: self._pg.raw.execute(
+            lambda _: self._pg.send(
+                "WITH s AS (UPDATE sources SET checking_by = NULL, checking_until = NULL "
+                "WHERE checking_by = ?) "
                 "UPDATE entries SET claimed_by = NULL, claimed_until = NULL "
-                "WHERE claimed_by = %s AND status = 'new'",
-                (self._worker,),
+                "WHERE claimed_by = ? AND status = 'new'",
+                (self._worker, self._worker),
             ),
             self._claiming,
         )

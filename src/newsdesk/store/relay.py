@@ -14,12 +14,12 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from newsdesk.errors import StoreBusyError, StoreError, StoreFullError, StoreUnavailableError
-from newsdesk.model import FeedEntry
+from newsdesk.model import FeedEntry, Source
 from newsdesk.store.base import StoreBase
 
 __all__ = ["FeedPage", "RelayState", "relay_lock", "store_error"]
@@ -191,6 +191,23 @@ class RelayState(StoreBase):
     def relay_lock(self) -> AbstractContextManager[None]:
         """The relay lock of this database (``relay_lock``)."""
         return relay_lock(self.path)
+
+    # How long work another relay could take stays this relay's (``Settings.claim_lease``;
+    # SQLite has one relay a database, and uses none of it).
+    claim_lease = timedelta(minutes=15)
+
+    def take_sources(self, sources: list[Source], now: datetime) -> list[Source]:
+        """Of ``sources`` (a pass's, checked whether due or not), those this relay checks:
+        on SQLite all of them (one relay a database)."""
+        return sources
+
+    def others_checking(self, now: datetime) -> bool:
+        """Whether another relay is checking sources now (their entries may come): none on
+        SQLite."""
+        return False
+
+    def release_claims(self) -> None:
+        """Give back the work this relay took and did not finish (SQLite: none)."""
 
     def clear_links(self) -> None:
         """Forget every article's links (its original, its story cluster), its text key and
