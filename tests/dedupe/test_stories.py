@@ -126,6 +126,17 @@ def test_terms_survive_their_bytes() -> None:
     assert len(probe_keys(terms)) <= 12
 
 
+def test_a_title_case_headline_names_only_what_its_text_names() -> None:
+    text = "The president on Monday criticised John Kerry over talks with Iran."
+    plain = story_terms(text, title="Trump slams John Kerry over Iran talks")
+    title_case = story_terms(text, title="Trump Slams John Kerry Over Iran Talks")
+    # "Slams" and "Talks" are words there as in the sentence-case headline; "Kerry" and
+    # "Iran", names in the text, stay names
+    assert title_case.counts == plain.counts
+    named = story_terms("Officials said so.", title="Trump Slams John Kerry Over Iran Talks")
+    assert not named.names()  # nothing in its text says which capitals are names
+
+
 def test_document_frequencies_roll() -> None:
     df = DocFreq(window=2)
     df.add([1, 2])
