@@ -17,6 +17,7 @@ first, so the order of undated records (by id) carries no hint of the answer.
     .venv/bin/python bench/clusters.py
     .venv/bin/python bench/clusters.py --shuffled-ids
     .venv/bin/python bench/clusters.py --demo --no-baseline   # and the demo newsroom
+    .venv/bin/python bench/clusters.py --no-baseline --param JOIN=0.25   # a trial
 """
 
 from __future__ import annotations
@@ -50,8 +51,15 @@ def _score(gold: Path, pred: Path) -> dict[str, float]:
     return scored
 
 
-def run_newsdesk(gold: Path, out: Path) -> None:
+def run_newsdesk(gold: Path, out: Path, params: list[str]) -> None:
     from newsdesk.batch.dedupe import dedupe_corpus
+    from newsdesk.dedupe import stories
+
+    for param in params:  # --param NAME=VALUE: a constant of dedupe/stories.py, for a trial
+        name, value = param.split("=", 1)
+        if not isinstance(getattr(stories, name, None), int | float):
+            raise SystemExit(f"--param: {name} is no number of newsdesk.dedupe.stories")
+        setattr(stories, name, type(getattr(stories, name))(float(value)))
 
     started = time.perf_counter()
     with out.open("w") as handle:
@@ -85,9 +93,10 @@ def run_baseline(gold: Path, out: Path) -> None:
     print(json.dumps({"seconds": seconds, "records": len(records), "peak": _peak_mb()}))
 
 
-def _child(method: str, gold: Path, out: Path) -> dict[str, float]:
+def _child(method: str, gold: Path, out: Path, params: list[str]) -> dict[str, float]:
+    extra = [f"--param={p}" for p in params]
     result = subprocess.run(
-        [sys.executable, __file__, "--child", method, str(gold), str(out)],
+        [sys.executable, __file__, "--child", method, str(gold), str(out), *extra],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     row: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -109,6 +118,13 @@ def main() -> int:
     parser.add_argument("--shuffled-ids", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="run newsdesk with a constant of dedupe/stories.py changed (JOIN=0.25): a trial",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="also the demo newsroom (bench/dedupe.py's 2,000 pages; a story's gold cluster is "
@@ -117,7 +133,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         method, gold, out = args.child
-        (run_newsdesk if method == "newsdesk" else run_baseline)(Path(gold), Path(out))
+        if method == "newsdesk":
+            run_newsdesk(Path(gold), Path(out), args.param)
+        else:
+            run_baseline(Path(gold), Path(out))
         return 0
     sets = sorted(DATA.glob("*.jsonl")) if DATA.exists() else []
     demo_dir = tempfile.TemporaryDirectory()
@@ -135,7 +154,7 @@ def main() -> int:
                 gold = Path(tmp) / given.name
                 _renamed(given, gold)
             out = Path(tmp) / "newsdesk.jsonl"
-            row = _child("newsdesk", gold, out)
+            row = _child("newsdesk", gold, out, args.param)
             s = _score(gold, out)
             print(
                 f"| {gold.stem} | newsdesk | - | {s['bcubed_p']:.3f} | {s['bcubed_r']:.3f} "
@@ -145,7 +164,7 @@ def main() -> int:
             if args.no_baseline:
                 continue
             out = Path(tmp) / "baseline.jsonl"
-            row = _child("baseline", gold, out)
+            row = _child("baseline", gold, out, [])
             best = max(
                 ((t, _score(gold, out.with_name(f"b{t}.jsonl"))) for t in _split(out)),
                 key=lambda ts: ts[1]["bcubed_f1"],
