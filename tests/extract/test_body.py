@@ -161,3 +161,26 @@ def test_one_paragraph_trailing_off_is_still_prose() -> None:
     )
     page = f"<html><body><div class='story'>{paragraph}{other * 3}</div></body></html>"
     assert "here is why" in extract(page).text
+
+
+def test_a_short_label_between_two_parts_does_not_cut_the_article() -> None:
+    # The story's text in two boxes; the first sits with a short label ("Continued") in a
+    # wrapper: the label adds a few characters of no prose and no link, so the climb from
+    # the first box goes on to the wrapper that holds both parts.
+    first = (
+        "<p>General Motors is recalling police sedans from five model years to replace the "
+        "front lower control arms, which can fracture, and the repair is free.</p>"
+    )
+    second = (
+        "<p>Owners will be told by mail, dealers will replace the parts, and the company "
+        "says it knows of no crash or injury caused by the fault so far.</p>"
+    )
+    page = (
+        "<html><body><div class='entry'>"
+        f"<div class='box'><div class='text'>{first * 5}</div><b>Continued</b></div>"
+        f"<div class='more'>{second * 3}</div>"
+        "</div></body></html>"
+    )
+    text = extract(page).text
+    assert text.count("General Motors is recalling") == 5
+    assert text.count("Owners will be told") == 3

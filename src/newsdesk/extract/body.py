@@ -269,6 +269,7 @@ def _best_container(stats: dict[int, _Stats], nodes: dict[int, LexborNode]) -> i
 
 WIDEN = 0.8
 WIDEN_SECTIONS = 0.95
+SMALL = 40
 
 
 def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
@@ -290,7 +291,9 @@ def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
         # Mostly prose; or the article's other sections: headings, lists, tables and code
         # with prose between them (link-poor throughout, and at least part prose).
         sections = added_plain >= WIDEN_SECTIONS * added_text and added_prose >= 0.4 * added_text
-        if added_text > 0 and added_prose < WIDEN * added_text and not sections:
+        # A few characters of no links (a heading, a dateline between two parts) do not stop it.
+        small = added_text <= SMALL and parent.links == stat.links
+        if added_text > 0 and not small and added_prose < WIDEN * added_text and not sections:
             break
         current = parent_id
     return current
