@@ -298,31 +298,40 @@ class PgSearch(StoreBase):
             if share * before < WALK_COST * (wanted / share if share else float("inf")):
                 break  # fewer matches left than the walk would read, weighted: the index
             stretch = min(int(1.2 * wanted / share) + 1, 4 * stretch)
-        # Through the index, a bitmap scan of the matches older than the walk's (the
-        # planner, trusting the words' statistics over their being found together, might
-        # walk the table instead).
+        # Through the index: bitmap scans of the matches older than the walk's, a span of
+        # ids at a time, the one the walk's share says holds the rest of the window, then
+        # four times as many ids (the planner ANDs the GIN index's bitmap with the key's
+        # range, so only the span's matches are read from the table: 29 against 191 ms for
+        # a word in 1 % of 1,000,000). Index and sequential scans are off for these
+        # statements: the planner, trusting the words' statistics over their being found
+        # together, might walk the table instead.
+        statement = (
+            f"SELECT s.article_id FROM article_search s WHERE s.tsv @@ {tsquery} "
+            "AND s.article_id < ? AND s.article_id >= ?"
+            + (f" AND s.article_id IN (SELECT id FROM articles WHERE {kept})" if clauses else "")
+            + " ORDER BY s.article_id DESC LIMIT ?"
+        )
+        # (none matched in the walk: all the rest at once, the few matches the index has;
+        # a range's bitmap of most of the table would cost more than they do)
+        span = int(1.5 * (window - len(ids)) / share) + 1 if share else before
         self._db.execute(
             "SELECT set_config('enable_indexscan', 'off', false), "
             "set_config('enable_seqscan', 'off', false)"
         ).fetchall()
         try:
-            rows = self._db.execute(
-                f"SELECT s.article_id FROM article_search s WHERE s.tsv @@ {tsquery} "
-                "AND s.article_id < ?"
-                + (
-                    f" AND s.article_id IN (SELECT id FROM articles WHERE {kept})"
-                    if clauses
-                    else ""
-                )
-                + " ORDER BY s.article_id DESC LIMIT ?",
-                (*words, before, *params, window - len(ids)),
-            ).fetchall()
+            while before > 0 and len(ids) < window:
+                least = max(0, before - span)
+                rows = self._db.execute(
+                    statement, (*words, before, least, *params, window - len(ids))
+                ).fetchall()
+                ids += [int(r[0]) for r in rows]
+                before, span = least, 4 * span
         finally:
             self._db.execute(
                 "SELECT set_config(name, reset_val, false) FROM pg_settings "
                 "WHERE name IN ('enable_indexscan', 'enable_seqscan')"
             ).fetchall()
-        return ids + [int(r[0]) for r in rows]
+        return ids
 
     def search(
         self,
