@@ -353,6 +353,8 @@ class PgSearch(StoreBase):
             params.append(source_id)
         if found is not None:
             recent = self._recent_matches(found, clauses, params, window)
+            if not recent:
+                return []
             ranked = self._db.execute(
                 f"SELECT article_id, -ts_rank_cd(tsv, {found[0]}) AS score "
                 "FROM article_search WHERE article_id = ANY(?::bigint[]) "
