@@ -76,8 +76,9 @@ __all__ = [
 ]
 
 # Stories counted before any joins: over a handful, document frequencies tell a topic's
-# stock words from an event's names too poorly to cluster on.
-MIN_STORIES = 20
+# stock words from an event's names too poorly to cluster on (with 20, two stories of one
+# template joined in a 50-page newsroom in one arrival order and not the other).
+MIN_STORIES = 50
 IDF_FLOOR = 0.0  # added to every idf (1: scikit-learn's smooth idf; 0: a word every story
 # has weighs nothing, so a template's stock sentences do not make stories alike)
 JOIN = 0.27  # average TF-IDF cosine of a story with a cluster's members to join it
