@@ -76,7 +76,7 @@ class LinkReport:
     copy_groups: int = 0  # originals with at least one duplicate or copy
     refused: int = 0  # verified copy pairs kept apart by the cap on a copy group's size
     largest_group: int = 0  # records in the largest copy group
-    candidates_verified: int = 0  # copy pairs verified (the Dask stages)
+    candidates_verified: int = 0  # copy pairs verified (the Dask stages; once a shard)
     stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
     stages_cpu: dict[str, float] = field(default_factory=dict)  # ... and its CPU seconds
 

@@ -341,7 +341,7 @@ def link_on_dask(
         report = write_links(ordered, records, linked, target)
         stages["write"] = time.perf_counter() - mark
         cpu["write"] = time.process_time() - client_cpu
-        report.candidates_verified = sum(n for n, _ in verified)
+        report.candidates_verified = sum(count for count, _ in verified)
         report.stages = {k: round(v, 3) for k, v in stages.items()}
         report.stages_cpu = {k: round(v, 3) for k, v in cpu.items()}
         return report
@@ -367,10 +367,11 @@ def _resolve(  # noqa: PLR0917
     for i in np.flatnonzero(kept_of != np.arange(n)):
         groups.union(int(i), int(kept_of[i]))
     refused = 0
-    if pairs and n:
+    if pairs:
         every = np.vstack(pairs)
         swap = rank[every[:, 0]] > rank[every[:, 1]]
         every[swap] = every[swap][:, ::-1]
+        every = np.unique(every, axis=0)  # a pair found in several shards' bands, once
         every = every[np.lexsort((rank[every[:, 1]], rank[every[:, 0]]))]
         for a, b in every.tolist():
             if not groups.union(a, b, MAX_COPY_GROUP):
@@ -391,18 +392,18 @@ def _resolve(  # noqa: PLR0917
     for story in _stories(tables):
         stories.append_bytes(story)
     mark, mark_cpu = time.perf_counter(), time.process_time()
-    clusters = _link_stories(stories, original_of, times, ids) if n else roots
+    clusters = _link_stories(stories, original_of, times, ids)
     stories_seconds = time.perf_counter() - mark
     stories_cpu = time.process_time() - mark_cpu
-    cluster_of = _best_of_groups(clusters, rank) if n else clusters
-    sizes = np.bincount(roots, minlength=n) if n else np.zeros(0, dtype=np.int64)
+    cluster_of = _best_of_groups(clusters, rank)
+    sizes = np.bincount(roots, minlength=n)
     return Linked(
         ids=ids,
         duplicate_of=np.where(kept_of != np.arange(n), kept_of, -1),
         original_of=np.where(original_of != kept_of, original_of, -1),
         cluster_of=cluster_of,
         refused=refused,
-        largest_group=int(sizes.max()) if n else 0,
+        largest_group=int(sizes.max()),
         stories_seconds=stories_seconds,
         stories_cpu=stories_cpu,
     )
