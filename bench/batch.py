@@ -468,9 +468,11 @@ def housekeeping_runs(warcs: Path, pages: int, repeat: int, work: Path) -> None:
     """One worker with Dask's default housekeeping intervals and with ours, alternated
     ``repeat`` times (a fresh cluster each, one warm-up job each): pages a CPU-second."""
     rates: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(repeat):
+    for n in range(repeat):
         for defaults in (True, False):
-            run = batch_runs(warcs, 1, 1, work, defaults=defaults)
+            fresh = work / f"housekeeping-{n}-{defaults}"  # a job directory of its own
+            fresh.mkdir()
+            run = batch_runs(warcs, 1, 1, fresh, defaults=defaults)
             rates[defaults].append(pages / run["cpu"])
             print(
                 f"{'Dask defaults' if defaults else 'ours'}: {run['wall']:.1f} s wall, "
