@@ -184,3 +184,19 @@ def test_a_short_label_between_two_parts_does_not_cut_the_article() -> None:
     text = extract(page).text
     assert text.count("General Motors is recalling") == 5
     assert text.count("Owners will be told") == 3
+
+
+def test_a_label_the_climb_ends_on_stays_out() -> None:
+    # The blog's name beside the post, in the wrapper above it: a short label with no link,
+    # and nothing above it adds prose, so it is not taken in.
+    story = (
+        "<p>The council met on Monday to discuss the future of the old mill, which has stood "
+        "empty for a decade, and residents asked, again, for a library in it.</p>"
+    )
+    page = (
+        "<html><body><div class='wrap'><div class='site'>The Mill Blog</div>"
+        f"<div class='post'>{story * 5}</div></div></body></html>"
+    )
+    text = extract(page).text
+    assert text.count("The council met") == 5
+    assert "The Mill Blog" not in text

@@ -278,7 +278,8 @@ def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
     An article cut into several containers by ad rails or "companion columns" has its
     paragraphs spread over siblings; their common ancestor adds prose, not furniture.
     """
-    current = best_id
+    current = reached = best_id
+    pending = False  # a label climbed over, not yet followed by prose
     for _ in range(8):
         stat = stats[current]
         parent_id = stat.parent
@@ -291,12 +292,17 @@ def _widen(best_id: int, stats: dict[int, _Stats]) -> int:
         # Mostly prose; or the article's other sections: headings, lists, tables and code
         # with prose between them (link-poor throughout, and at least part prose).
         sections = added_plain >= WIDEN_SECTIONS * added_text and added_prose >= 0.4 * added_text
-        # A few characters of no links (a heading, a dateline between two parts) do not stop it.
-        small = added_text <= SMALL and parent.links == stat.links
+        # A few characters of no links (a heading, a dateline between two parts) do not stop
+        # the climb, but are kept only when a level above adds prose: a label the climb
+        # ends on (the site's name above the story) stays out.
+        small = 0 < added_text <= SMALL and parent.links == stat.links
         if added_text > 0 and not small and added_prose < WIDEN * added_text and not sections:
             break
         current = parent_id
-    return current
+        pending = pending or small
+        if (added_text > 0 and not small) or not pending:
+            reached, pending = current, False
+    return reached
 
 
 def select_blocks(blocks: list[RawBlock], nodes: dict[int, LexborNode]) -> list[RawBlock]:
