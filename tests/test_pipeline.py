@@ -61,9 +61,13 @@ def test_ingest_the_demo_newsroom(tmp_path: Path, newsroom: RunningNewsroom) -> 
         assert report.failed_entries == 0 and report.errors == {}
         kinds = {s.kind for s in store.sources()}
         assert kinds == {"rss", "atom", "jsonfeed", "sitemap"}
-        relayed = [a for _, _, a in store.articles(limit=100) if a.site_name == "The Relay Blog"]
-        assert report.syndicated >= len(relayed) > 0
-        assert relayed and all(a.provenance and a.provenance.via == "IFTTT" for a in relayed)
+        rows = store.articles(limit=100)
+        relayed = [(i, a) for i, _, a in rows if a.site_name == "The Relay Blog"]
+        # Whether a relayed copy counts as syndicated when stored depends on whether its
+        # original came first (the extraction processes finish in any order); the copy
+        # group each one ends in does not.
+        assert relayed and all(store.copies(i) for i, _ in relayed)
+        assert all(a.provenance and a.provenance.via == "IFTTT" for _, a in relayed)
         assert all("READ MORE" not in a.text for _, _, a in store.articles(limit=100))
         # A second pass with nothing changed: only conditional requests, all answered 304.
         again = run_once(store, fetcher, settings)
