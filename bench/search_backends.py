@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.pgserver import ServerUnavailable, start_server, stop_server  # noqa: E402
 
-from newsdesk.demo.generator import Newsroom  # noqa: E402
-from newsdesk.model import Article, Block, Provenance  # noqa: E402
+from newsdesk.demo.generator import Newsroom, story_article  # noqa: E402
+from newsdesk.model import Article  # noqa: E402
 from newsdesk.store import open_reader, open_store  # noqa: E402
 from newsdesk.store.pgsearch import config_for, document_vector, grams_vector  # noqa: E402
 from newsdesk.store.records import _iso, _record_values, prepare_record  # noqa: E402
@@ -57,25 +57,7 @@ def demo_articles(count: int) -> Iterator[tuple[int, Article]]:
     room = Newsroom(seed=21, articles=count)
     for number, outlet in enumerate(room.outlets):
         for story in room.stories(outlet.slug):
-            paragraphs = story.paragraphs
-            yield (
-                number,
-                Article(
-                    url=f"https://{outlet.slug}.example{story.path}",
-                    fetched_url=f"https://{outlet.slug}.example{story.path}",
-                    title=story.headline,
-                    authors=(story.author,),
-                    published=story.published,
-                    site_name=outlet.name,
-                    language="en",
-                    description=story.dek,
-                    section=story.section,
-                    tags=story.tags,
-                    text="\n\n".join(paragraphs),
-                    blocks=tuple(Block(kind="paragraph", text=p) for p in paragraphs),
-                    provenance=Provenance(credits=("Wire",)) if story.wire else None,
-                ),
-            )
+            yield number, story_article(outlet, story)
 
 
 def _sources(location: str) -> list[int]:

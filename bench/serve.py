@@ -38,8 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest import process_cpu_seconds  # bench/ingest.py, beside this file
-from newsdesk.demo.generator import Newsroom
-from newsdesk.model import Article, Block, Provenance
+from newsdesk.demo.generator import Newsroom, story_article
 from newsdesk.store import open_store
 
 WORDS = [
@@ -80,22 +79,7 @@ def fill(path: Path, articles: int) -> float:
         for outlet in room.outlets:
             source = store.add_source(f"https://{outlet.slug}.example/feed", now=now)
             for story in room.stories(outlet.slug):
-                paragraphs = story.paragraphs
-                article = Article(
-                    url=f"https://{outlet.slug}.example{story.path}",
-                    fetched_url=f"https://{outlet.slug}.example{story.path}",
-                    title=story.headline,
-                    authors=(story.author,),
-                    published=story.published,
-                    site_name=outlet.name,
-                    language="en",
-                    description=story.dek,
-                    section=story.section,
-                    tags=story.tags,
-                    text="\n\n".join(paragraphs),
-                    blocks=tuple(Block(kind="paragraph", text=p) for p in paragraphs),
-                    provenance=Provenance(credits=("Wire",)) if story.wire else None,
-                )
+                article = story_article(outlet, story)
                 store.store_article(article, source_id=source.id, now=now)
     store.close()
     return time.perf_counter() - started

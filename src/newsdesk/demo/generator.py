@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-__all__ = ["OUTLETS", "Newsroom", "Outlet", "Story"]
+from newsdesk.model import Article, Block, Provenance
+
+__all__ = ["OUTLETS", "Newsroom", "Outlet", "Story", "story_article"]
 
 FIRST = (
     "Amara",
@@ -334,3 +336,25 @@ class Newsroom:
     @cached_property
     def total(self) -> int:
         return self.per_outlet * len(self.outlets)
+
+
+def story_article(outlet: Outlet, story: Story) -> Article:
+    """The Article a story stands for, made directly from the story (no page, no
+    extraction): for benchmarks that fill a store with many articles quickly. Its URL is
+    the outlet's at ``https://<slug>.example``."""
+    url = f"https://{outlet.slug}.example{story.path}"
+    return Article(
+        url=url,
+        fetched_url=url,
+        title=story.headline,
+        authors=(story.author,),
+        published=story.published,
+        site_name=outlet.name,
+        language="en",
+        description=story.dek,
+        section=story.section,
+        tags=story.tags,
+        text="\n\n".join(story.paragraphs),
+        blocks=tuple(Block(kind="paragraph", text=p) for p in story.paragraphs),
+        provenance=Provenance(credits=("Wire",)) if story.wire else None,
+    )
