@@ -33,7 +33,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -207,42 +206,6 @@ def _bucket_pairs(slots: np.ndarray, band: np.ndarray, value: np.ndarray) -> np.
 # -- the client's stages --------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Groups:
-    """Union-find with group sizes, for the cap on a copy group."""
-
-    parent: np.ndarray
-    size: np.ndarray
-
-    @classmethod
-    def of(cls, n: int) -> _Groups:
-        return cls(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.int64))
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = int(parent[root])
-        while parent[i] != root:
-            parent[i], i = root, int(parent[i])
-        return root
-
-    def union(self, a: int, b: int, cap: int | None = None) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return True
-        if cap is not None and self.size[ra] + self.size[rb] > cap:
-            return False
-        if ra < rb:
-            ra, rb = rb, ra
-        self.parent[ra] = rb
-        self.size[rb] += self.size[ra]
-        return True
-
-    def roots(self) -> np.ndarray:
-        return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64)
-
-
 def _column(tables: list[pa.Table], name: str, dtype: type) -> np.ndarray:
     if not tables:
         return np.zeros(0, dtype=dtype)
@@ -363,7 +326,7 @@ def _resolve(  # noqa: PLR0917
     if n == 0:  # no record with a body: nothing to link
         empty = np.zeros(0, dtype=np.int64)
         return Linked(ids=_Ids(), duplicate_of=empty, original_of=empty, cluster_of=empty)
-    groups = _Groups.of(n)
+    groups = _UnionFind(n)
     for i in np.flatnonzero(kept_of != np.arange(n)):
         groups.union(int(i), int(kept_of[i]))
     refused = 0

@@ -60,8 +60,12 @@ class Resolution:
 
 
 class _UnionFind:
+    """Union-find over record numbers, a group's root its lowest number, with group sizes
+    (for a cap on how far one group may grow)."""
+
     def __init__(self, n: int) -> None:
         self.parent = np.arange(n, dtype=np.int64)
+        self.size = np.ones(n, dtype=np.int64)
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -72,12 +76,19 @@ class _UnionFind:
             parent[i], i = root, int(parent[i])
         return root
 
-    def union(self, a: int, b: int) -> None:
+    def union(self, a: int, b: int, cap: int | None = None) -> bool:
+        """Join the groups of ``a`` and ``b``, unless together they would pass ``cap``
+        records: whether they are one group now."""
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if ra < rb:
-                ra, rb = rb, ra
-            self.parent[ra] = rb
+        if ra == rb:
+            return True
+        if cap is not None and self.size[ra] + self.size[rb] > cap:
+            return False
+        if ra < rb:
+            ra, rb = rb, ra
+        self.parent[ra] = rb
+        self.size[rb] += self.size[ra]
+        return True
 
     def roots(self) -> np.ndarray:
         return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64)
