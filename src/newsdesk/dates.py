@@ -248,6 +248,13 @@ def _find_written(
     return None
 
 
+def _url_path(url: str) -> str:
+    """A URL's path: without its query and fragment, and without its scheme and host."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    scheme_end = path.find("//")
+    return path[path.find("/", scheme_end + 2) :] if scheme_end >= 0 else path
+
+
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$|\d{6})"
 )
@@ -258,10 +265,7 @@ def date_from_url(url: str | None) -> ParsedDate | None:
     day precision; None when the path holds no full date."""
     if not url:
         return None
-    path = url.split("?", 1)[0].split("#", 1)[0]
-    scheme_end = path.find("//")
-    path = path[path.find("/", scheme_end + 2) :] if scheme_end >= 0 else path
-    match = _URL_DATE.search(path)
+    match = _URL_DATE.search(_url_path(url))
     if match is None:
         return None
     try:
@@ -279,10 +283,7 @@ def month_from_url(url: str | None) -> tuple[int, int] | None:
     """The (year, month) a URL's path states (``/2012/08/slug``), or None."""
     if not url:
         return None
-    path = url.split("?", 1)[0].split("#", 1)[0]
-    scheme_end = path.find("//")
-    path = path[path.find("/", scheme_end + 2) :] if scheme_end >= 0 else path
-    match = _URL_MONTH.search(path)
+    match = _URL_MONTH.search(_url_path(url))
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
