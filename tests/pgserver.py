@@ -148,13 +148,15 @@ def stop_server(server: PgServer) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def running_server(prefix: str = "newsdesk-pg-") -> Iterator[PgServer]:
+    """A server of its own in a new temporary directory, for a fixture to yield from: it
+    is stopped and its files removed afterwards. Skips (or fails, where PostgreSQL is
+    required) when psycopg or the server is unavailable."""
     try:
         import psycopg  # noqa: F401, PLC0415
     except ImportError:
         _unavailable("psycopg is not installed (pip install -e '.[dev]')")
-    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         server = start_server(root)
     except ServerUnavailable as exc:
@@ -165,6 +167,11 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         stop_server(server)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    yield from running_server()
 
 
 @pytest.fixture

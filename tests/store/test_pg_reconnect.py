@@ -21,12 +21,9 @@ from newsdesk.model import Article, FeedEntry
 from newsdesk.store import Store, open_store
 from tests.pgserver import (
     PgServer,
-    ServerUnavailable,
     _as_server_user,
-    _unavailable,
     pg_ctl,
-    start_server,
-    stop_server,
+    running_server,
 )
 from tests.storeview import entry_statuses
 
@@ -35,18 +32,7 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[PgServer]:
-    pytest.importorskip("psycopg")
-    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-own-"))
-    try:
-        server = start_server(root)
-    except ServerUnavailable as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        _unavailable(str(exc))
-    try:
-        yield server
-    finally:
-        stop_server(server)
-        shutil.rmtree(root, ignore_errors=True)
+    yield from running_server("newsdesk-pg-own-")
 
 
 def _entries(n: int, start: int = 0) -> list[FeedEntry]:
