@@ -66,20 +66,27 @@ def _follow(store: Store, newsroom: RunningNewsroom) -> None:
         store.add_source(url, now=datetime.now(UTC))
 
 
+def _follow_in(db: str, newsroom: RunningNewsroom) -> None:
+    store = open_store(db)
+    _follow(store, newsroom)
+    store.close()
+
+
+def _on_sqlite(newsroom: RunningNewsroom, tmp_path: Path) -> tuple[tuple[int, ...], Store]:
+    """One relay's pass over the newsroom on SQLite: its counts, and its store (the archive
+    to compare with)."""
+    alone = str(tmp_path / "alone.db")
+    _follow_in(alone, newsroom)
+    single = _finish(_relay(alone))
+    return single, open_store(alone)
+
+
 def test_two_relays_on_one_postgres_share_the_work(
     newsroom: RunningNewsroom, pg_url: str, tmp_path: Path
 ) -> None:
     # one relay on SQLite: the archive to compare with
-    alone = str(tmp_path / "alone.db")
-    store = open_store(alone)
-    _follow(store, newsroom)
-    store.close()
-    single = _finish(_relay(alone))
-    reference = open_store(alone)
-
-    store = open_store(pg_url)
-    _follow(store, newsroom)
-    store.close()
+    single, reference = _on_sqlite(newsroom, tmp_path)
+    _follow_in(pg_url, newsroom)
     first, second = _relay(pg_url), _relay(pg_url)
     counts = [_finish(first), _finish(second)]
 
@@ -117,16 +124,8 @@ def test_a_relay_killed_mid_pass_leaves_its_work_to_the_others(
     """kill -9 one of two relays mid-pass: the other goes on; what the dead one had claimed
     is anyone's once its lease ends, and a later pass finishes it: every entry stored once,
     none left, the same archive as one relay on SQLite makes."""
-    alone = str(tmp_path / "alone.db")
-    store = open_store(alone)
-    _follow(store, newsroom)
-    store.close()
-    _finish(_relay(alone))
-    reference = open_store(alone)
-
-    store = open_store(pg_url)
-    _follow(store, newsroom)
-    store.close()
+    _, reference = _on_sqlite(newsroom, tmp_path)
+    _follow_in(pg_url, newsroom)
     lease = {"NEWSDESK_CLAIM_LEASE": "3"}
     doomed, survivor = _relay(pg_url, lease), _relay(pg_url, lease)
     watcher = open_store(pg_url)
@@ -157,16 +156,8 @@ def test_a_relay_survives_a_server_restart_mid_pass(
     """The server restarted (every connection cut) twice under a running relay: it connects
     again, runs the cut transaction again, and ends its pass as if nothing happened: every
     entry processed once, the archive one relay makes on SQLite."""
-    alone = str(tmp_path / "alone.db")
-    store = open_store(alone)
-    _follow(store, newsroom)
-    store.close()
-    single = _finish(_relay(alone))
-    reference = open_store(alone)
-
-    store = open_store(pg_url)
-    _follow(store, newsroom)
-    store.close()
+    single, reference = _on_sqlite(newsroom, tmp_path)
+    _follow_in(pg_url, newsroom)
     relay = _relay(pg_url)
     watcher = open_store(pg_url)
     for done in (5, 40):
