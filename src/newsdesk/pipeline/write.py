@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from newsdesk.config import Settings
@@ -39,11 +39,10 @@ class RunReport:
 
     def add(self, other: RunReport) -> None:
         """Count ``other``'s figures in too (a transaction's, once it committed)."""
-        for name in (
-            "sources", "not_modified", "failed_sources", "new_entries", "stored",
-            "fallbacks", "failed_entries", "duplicates", "syndicated",
-        ):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for counter in fields(self):  # every count, whatever counts are added later
+            if counter.name != "errors":
+                name = counter.name
+                setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, n in other.errors.items():
             self.errors[kind] = self.errors.get(kind, 0) + n
 
