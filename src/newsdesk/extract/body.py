@@ -132,64 +132,65 @@ def linearize(root: LexborNode) -> tuple[list[RawBlock], dict[int, LexborNode]]:
     """Turn the subtree under ``root`` into text blocks in document order."""
     walk = _Walk()
     parts = walk.parts
-    # Stack items: (node, None) to enter a node, (node, tag) to leave an element.
-    stack: list[tuple[LexborNode, str | None]] = [(root, None)]
+    kinds, containers, nodes = walk.kinds, walk.containers, walk.nodes
+    # Stack items: a node to enter, or (element, tag) to leave it. A node is read once per
+    # visit (its tag, its text) and each step stays in this loop: per node, the crossings
+    # into selectolax and Python calls are most of the walk's time.
+    stack: list[LexborNode | tuple[LexborNode, str]] = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node, leaving = stack.pop()
-        if leaving is not None:
-            _leave(walk, node, leaving)
-            parts = walk.parts
+        item = pop()
+        if isinstance(item, tuple):
+            node, tag = item
+            if tag == "a":
+                walk.in_link -= 1
+                start, flushes = walk.link_starts.pop()
+                href = node.attrs.get("href")  # one attribute, not a dict of all of them
+                if href:
+                    # The link's text as gathered by the walk, not read again from the tree.
+                    whole = flushes == walk.flushes
+                    text = "".join(parts[start:]) if whole else node.text(deep=True)
+                    walk.links.append((href, " ".join(text.split())))
+                continue
+            if parts:  # every other element left is a break
+                walk.flush()
+                parts = walk.parts
+            if tag in _BLOCK_KIND:
+                kinds.pop()
+            elif tag in _CONTAINERS:
+                containers.pop()
             continue
-        tag = node.tag
-        if tag == "-text":
-            text = node.text_content
-            if text:
-                parts.append(text)
+        node = item
+        name = node.tag
+        if name == "-text":
+            content = node.text_content
+            if content:
+                parts.append(content)
                 if walk.in_link:
-                    walk.link_chars += len(text.strip())
+                    walk.link_chars += len(content.strip())
             continue
-        if tag is None or tag[0] == "-":  # comments, doctype
+        if name is None or name[0] == "-":  # comments, doctype
             continue
+        tag = name
         if tag in _BREAKS:
-            walk.flush()
-            parts = walk.parts
-        if tag in _BLOCK_KIND:
-            walk.kinds.append(tag)
-        elif tag in _CONTAINERS:
-            walk.containers.append(node.mem_id)
-            walk.nodes[node.mem_id] = node
+            if parts:
+                walk.flush()
+                parts = walk.parts
+            if tag in _BLOCK_KIND:
+                kinds.append(tag)
+            elif tag in _CONTAINERS:
+                mem_id = node.mem_id
+                containers.append(mem_id)
+                nodes[mem_id] = node
+            push((node, tag))
         elif tag == "a":
             walk.in_link += 1
-            walk.link_starts.append((len(walk.parts), walk.flushes))
-        elif tag not in _BREAKS:  # inline formatting (span, em, b): leaving it does nothing
-            children = [(child, None) for child in node.iter(include_text=True)]
-            children.reverse()
-            stack.extend(children)
-            continue
-        stack.append((node, tag))
-        children = [(child, None) for child in node.iter(include_text=True)]
-        children.reverse()
-        stack.extend(children)
+            walk.link_starts.append((len(parts), walk.flushes))
+            push((node, tag))
+        # else inline formatting (span, em, b): leaving it does nothing
+        extend(reversed([*node.iter(include_text=True)]))
     walk.flush()
     return walk.blocks, walk.nodes
-
-
-def _leave(walk: _Walk, node: LexborNode, tag: str) -> None:
-    if tag == "a":
-        walk.in_link -= 1
-        start, flushes = walk.link_starts.pop()
-        href = node.attrs.get("href")  # one attribute, not a dict of all of them
-        if href:
-            # The link's text as gathered by the walk, not read again from the tree.
-            whole = flushes == walk.flushes
-            text = "".join(walk.parts[start:]) if whole else node.text(deep=True)
-            walk.links.append((href, " ".join(text.split())))
-    if tag in _BREAKS:
-        walk.flush()
-    if tag in _BLOCK_KIND:
-        walk.kinds.pop()
-    elif tag in _CONTAINERS:
-        walk.containers.pop()
 
 
 def _class_weight(node: LexborNode) -> float:

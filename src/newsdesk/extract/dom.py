@@ -188,7 +188,6 @@ _POSITIVE = (
     "articlecopy",
     "storycopy",
 )
-_SEPARATORS = str.maketrans("", "", "-_")
 
 
 def _any_word(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -222,19 +221,44 @@ _NEGATIVE_RE = _any_word(_NEGATIVE)
 _POSITIVE_RE = _any_word(_POSITIVE)
 _STRONG_RE = _any_word(_STRONG)
 _COMMENTS_RE = _any_word(("comment", "disqus"))
-# Furniture by tag, role or hidden state: found by Lexbor's selector engine, no Python test.
+# Furniture by tag, role or hidden state. The selector engine finds the elements that have
+# one of the attributes at all (one short selector: a long list of exact values costs it
+# about twice as much), and a test of the few it finds keeps those whose value says
+# furniture, with the selector's semantics: whole values, case-sensitive, except the style's
+# rules, which are substrings in any case.
 _FURNITURE_SELECTOR = ", ".join(
-    [*sorted(_FURNITURE_TAGS), "[hidden]", '[itemprop="author"]', '[itemprop="publisher"]']
-    # Microdata values written out for machines (an image's URL, width and height, the
-    # keyword list), which pages hide with a class.
-    + [f'[itemprop="{prop}"]:not(meta)' for prop in ("url", "width", "height", "keywords")]
-    + [f'[role="{role}"]' for role in sorted(_FURNITURE_ROLES)]
-    + [
-        f'[style*="{rule}" i]'
-        for rule in ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
-    ]
-    + ['[aria-hidden="true"]:not(div):not(section):not(p)']
+    [*sorted(_FURNITURE_TAGS), "[hidden]", "[itemprop]", "[role]", "[style]", "[aria-hidden]"]
 )
+_ALWAYS_FURNITURE_PROPS = frozenset({"author", "publisher"})
+# Microdata values written out for machines (an image's URL, width and height, the keyword
+# list), which pages hide with a class.
+_MACHINE_PROPS = frozenset({"url", "width", "height", "keywords"})
+_HIDING_STYLES = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
+_ARIA_HIDDEN_KEPT = frozenset({"div", "section", "p"})
+
+
+def _is_marked_furniture(node: LexborNode) -> bool:
+    """Whether an element ``_FURNITURE_SELECTOR`` found is furniture by its tag, its
+    microdata property, its role or its hidden state."""
+    tag = node.tag
+    if tag in _FURNITURE_TAGS:
+        return True
+    attrs = node.attributes
+    if "hidden" in attrs:
+        return True
+    prop = attrs.get("itemprop")
+    if prop in _ALWAYS_FURNITURE_PROPS or (prop in _MACHINE_PROPS and tag != "meta"):
+        return True
+    if attrs.get("role") in _FURNITURE_ROLES:
+        return True
+    style = attrs.get("style")
+    if style:
+        style = style.lower()
+        if any(rule in style for rule in _HIDING_STYLES):
+            return True
+    return attrs.get("aria-hidden") == "true" and tag not in _ARIA_HIDDEN_KEPT
+
+
 # Furniture by class or id: these candidates get the vocabulary test. Containers and text
 # blocks only: links, images and inline formatting inside furniture go with their container,
 # and testing each of them would cost more than the rest of pruning together.
@@ -305,6 +329,9 @@ def _too_deep(html: str) -> bool:
     opening and closing tags, summed in C by ``map`` and ``accumulate``, not a Python loop)."""
     if html.count("<") <= MAX_DEPTH:
         return False
+    # The depth is at most the number of opening tags: a count in C settles most pages.
+    if html.count("<") - html.count("</") <= MAX_DEPTH:
+        return False
     return max(accumulate(map(_STEP.__getitem__, _NESTING_TAG.findall(html))), default=0) > (
         MAX_DEPTH
     )
@@ -342,11 +369,19 @@ def _names_are_furniture(names: str) -> bool:
     # Pure, and asked again for the same names on every page of a site and across sites
     # ("container", "row", "entry-meta"): remembered for the process, not only the page.
     lowered = names.lower()
-    squashed = lowered.translate(_SEPARATORS)
-    negative = _NEGATIVE_RE.search(squashed) is not None or not _AD_TOKENS.isdisjoint(
-        lowered.replace("-", " ").replace("_", " ").split()
+    squashed = _squash(lowered)
+    negative = _NEGATIVE_RE.search(squashed) is not None or (
+        # Every ad token holds "ad" or is "gpt": most names need no token split.
+        ("ad" in lowered or "gpt" in lowered)
+        and not _AD_TOKENS.isdisjoint(lowered.replace("-", " ").replace("_", " ").split())
     )
     return negative and _POSITIVE_RE.search(squashed) is None
+
+
+def _squash(names: str) -> str:
+    """``names`` without "-" and "_" (two ``str.replace`` cost less than ``str.translate``,
+    which looks every character up in a table)."""
+    return names.replace("-", "").replace("_", "")
 
 
 def _named_furniture(node: LexborNode, verdicts: dict[str, bool]) -> bool:
@@ -376,7 +411,7 @@ def _strong_furniture(node: LexborNode, title: str | None = None) -> bool:
     attrs = node.attributes
     names = " ".join(filter(None, (attrs.get("class"), attrs.get("id")))).lower()
     names = _MODIFIER.sub("", names)
-    if _POSITIVE_RE.search(names.translate(_SEPARATORS)):
+    if _POSITIVE_RE.search(_squash(names)):
         return False
     # A sidebar itself ("sidebar", "sidebar-right"), not a layout that has one
     # ("content-with-sidebar-wrp", "has-sidebar") nor a wrapper that holds the story (a
@@ -442,7 +477,8 @@ def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
         return
     verdicts: dict[str, bool] = {}  # class/id strings repeat a lot within a page
     for node in body.css(_FURNITURE_SELECTOR):
-        node.attrs[_MARK] = ""
+        if _is_marked_furniture(node):
+            node.attrs[_MARK] = ""
     for node in body.css(_NAMED_SELECTOR):
         if node.tag_id in _NAMED_TAG_IDS and _named_furniture(node, verdicts):
             node.attrs[_MARK] = ""
@@ -451,10 +487,18 @@ def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
         guarded = False
         for node in body.css(_OUTERMOST):
             # Guard: furniture-looking wrappers that carry much of the page's prose stay.
-            if len(node.text(deep=True, separator=" ", strip=True)) > 300:
+            # The page's prose is counted once, at the first long candidate (the pruning so
+            # far included); a candidate's own prose only when its whole text (an upper
+            # bound of it) could pass, and when it is not furniture whatever its size.
+            chars = len(node.text(deep=True, separator=" ", strip=True))
+            if chars > 300:
                 if total is None:
                     total = _prose_chars(body) or 1
-                if _prose_chars(node) > 0.3 * total and not _strong_furniture(node, title):
+                if (
+                    chars > 0.3 * total
+                    and not _strong_furniture(node, title)
+                    and _prose_chars(node) > 0.3 * total
+                ):
                     del node.attrs[_MARK]
                     guarded = True
                     continue
@@ -510,7 +554,7 @@ def prune_light(tree: LexborHTMLParser, title: str | None = None) -> None:
         ):
             node.attrs[_MARK] = ""
             continue
-        squashed = _MODIFIER.sub("", names).translate(_SEPARATORS)
+        squashed = _squash(_MODIFIER.sub("", names))
         if not _STRONG_RE.search(squashed) or _POSITIVE_RE.search(squashed):
             continue
         # A comment thread goes whatever its size; a recommendation or newsletter wrapper
