@@ -181,8 +181,12 @@ def _assemble(
     blocks = tuple(Block(kind=b.kind, text=b.text, level=b.level) for b in chosen)  # type: ignore[arg-type]
     links: list[Link] = []
     seen: set[str] = set()
+    asked: set[str] = set()  # an href seen again resolves to what it did: no need to ask
     for block in chosen:
         for href, anchor in block.links:
+            if href in asked:
+                continue
+            asked.add(href)
             resolved = absolute_url(href, base)
             if resolved and is_http_url(resolved):
                 resolved = canonicalize_url(resolved)

@@ -262,7 +262,12 @@ def _best_container(stats: dict[int, _Stats], nodes: dict[int, LexborNode]) -> i
         if stat.score <= 0:
             continue
         density = stat.links / stat.text if stat.text else 0.0
-        final = stat.score * (1.0 - density) * _class_weight(nodes[cid])
+        base = stat.score * (1.0 - density)
+        # The class weight is at most 1.3: a container that cannot win even with it is not
+        # asked for its names (a crossing into the DOM per container).
+        if base * 1.3 <= best_score:
+            continue
+        final = base * _class_weight(nodes[cid])
         if final > best_score:
             best_id, best_score = cid, final
     return best_id

@@ -41,6 +41,8 @@ _DROP_TAGS = [
     "head",
     "title",
 ]
+# One pass of the selector engine finds them all (``strip_tags`` walks the tree once per tag).
+_DROP_SELECTOR = ", ".join(_DROP_TAGS)
 # Structural furniture. Removed unless it holds most of the page's text.
 _FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "figure", "figcaption", "menu"})
 _FURNITURE_ROLES = frozenset(
@@ -428,11 +430,22 @@ def _is_sidebar(node: LexborNode, names: str, title: str | None = None) -> bool:
 
     With the page's ``title`` known, an ``h1`` that does not read as it (a blog's name at
     the top of its sidebar) is not the headline; without it, any ``h1`` is taken for it."""
-    if not any(
+    if not _names_a_sidebar(names):
+        return False
+    return _sidebar_without_headline(node, title)
+
+
+@lru_cache(maxsize=8192)
+def _names_a_sidebar(names: str) -> bool:
+    """Whether lower-cased class and id ``names`` name a sidebar itself."""
+    return any(
         _SIDEBAR_TOKEN.match(token) and not token.startswith(_HAS_SIDEBAR)
         for token in names.split()
-    ):
-        return False
+    )
+
+
+def _sidebar_without_headline(node: LexborNode, title: str | None) -> bool:
+    """Whether an element named a sidebar holds neither the article nor the headline."""
     if node.css_first(_ARTICLE_SELECTOR) is not None:
         return False
     headings = node.css("h1, h2, h3") if title else node.css("h1")
@@ -458,6 +471,17 @@ def _prose_chars(node: LexborNode) -> int:
     return total
 
 
+def _drop_never_prose(tree: LexborHTMLParser) -> None:
+    """Detach every element of a tag that never holds prose, as ``strip_tags`` does (the
+    element leaves the tree with what it holds; nothing is freed, so one found inside
+    another already detached is safe to detach too)."""
+    root = tree.root
+    if root is None:
+        return
+    for node in root.css(_DROP_SELECTOR):
+        node.decompose(recursive=False)
+
+
 _MARK = "data-newsdesk-furniture"
 _OUTERMOST = f"[{_MARK}]:not([{_MARK}] *)"
 
@@ -471,7 +495,7 @@ def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
     with it and are never touched again). A guarded element loses its mark, which exposes
     its marked descendants to the next round.
     """
-    tree.strip_tags(_DROP_TAGS)
+    _drop_never_prose(tree)
     body = tree.body
     if body is None:
         return
@@ -526,11 +550,25 @@ def bound_markup(html: str) -> tuple[str, str | None]:
     )
 
 
+@lru_cache(maxsize=8192)
+def _light_verdict(names: str) -> tuple[bool, bool, bool, bool]:
+    """What lower-cased class and id ``names`` say on the second look: a sidebar itself; a
+    plainly named one; a strong furniture name (not a content name); a comment thread."""
+    squashed = _squash(_MODIFIER.sub("", names))
+    strong = bool(_STRONG_RE.search(squashed)) and not _POSITIVE_RE.search(squashed)
+    return (
+        _names_a_sidebar(names),
+        _PLAIN_SIDEBAR.search(names) is not None,
+        strong,
+        strong and _COMMENTS_RE.search(squashed) is not None,
+    )
+
+
 def prune_light(tree: LexborHTMLParser, title: str | None = None) -> None:
     """The second look's pruning: only what is never article text whatever the page (tags
     that hold no prose, hidden elements, navigation and footers, comment threads, cookie
     and newsletter boxes). Names that are furniture on most pages are left to the scorer."""
-    tree.strip_tags(_DROP_TAGS)
+    _drop_never_prose(tree)
     body = tree.body
     if body is None:
         return
@@ -547,19 +585,21 @@ def prune_light(tree: LexborHTMLParser, title: str | None = None) -> None:
             continue
         attrs = node.attributes
         names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        sidebar, plain_sidebar, strong, comments = _light_verdict(names)
         # A sidebar beside an article the page marks as such (a layout class such as
         # "l-sidebar-fixed" around the story itself is not one).
-        if (marked_article or (title and _PLAIN_SIDEBAR.search(names))) and _is_sidebar(
-            node, names, title
+        if (
+            sidebar
+            and (marked_article or (title and plain_sidebar))
+            and _sidebar_without_headline(node, title)
         ):
             node.attrs[_MARK] = ""
             continue
-        squashed = _squash(_MODIFIER.sub("", names))
-        if not _STRONG_RE.search(squashed) or _POSITIVE_RE.search(squashed):
+        if not strong:
             continue
         # A comment thread goes whatever its size; a recommendation or newsletter wrapper
         # that holds most of the page's prose is wrapped around the article ("read more").
-        if not _COMMENTS_RE.search(squashed):
+        if not comments:
             total = total or _prose_chars(body) or 1
             if _prose_chars(node) > 0.5 * total:
                 continue
