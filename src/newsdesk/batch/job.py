@@ -9,10 +9,11 @@ another (no shuffle). A partition with a marker is finished, so running the same
 same file again under a name of its own before it renames it.
 
 Each Dask worker keeps one extraction process of the relay's kind
-(``pipeline.processes.ProcessPool``): the page step runs there under the per-document time
-limit, and a page that runs over it costs its own record (the process is killed and
-replaced), not the worker. Workers are processes (``threads_per_worker=1``): the page step is
-Python, and threads would share one GIL.
+(``pipeline.processes.ProcessPool``): it reads the task's partition itself and runs the page
+step there under the per-document time limit, sending the rows back in chunks
+(``partition.chunks_in_process``); a page that runs over the limit costs its own record
+(the process is killed and replaced), not the worker. Workers are processes
+(``threads_per_worker=1``): the page step is Python, and threads would share one GIL.
 
 Only this package imports Dask (an import-linter contract).
 """
@@ -43,18 +44,16 @@ from newsdesk.batch.links import LINKS, LinkReport
 from newsdesk.batch.linkstages import link_on_dask
 from newsdesk.batch.output import FORMATS
 from newsdesk.batch.partition import (
-    PartitionAbandoned,
+    Chunk,
     PartitionOptions,
     PartitionSummary,
-    RunPage,
-    page_row,
-    page_step,
+    chunks_in_process,
     read_marker,
     run_partition,
+    warm,
 )
-from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
-from newsdesk.pipeline.processes import CallTimeout, ProcessPool, WorkerDied
+from newsdesk.pipeline.processes import ProcessPool
 
 __all__ = ["BatchError", "JobOptions", "JobReport", "load_manifest", "run_job"]
 
@@ -75,7 +74,6 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.admin.system-monitor.interval": "1s",
     "distributed.worker.memory.monitor-interval": "1s",
 }
-_WARM_PAGE = RawPage("https://warm-up.invalid/", b"<html><title>x</title><p>x.</p></html>", "utf-8")
 
 
 class BatchError(NewsdeskError):
@@ -160,27 +158,19 @@ class _PagePlugin(WorkerPlugin):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
 
-    def runner(self, time_limit: float | None) -> RunPage:
+    def chunks(
+        self, partition: Partition, options: PartitionOptions, time_limit: float | None
+    ) -> Iterator[Chunk] | None:
+        """The partition's chunks from the extraction process, or None without a time
+        limit (the page step then runs in the worker itself)."""
         if not time_limit:
-            return page_row
+            return None
         with self._lock:
             if self.pool is None:
                 self.pool = ProcessPool(self.size)
                 for _ in range(self.size):  # imports paid before any limit runs
-                    self.pool.call(page_step, _WARM_PAGE)
-        pool = self.pool
-
-        def run(page: RawPage) -> Any:
-            try:
-                return pool.call(page_row, page, timeout=time_limit)
-            except CallTimeout:
-                with suppress(WorkerDied):  # the new process warmed before the next page
-                    pool.call(page_step, _WARM_PAGE)
-                raise
-            except RuntimeError as exc:  # the worker is closing: not this page's failure
-                raise PartitionAbandoned(f"the worker's extraction process: {exc}") from exc
-
-        return run
+                    warm(self.pool)
+        return chunks_in_process(self.pool, partition, options, time_limit)
 
     def teardown(self, worker: Any) -> None:
         if self.pool is not None:
@@ -190,7 +180,9 @@ class _PagePlugin(WorkerPlugin):
 def _task(partition: Partition, options: PartitionOptions, time_limit: float | None) -> Any:
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
-    run_page = plugin.runner(time_limit) if isinstance(plugin, _PagePlugin) else page_row
+    chunks = (
+        plugin.chunks(partition, options, time_limit) if isinstance(plugin, _PagePlugin) else None
+    )
     last = time.monotonic()
     records, skipped, failed = 0, Counter[str](), Counter[str]()  # as last reported
 
@@ -209,7 +201,7 @@ def _task(partition: Partition, options: PartitionOptions, time_limit: float | N
             last, records = now, summary.records
             skipped, failed = Counter(summary.skipped), Counter(summary.failed)
 
-    summary = run_partition(partition, options, run_page, tick=tick)
+    summary = run_partition(partition, options, tick=tick, chunks=chunks)
     if not summary.skipped_run:
         tick(summary, final=True)
     return summary

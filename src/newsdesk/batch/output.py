@@ -19,12 +19,22 @@ import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeAlias
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["FORMATS", "SCHEMA", "PartitionWriter", "done_marker", "output_path", "write_marker"]
+__all__ = [
+    "FORMATS",
+    "SCHEMA",
+    "PartitionWriter",
+    "Rows",
+    "done_marker",
+    "encode_rows",
+    "output_path",
+    "row_chars",
+    "write_marker",
+]
 
 FORMATS = ("parquet", "jsonl")
 # Rows buffered before they are written (a row group), or fewer when their text is large:
@@ -91,6 +101,30 @@ SCHEMA = pa.schema(
 )
 
 
+# Rows encoded for the output where they were made (``encode_rows``): an Arrow table of
+# ``SCHEMA`` for Parquet, the JSON lines' bytes for JSON Lines. The extraction process sends
+# these, not the rows' dicts: the worker only appends them to the file.
+Rows: TypeAlias = pa.Table | bytes
+
+
+def row_chars(row: dict[str, Any]) -> int:
+    """What a row weighs for a row group's limit: the characters of its text and body."""
+    return len(row.get("text") or "") + len(row.get("body_html") or "")
+
+
+def _jsonl_line(row: dict[str, Any]) -> bytes:
+    out = {k: v.hex() if isinstance(v, bytes) else v for k, v in row.items()}
+    return json.dumps(out, ensure_ascii=False).encode("utf-8", "replace") + b"\n"
+
+
+def encode_rows(rows: list[dict[str, Any]], fmt: str) -> Rows:
+    """``rows`` in the form ``PartitionWriter.write_rows`` takes for ``fmt``."""
+    if fmt == "parquet":
+        table: pa.Table = pa.Table.from_pylist(rows, schema=SCHEMA)
+        return table
+    return b"".join(_jsonl_line(row) for row in rows)
+
+
 def output_path(directory: Path, partition_id: str, fmt: str) -> Path:
     return directory / f"{partition_id}.{fmt}"
 
@@ -128,7 +162,8 @@ class PartitionWriter:
         self.format = fmt
         self.rows = 0
         self._temporary = _temporary(path)
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
         self._chars = 0
         self._parquet: pq.ParquetWriter | None = None
         self._jsonl: BinaryIO | None = None
@@ -138,25 +173,32 @@ class PartitionWriter:
             self._jsonl = open(self._temporary, "wb")  # noqa: SIM115 (closed in commit/abort)
 
     def write(self, row: dict[str, Any]) -> None:
-        self.rows += 1
-        if self._jsonl is not None:
-            out = {k: v.hex() if isinstance(v, bytes) else v for k, v in row.items()}
-            self._jsonl.write(json.dumps(out, ensure_ascii=False).encode("utf-8", "replace"))
-            self._jsonl.write(b"\n")
-            return
-        self._buffer.append(row)
-        self._chars += len(row.get("text") or "") + len(row.get("body_html") or "")
-        if len(self._buffer) >= ROW_GROUP or self._chars >= ROW_GROUP_CHARS:
-            self._flush()
+        self.write_rows(encode_rows([row], self.format), 1, row_chars(row))
 
     def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:
             self.write(row)
 
+    def write_rows(self, rows: Rows, count: int, chars: int) -> None:
+        """``count`` rows encoded by ``encode_rows`` (``chars``: their ``row_chars``)."""
+        self.rows += count
+        if self._jsonl is not None:
+            assert isinstance(rows, bytes)
+            self._jsonl.write(rows)
+            return
+        assert isinstance(rows, pa.Table)
+        self._buffer.append(rows)
+        self._buffered += count
+        self._chars += chars
+        if self._buffered >= ROW_GROUP or self._chars >= ROW_GROUP_CHARS:
+            self._flush()
+
     def _flush(self) -> None:
         if self._parquet is not None and self._buffer:
-            self._parquet.write_table(pa.Table.from_pylist(self._buffer, schema=SCHEMA))
+            table = pa.concat_tables(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
+            self._parquet.write_table(table)
             self._buffer = []
+            self._buffered = 0
             self._chars = 0
 
     def commit(self) -> None:

@@ -1,9 +1,16 @@
 """One partition of a batch job: its pages through the relay's page step into one file.
 
-What a Dask task runs (``batch.job``), and nothing Dask-specific: the page step is passed in
-as ``run_page`` (in a job, a call into an extraction process with the per-document time
-limit), so the same code runs in a test or a single process. Every page that fails is
-counted by its kind (``time_limit``, ``crashed``, ``extract``...) and the partition goes on.
+What a Dask task runs (``batch.job``), and nothing Dask-specific. ``partition_chunks`` reads
+the partition and runs the page step on each page, giving its records back in chunks (their
+counts, and their rows already encoded for the output: an Arrow table, or JSON lines);
+``run_partition`` writes the chunks into the partition's file and marker. In a job the
+chunks are made in an extraction process of the relay's kind (``chunks_in_process``), which
+reads the partition itself: no page crosses a pipe, and the rows come back a chunk at a
+time. It marks the index of the record it is on in memory both processes share; a record
+that stays marked for the per-document time limit has the process killed, is counted as
+``time_limit`` (``crashed`` if the process died on it), and a fresh process goes on after it
+(the records since the last chunk are made again). Every page that fails is counted by its
+kind (``time_limit``, ``crashed``, ``extract``...) and the partition goes on.
 """
 
 from __future__ import annotations
@@ -11,33 +18,55 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newsdesk.batch.inputs import InputOptions, Partition, read_partition
-from newsdesk.batch.output import PartitionWriter, done_marker, output_path, write_marker
+from newsdesk.batch.output import (
+    PartitionWriter,
+    Rows,
+    done_marker,
+    encode_rows,
+    output_path,
+    row_chars,
+    write_marker,
+)
 from newsdesk.batch.raw import RawPage
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import FeedEntry
 from newsdesk.pipeline.link import Prints
 from newsdesk.pipeline.page import prepare_page
-from newsdesk.pipeline.processes import WorkerDied
+from newsdesk.pipeline.processes import CallTimeout, Channel, ProcessPool, WorkerDied
 from newsdesk.store import Record
 
 __all__ = [
     "MAX_PROBLEMS",
+    "WARM_PAGE",
+    "Chunk",
     "PartitionAbandoned",
     "PartitionOptions",
     "PartitionSummary",
     "RunPage",
+    "chunks_in_process",
     "page_row",
     "page_step",
+    "partition_chunks",
     "run_partition",
+    "warm",
 ]
 
 MAX_PROBLEMS = 50  # messages kept in a partition's marker (every one is counted)
+# A chunk ends after this many rows, characters of text and body, or seconds (whichever
+# first): the rows the worker waits for, and at most what a killed process's successor
+# makes again.
+CHUNK_ROWS = 64
+CHUNK_CHARS = 1_000_000
+CHUNK_SECONDS = 0.5
+# A page that makes a fresh extraction process import the page step before a limit runs.
+WARM_PAGE = RawPage("https://warm-up.invalid/", b"<html><title>x</title><p>x.</p></html>", "utf-8")
 
 # The page step on one page, to its output row (``page_row``, or a call of it elsewhere).
 RunPage = Callable[[RawPage], dict[str, Any]]
@@ -110,6 +139,36 @@ class PartitionSummary:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(message)
 
+    def add(self, chunk: Chunk) -> None:
+        self.records += chunk.records
+        self.articles += chunk.articles
+        self.no_text += chunk.no_text
+        self.page_bytes += chunk.page_bytes
+        self.skipped.update(chunk.skipped)
+        self.failed.update(chunk.failed)
+        self.languages.update(chunk.languages)
+        for _, message, _ in chunk.notes:
+            self.note(message or "")
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What a run of consecutive records of a partition gave: their counts, a note on each
+    one skipped or failed (its index, the message, its URL), and the rows encoded for the
+    output (``output.encode_rows``). A note without a message is a record the chunk's maker
+    was told to pass over (``poisoned``): its failure is the caller's to fill in."""
+
+    records: int = 0
+    articles: int = 0
+    no_text: int = 0
+    chars: int = 0
+    page_bytes: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    notes: list[tuple[int, str | None, str]] = field(default_factory=list)
+    rows: Rows | None = None
+
 
 def page_step(page: RawPage) -> tuple[Record, Prints | None]:
     """The relay's page step (``pipeline.page.prepare_page``) on an archived page: no feed
@@ -141,16 +200,125 @@ def page_row(page: RawPage) -> dict[str, Any]:
     return row
 
 
+def partition_chunks(  # noqa: PLR0917 (called through ProcessPool.stream: args only)
+    partition: Partition,
+    options: PartitionOptions,
+    run_page: RunPage = page_row,
+    start: int = 0,
+    poisoned: frozenset[int] = frozenset(),
+    channel: Channel | None = None,
+) -> Iterator[Chunk]:
+    """The records of ``partition`` from index ``start`` on, through the page step, in
+    chunks; the records in ``poisoned`` are passed over (a note without a message each);
+    ``channel`` (in an extraction process) is marked with each record's index."""
+    chunk, rows, since = Chunk(), [], time.monotonic()
+    for index, item in enumerate(read_partition(partition, options.inputs)):
+        if index < start:
+            continue
+        if channel is not None:
+            channel.mark(index)
+        chunk.records += 1
+        if index in poisoned:
+            chunk.notes.append((index, None, item.url or ""))
+        elif not isinstance(item, RawPage):
+            chunk.skipped[item.kind] += 1
+            where = item.url or item.record_id or ""
+            chunk.notes.append((index, f"{item.kind}: {where} {item.message}", where))
+        else:
+            chunk.page_bytes += len(item.body)
+            try:
+                row = run_page(item)
+            except PartitionAbandoned:
+                raise
+            except Exception as exc:  # every failure is counted; the partition goes on
+                kind = _failure_kind(exc)
+                chunk.failed[kind] += 1
+                chunk.notes.append((index, f"{kind}: {item.url}: {exc}", item.url))
+            else:
+                row["source_file"] = row["source_file"] or partition.paths[0]
+                rows.append(row)
+                chunk.articles += 1
+                chunk.no_text += not row["text"]
+                chunk.languages[row["language"] or "und"] += 1
+                chunk.chars += row_chars(row)
+        if (
+            len(rows) >= CHUNK_ROWS
+            or chunk.chars >= CHUNK_CHARS
+            or time.monotonic() - since >= CHUNK_SECONDS
+        ):
+            chunk.rows = encode_rows(rows, options.format) if rows else None
+            yield chunk
+            chunk, rows, since = Chunk(), [], time.monotonic()
+    if chunk.records:
+        chunk.rows = encode_rows(rows, options.format) if rows else None
+        yield chunk
+
+
+def warm(pool: ProcessPool) -> None:
+    """Have each idle process of ``pool`` import the page step (a fresh one pays its
+    imports here, not within a record's time limit)."""
+    with suppress(WorkerDied):
+        pool.call(page_step, WARM_PAGE)
+
+
+def chunks_in_process(
+    pool: ProcessPool,
+    partition: Partition,
+    options: PartitionOptions,
+    time_limit: float | None,
+    run_page: RunPage = page_row,
+) -> Iterator[Chunk]:
+    """``partition_chunks`` run in an extraction process of ``pool``, which reads the
+    partition itself, under the per-document ``time_limit``: a record that holds the process
+    that long (or that the process dies on) is counted as failed, and a fresh process goes
+    on from the first record not yet received, passing over every record that failed so."""
+    done = 0
+    failures: dict[int, tuple[str, str]] = {}  # index → kind, why
+    while True:
+        try:
+            stream = pool.stream(
+                partition_chunks,
+                partition,
+                options,
+                run_page,
+                done,
+                frozenset(failures),
+                timeout=time_limit,
+            )
+            for chunk in stream:
+                done += chunk.records
+                for n, (index, message, url) in enumerate(chunk.notes):
+                    if message is None:
+                        kind, why = failures[index]
+                        chunk.failed[kind] += 1
+                        chunk.notes[n] = (index, f"{kind}: {url}: {why}", url)
+                yield chunk
+            return
+        except (CallTimeout, WorkerDied) as exc:
+            index = max(exc.at, done)
+            if index in failures:  # it failed before reaching the record after it
+                raise PartitionAbandoned(f"the extraction process fails at once: {exc}") from exc
+            failures[index] = (_failure_kind(exc), str(exc))
+            try:
+                warm(pool)
+            except RuntimeError as closing:  # the worker is closing: not this page's failure
+                raise PartitionAbandoned(f"the worker's extraction process: {closing}") from exc
+        except RuntimeError as exc:  # the pool is shut down: the worker is closing
+            raise PartitionAbandoned(f"the worker's extraction process: {exc}") from exc
+
+
 def run_partition(
     partition: Partition,
     options: PartitionOptions,
     run_page: RunPage = page_row,
     *,
     tick: Callable[[PartitionSummary], None] | None = None,
+    chunks: Iterator[Chunk] | None = None,
 ) -> PartitionSummary:
     """Process ``partition`` into its output file and completion marker, unless an earlier
-    run finished it (then its marker's summary, with ``skipped_run`` set). ``tick`` is
-    called with the summary so far after each record."""
+    run finished it (then its marker's summary, with ``skipped_run`` set): its records made
+    here with ``run_page``, or taken from ``chunks`` (``chunks_in_process``). ``tick`` is
+    called with the summary so far after each chunk."""
     out = Path(options.out)
     finished = read_marker(out, partition.id)
     if finished is not None and output_path(out, partition.id, options.format).exists():
@@ -160,29 +328,14 @@ def run_partition(
     summary = PartitionSummary(partition.id, list(partition.paths))
     target = output_path(out, partition.id, options.format)
     with PartitionWriter(target, options.format) as writer:
-        for item in read_partition(partition, options.inputs):
-            if tick is not None and summary.records:
+        for chunk in (
+            chunks if chunks is not None else partition_chunks(partition, options, run_page)
+        ):
+            summary.add(chunk)
+            if chunk.rows is not None:
+                writer.write_rows(chunk.rows, chunk.articles, chunk.chars)
+            if tick is not None:
                 tick(summary)
-            summary.records += 1
-            if not isinstance(item, RawPage):
-                summary.skipped[item.kind] += 1
-                summary.note(f"{item.kind}: {item.url or item.record_id or ''} {item.message}")
-                continue
-            summary.page_bytes += len(item.body)
-            try:
-                row = run_page(item)
-            except PartitionAbandoned:
-                raise
-            except Exception as exc:  # every failure is counted; the partition goes on
-                kind = _failure_kind(exc)
-                summary.failed[kind] += 1
-                summary.note(f"{kind}: {item.url}: {exc}")
-                continue
-            row["source_file"] = row["source_file"] or partition.paths[0]
-            writer.write(row)
-            summary.articles += 1
-            summary.no_text += not row["text"]
-            summary.languages[row["language"] or "und"] += 1
         writer.commit()
     summary.output = target.name
     summary.seconds = time.perf_counter() - started

@@ -14,6 +14,15 @@ batch job's per-document time limit (a pathological page costs one record, not a
 Processes start when a call finds none idle, up to the pool's size (and a replacement when
 the next call needs it): a relay's pass whose feeds all answered 304 starts none.
 
+``stream`` runs a generator function in a process and yields what it yields, as it comes,
+with no call per item: the batch job's extraction process reads a whole partition itself and
+sends its rows back in batches (no page crosses the pipe). The function is given a
+``Channel`` and marks the index of the item it is on with ``channel.mark(i)``: a word of
+memory the two processes share (a temporary file both map), written with no system call. An
+index that stays the same for ``timeout`` seconds while nothing arrives has its process
+killed and replaced, and ``CallTimeout`` says which index (``at``); a process that dies raises
+``WorkerDied`` with the index it was on, so the caller can count that item and go on after it.
+
 Each process is a fresh ``python -m newsdesk.pipeline.processes``, talking over a socket
 pair, rather than a ``multiprocessing`` child: those re-import the parent's main module (the
 CLI, with the HTTP client, the web framework...; a benchmark script) before their first
@@ -24,37 +33,65 @@ peak RSS a process.
 
 from __future__ import annotations
 
+import mmap
+import os
 import pickle
 import queue
 import socket
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from newsdesk.errors import ExtractionError
 
-__all__ = ["CallTimeout", "ProcessPool", "WorkerDied"]
+__all__ = ["CallTimeout", "Channel", "ProcessPool", "WorkerDied"]
 
 T = TypeVar("T")
 
+_MARK = struct.Struct("q")  # the shared word: the index a streaming call is on (-1: none yet)
+
 
 class WorkerDied(ExtractionError):
-    """The process running a call ended before it answered."""
+    """The process running a call ended before it answered. ``at``: in a stream, the index
+    the process had marked (-1 if none)."""
+
+    def __init__(self, message: str, at: int = -1):
+        super().__init__(message)
+        self.at = at
 
 
 class CallTimeout(ExtractionError):
-    """A call had no answer within its time limit: its process was killed and replaced."""
+    """A call had no answer within its time limit: its process was killed and replaced.
+    ``at``: in a stream, the index that stayed marked for the whole limit."""
 
     kind = "time_limit"
 
+    def __init__(self, message: str, at: int = -1):
+        super().__init__(message)
+        self.at = at
 
-def _serve(conn: Connection) -> None:
+
+class Channel:
+    """A streaming call's end in its process: ``mark`` the index of the item it is on."""
+
+    def __init__(self, shared: mmap.mmap):
+        self._shared = shared
+
+    def mark(self, index: int) -> None:
+        _MARK.pack_into(self._shared, 0, index)
+
+
+def _serve(conn: Connection, shared: mmap.mmap | None = None) -> None:
     """A process's loop: run the initializer it is sent first, then each call it is sent,
-    and answer with its value or its error, until the relay closes its end."""
+    and answer with its value or its error, until the relay closes its end. A streaming
+    call (a third element, True) sends ``(None, item)`` for each item its generator yields
+    before its final answer."""
     try:
         initializer = conn.recv()
     except (EOFError, OSError):
@@ -63,11 +100,20 @@ def _serve(conn: Connection) -> None:
         initializer()
     while True:
         try:
-            fn, args = conn.recv()
+            fn, args, *streaming = conn.recv()
         except (EOFError, OSError):  # the relay closed its end: shut down
             return
         try:
-            answer: tuple[bool, Any] = (True, fn(*args))
+            if streaming and shared is not None:
+                _MARK.pack_into(shared, 0, -1)
+                for item in fn(*args, Channel(shared)):
+                    try:
+                        conn.send((None, item))
+                    except OSError:  # the relay closed its end mid-stream
+                        return
+                answer: tuple[bool, Any] = (True, None)
+            else:
+                answer = (True, fn(*args))
         except Exception as exc:  # every error goes back to the caller
             answer = (False, exc)
         try:
@@ -84,26 +130,30 @@ class ProcessPool:
 
     def __init__(self, processes: int, *, initializer: Callable[[], None] | None = None):
         self._initializer = initializer
-        self._idle: queue.Queue[tuple[Connection, subprocess.Popen[bytes]]] = queue.Queue()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
-        self._all: list[tuple[Connection, subprocess.Popen[bytes]]] = []
+        self._all: list[_Worker] = []
         self._size = max(1, processes)
         self._count = 0  # processes started (or starting) and not retired
         self._closed = False
         # Started on demand, when a call finds none idle: a pass whose feeds all answer 304
         # starts none (each costs ~0.4 s of CPU to import the page step), a small one few.
 
-    def _start(self) -> tuple[Connection, subprocess.Popen[bytes]]:
+    def _start(self) -> _Worker:
         mine, theirs = socket.socketpair()
-        with theirs:
+        with theirs, tempfile.TemporaryFile() as word:  # the shared word, unlinked already
+            word.write(_MARK.pack(-1))
+            word.flush()
+            fds = (theirs.fileno(), word.fileno())
             process = subprocess.Popen(
-                [sys.executable, "-m", "newsdesk.pipeline.processes", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
+                [sys.executable, "-m", "newsdesk.pipeline.processes", *map(str, fds)],
+                pass_fds=fds,
                 stdin=subprocess.DEVNULL,
             )
+            shared = mmap.mmap(word.fileno(), _MARK.size)
         conn = Connection(mine.detach())
         conn.send(self._initializer)
-        worker = (conn, process)
+        worker = _Worker(conn, process, shared)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -111,10 +161,11 @@ class ProcessPool:
         if closed:  # shut down while it started: nobody will use or stop it
             conn.close()
             _stop(process)
+            shared.close()
             raise RuntimeError("the process pool is shut down")
         return worker
 
-    def _take(self) -> tuple[Connection, subprocess.Popen[bytes]]:
+    def _take(self) -> _Worker:
         """An idle process, or a new one while fewer than ``processes`` run."""
         while True:
             if self._closed:
@@ -140,7 +191,7 @@ class ProcessPool:
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         worker = self._take()
-        conn, process = worker
+        conn, process = worker.conn, worker.process
         try:
             conn.send((fn, args))
             if timeout is not None and not conn.poll(timeout):
@@ -155,14 +206,60 @@ class ProcessPool:
             return value  # type: ignore[no-any-return]
         raise value
 
-    def _retire(
-        self, worker: tuple[Connection, subprocess.Popen[bytes]], *, kill: bool = False
-    ) -> None:
-        conn, process = worker
+    def stream(
+        self, fn: Callable[..., Iterator[T]], *args: Any, timeout: float | None = None
+    ) -> Iterator[T]:
+        """What ``fn(*args, channel)`` yields, run in an idle process, each item as it
+        comes. With ``timeout``: an index the function marks (``Channel.mark``) that stays
+        marked that long while no item arrives kills the process (``CallTimeout``, its
+        ``at`` the index). Leaving the loop early kills the process too (it is mid-call)."""
+        worker = self._take()
+        conn, process = worker.conn, worker.process
+        interval = None if timeout is None else max(0.01, min(1.0, timeout / 10))
+        answer: tuple[bool | None, Any] | None = None
+        at = -1
+        _MARK.pack_into(worker.shared, 0, -1)  # not the index a previous stream left
+        try:
+            conn.send((fn, args, True))
+            marked, since = worker.marked(), time.monotonic()
+            while answer is None:
+                if conn.poll(interval):
+                    kind, value = conn.recv()
+                    if kind is not None:
+                        answer = (kind, value)
+                        break
+                    yield value
+                    marked, since = worker.marked(), time.monotonic()
+                    continue
+                now = worker.marked()
+                if now != marked:
+                    marked, since = now, time.monotonic()
+                elif timeout is not None and time.monotonic() - since >= timeout:
+                    break
+        except (EOFError, OSError) as exc:
+            at = worker.marked()
+            self._retire(worker)
+            raise WorkerDied(f"extraction process {process.pid} ended mid-call", at=at) from exc
+        finally:
+            if answer is None and not conn.closed:  # timed out, or the caller left: busy
+                at = worker.marked()
+                self._retire(worker, kill=True)
+        if answer is None:
+            raise CallTimeout(
+                f"no progress within {timeout:g} s: process {process.pid} killed", at=at
+            )
+        self._idle.put(worker)
+        if answer[0]:
+            return
+        raise answer[1]
+
+    def _retire(self, worker: _Worker, *, kill: bool = False) -> None:
+        conn, process = worker.conn, worker.process
         conn.close()
         if kill:
             process.kill()
         _stop(process)
+        worker.shared.close()
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
@@ -183,16 +280,32 @@ class ProcessPool:
         with self._lock:
             workers = list(self._all)
             self._all.clear()
-        for conn, _ in workers:
-            conn.close()
-        for _, process in workers:
-            _stop(process, timeout=10)
+        for worker in workers:
+            worker.conn.close()
+        for worker in workers:
+            _stop(worker.process, timeout=10)
+            worker.shared.close()
 
     def __enter__(self) -> ProcessPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+
+class _Worker:
+    """One process of a pool: its pipe, its process, and the word of memory they share."""
+
+    __slots__ = ("conn", "process", "shared")
+
+    def __init__(self, conn: Connection, process: subprocess.Popen[bytes], shared: mmap.mmap):
+        self.conn = conn
+        self.process = process
+        self.shared = shared
+
+    def marked(self) -> int:
+        value: int = _MARK.unpack_from(self.shared, 0)[0]
+        return value
 
 
 def _stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
@@ -204,5 +317,9 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
         process.wait(timeout=5)
 
 
-if __name__ == "__main__":  # a process of a ProcessPool: its socket's descriptor is argv[1]
-    _serve(Connection(int(sys.argv[1])))
+if __name__ == "__main__":  # a process of a ProcessPool: its socket's descriptor is argv[1],
+    # the shared word's file argv[2]
+    _word = int(sys.argv[2])
+    _shared = mmap.mmap(_word, _MARK.size)
+    os.close(_word)
+    _serve(Connection(int(sys.argv[1])), _shared)
