@@ -22,6 +22,7 @@ version's ``src`` (the relays inherit it).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -31,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -50,15 +52,61 @@ def serve(size: int) -> None:
         sys.stdin.read()
 
 
-def relay(db: str, log: Path) -> subprocess.Popen[bytes]:
+def profiled_relay(stats: str, arguments: list[str]) -> None:
+    """Child: ``newsdesk`` with ``arguments``, its pass's writer timed (wall and the writer
+    thread's CPU in each part of the loop: writing batches, recording checks, claiming
+    entries, waiting for pages); written to ``stats`` (JSON) at exit."""
+    import atexit
+    import json
+
+    from newsdesk.cli import main as cli
+    from newsdesk.pipeline import run
+
+    spent: dict[str, list[float]] = {}
+    started = time.perf_counter()
+
+    def timed(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                row = spent.setdefault(name, [0.0, 0.0, 0])
+                row[0] += time.perf_counter() - wall
+                row[1] += time.thread_time() - cpu
+                row[2] += 1
+
+        return wrapper
+
+    for name in ("write", "record_check", "read_pending", "refill"):
+        setattr(run._Pass, name, timed(name, getattr(run._Pass, name)))
+    run.wait = timed("wait", run.wait)  # type: ignore[attr-defined]
+
+    def dump() -> None:
+        total = {"wall": [time.perf_counter() - started, time.process_time(), 1]}
+        Path(stats).write_text(json.dumps({**spent, **total}))
+
+    atexit.register(dump)
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    cli(arguments)
+
+
+def relay(
+    db: str, log: Path, stats: Path | None = None, source: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **({"PYTHONPATH": source} if source else {}),
         "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1",
         "NEWSDESK_PER_HOST_DELAY": "0",
     }
     with log.open("wb") as out:
+        command = [sys.executable, "-m", "newsdesk.cli"]
+        if stats is not None:
+            command = [sys.executable, __file__, "--profiled", str(stats)]
         return subprocess.Popen(
-            [sys.executable, "-m", "newsdesk.cli", "run", "--once", "--db", db],
+            [*command, "run", "--once", "--db", db],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=out,
@@ -75,8 +123,31 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def statements(db: str, top: int = 10) -> list[tuple[float, int, int, float, str]]:
+    """The statements that cost the server most time in database ``db`` (pg_stat_statements):
+    total ms (planning and execution), calls, plans made, ms a call, the statement's start."""
+    import psycopg
+
+    with psycopg.connect(db, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT total_exec_time + total_plan_time, calls, plans, query FROM "
+            "pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
+            "ORDER BY total_exec_time DESC LIMIT %s",
+            (top,),
+        ).fetchall()
+    return [(t, c, p, t / max(c, 1), " ".join(q.split())[:100]) for t, c, p, q in rows]
+
+
 def ingest(
-    db: str, feeds: list[str], relays: int, work: Path, watched: dict[str, int]
+    db: str,
+    feeds: list[str],
+    relays: int,
+    work: Path,
+    watched: dict[str, int],
+    *,
+    profile: bool = False,
+    source: str | None = None,
 ) -> dict[str, float]:
     store = open_store(db)
     for url in feeds:
@@ -84,7 +155,8 @@ def ingest(
     store.close()
     before = {name: cpu_seconds(pid, children=True) for name, pid in watched.items()}
     started = time.perf_counter()
-    processes = [relay(db, work / f"relay{i}.log") for i in range(relays)]
+    stats = [work / f"relay{i}.json" if profile else None for i in range(relays)]
+    processes = [relay(db, work / f"relay{i}.log", stats[i], source) for i in range(relays)]
     peaks, relay_cpu = [], 0.0
     for process in processes:
         _, status, usage = os.wait4(process.pid, 0)
@@ -105,6 +177,23 @@ def ingest(
     for name, seconds in used.items():
         row[f"cpu {name}"] = seconds * 1000 / done
     row["cores"] = (relay_cpu + sum(used.values())) / wall
+    for path in stats:
+        if path is not None:
+            parts = json.loads(path.read_text())
+            pass_wall = parts["wall"][0]
+            print(
+                f"  writer ({path.stem}): "
+                + ", ".join(
+                    f"{name} {w / pass_wall:.0%} of the wall, {c * 1000 / done:.1f} ms CPU a "
+                    f"page, {n} calls"
+                    for name, (w, c, n) in parts.items()
+                    if name != "wall"
+                )
+                + f"; main thread's process CPU {parts['wall'][1] * 1000 / done:.1f} ms a page"
+            )
+    if profile and not db.endswith(".db"):
+        for total, calls, plans, each, query in statements(db):
+            print(f"  {total:8.0f} ms {calls:6d} calls {plans:6d} plans {each:6.3f} ms  {query}")
     return row
 
 
@@ -115,15 +204,40 @@ def main() -> int:
     parser.add_argument(
         "--tcp", action="store_true", help="PostgreSQL over TCP on 127.0.0.1 (default: its socket)"
     )
+    parser.add_argument(
+        "--runs",
+        default="sqlite,postgres,postgres x2",
+        help="which runs, comma-separated (default: sqlite,postgres,postgres x2)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="time the relays' writer loop; the server's costliest statements (pg_stat_statements)",
+    )
+    parser.add_argument(
+        "--other",
+        metavar="SRC",
+        help="another version's src directory: one PostgreSQL relay of it runs too "
+        "('postgres other'), alternating with the rest",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    if sys.argv[1:2] == ["--profiled"]:
+        profiled_relay(sys.argv[2], sys.argv[3:])
+        return 0
     args = parser.parse_args()
+    runs = [r.strip() for r in args.runs.split(",")] + ["postgres other"]
     if args.serve:
         serve(args.serve)
         return 0
     cluster = Path(tempfile.mkdtemp(prefix="newsdesk-bench-pg-"))
     root = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     try:
-        server = start_server(cluster)
+        preload = (
+            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+            if args.profile
+            else ""
+        )
+        server = start_server(cluster, preload)
     except ServerUnavailable as exc:
         print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
         return 1
@@ -141,17 +255,37 @@ def main() -> int:
             watched = {"server": postmaster, "newsroom": newsroom.pid}
             results: dict[str, list[dict[str, float]]] = {}
             for round_ in range(args.rounds):
-                for name, relays in (("sqlite", 1), ("postgres", 1), ("postgres x2", 2)):
+                kinds = [("sqlite", 1), ("postgres", 1), ("postgres x2", 2)]
+                if args.other:
+                    kinds.append(("postgres other", 1))
+                for name, relays in kinds:
+                    if name not in runs:
+                        continue
+                    source = args.other if name == "postgres other" else None
                     work = root / f"{size}-{round_}-{name.replace(' ', '')}"
                     work.mkdir()
                     db = str(work / "n.db") if name == "sqlite" else server.new_database()
                     if name != "sqlite" and not args.tcp:
                         db = server.socket_url(db.rsplit("/", 1)[1])
+                    if args.profile and name != "sqlite":
+                        import psycopg
+
+                        with psycopg.connect(db, autocommit=True) as connection:
+                            connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
                     if name == "sqlite":  # the server idles: its time is not this run's
-                        row = ingest(db, feeds, relays, work, {"newsroom": newsroom.pid})
+                        row = ingest(
+                            db,
+                            feeds,
+                            relays,
+                            work,
+                            {"newsroom": newsroom.pid},
+                            profile=args.profile,
+                        )
                         row["cpu server"] = 0.0
                     else:
-                        row = ingest(db, feeds, relays, work, watched)
+                        row = ingest(
+                            db, feeds, relays, work, watched, profile=args.profile, source=source
+                        )
                     results.setdefault(name, []).append(row)
                     print(
                         f"size {size} round {round_ + 1} {name:12} {row['pages']:6.0f} pages "
@@ -165,7 +299,7 @@ def main() -> int:
             assert newsroom.stdin is not None
             newsroom.stdin.close()
             newsroom.wait()
-            base = statistics.median(r["rate"] for r in results["sqlite"])
+            base = statistics.median(r["rate"] for r in results.get("sqlite", [{"rate": 1.0}]))
             print(f"\nsize {size}, medians of {args.rounds} rounds:")
             print(
                 "| backend | pages/s | vs SQLite | relay peak RSS (MB) | CPU ms a page: "

@@ -69,9 +69,10 @@ class ServerUnavailable(Exception):
     """PostgreSQL's binaries are missing, or the server would not start: why."""
 
 
-def start_server(root: Path) -> PgServer:
+def start_server(root: Path, settings: str = "") -> PgServer:
     """initdb a cluster under ``root`` (a new, empty directory) and start it on a free
-    loopback port, its socket in ``root``; stop it with ``stop_server``."""
+    loopback port, its socket in ``root``; stop it with ``stop_server``. ``settings``: more
+    of the server's ``-c name=value`` options (a benchmark's)."""
     initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
     if not initdb.exists() or not pg_ctl.exists():
         raise ServerUnavailable(f"no initdb/pg_ctl in {PG_BIN} (apt-get install postgresql)")
@@ -92,7 +93,7 @@ def start_server(root: Path) -> PgServer:
             **run,
         )  # fmt: skip
         port = _free_port()
-        options = _options(port, sockets)
+        options = f"{_options(port, sockets)} {settings}".strip()
         subprocess.run(
             _as_server_user(
                 [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",

@@ -112,6 +112,30 @@ class PgConnection:
         self.used = time.monotonic()
         # statements whose results are not read, to go with the next one (``defer``)
         self.queued: list[tuple[str, Any]] = []
+        # an article's text key and fingerprint not yet written (``hold``)
+        self.held: tuple[int, str | None, bytes] | None = None
+
+    def hold(self, article_id: int, text_key: str | None, fingerprint: bytes) -> None:
+        """Write an article's text key and fingerprint with its links (``take_held``), in
+        one UPDATE of its row instead of two: each is a new version of the row, with an
+        entry in every index of ``articles``. Any statement sent first but those that do
+        not read them (``keep``) sends them first."""
+        self.release_held()
+        self.held = (article_id, text_key, fingerprint)
+
+    def take_held(self) -> tuple[int, str | None, bytes] | None:
+        held, self.held = self.held, None
+        return held
+
+    def release_held(self) -> None:
+        """The held text key and fingerprint, queued as an UPDATE of their own."""
+        held = self.take_held()
+        if held is not None:
+            article_id, text_key, fingerprint = held
+            self.defer(
+                "UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?",
+                (text_key, fingerprint, article_id),
+            )
 
     @property
     def in_transaction(self) -> bool:
@@ -125,8 +149,13 @@ class PgConnection:
         self.queued.append(entry)
         return entry
 
-    def send(self, sql: str | None = None, parameters: Any = (), /) -> psycopg.Cursor[Any] | None:
-        """The queued statements, then ``sql`` (if any), in one round trip; its cursor."""
+    def send(
+        self, sql: str | None = None, parameters: Any = (), /, *, keep: bool = False
+    ) -> psycopg.Cursor[Any] | None:
+        """The queued statements, then ``sql`` (if any), in one round trip; its cursor.
+        ``keep``: ``sql`` does not read the held text key and fingerprint (``hold``)."""
+        if not keep:
+            self.release_held()
         queued, self.queued = self.queued, []
         if not queued:
             return None if sql is None else self.raw.execute(_pg_sql(sql), _params(parameters))
@@ -185,9 +214,13 @@ class PgConnection:
                 self.used = time.monotonic()
                 return
 
-    def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+    def execute(
+        self, sql: str, parameters: Any = (), /, *, keep: bool = False
+    ) -> psycopg.Cursor[Any]:
+        if not keep:
+            self.release_held()
         if self.queued:
-            cursor = self.send(sql, parameters)
+            cursor = self.send(sql, parameters, keep=True)
             assert cursor is not None
             return cursor
         self.fresh()
@@ -371,6 +404,7 @@ class PostgresStore(PgSearch, Store):
             begin, self._lock = opening[0], opening[1]
             try:
                 yield
+                pg.release_held()
                 self._count_story_terms()
                 if len(pg.queued) == 3 and all(map(operator.is_, pg.queued, opening)):
                     pg.queued.clear()  # nothing was sent, nothing written
@@ -379,6 +413,7 @@ class PostgresStore(PgSearch, Store):
             except BaseException:
                 sent = not (pg.queued and pg.queued[0] is begin)
                 pg.queued.clear()
+                pg.held = None
                 if sent and not pg.lost:
                     with contextlib.suppress(psycopg.Error):
                         pg.raw.execute("ROLLBACK")
@@ -387,6 +422,7 @@ class PostgresStore(PgSearch, Store):
             raise self._store_error(exc) from exc
         finally:
             pg.queued.clear()
+            pg.held = None
             pg.busy = False
             self._story_terms = {}
             self._lock = None
@@ -422,14 +458,17 @@ class PostgresStore(PgSearch, Store):
         pg = self._pg
         tally = dict(self._story_terms)
         try:
+            pg.release_held()  # what is held before the block is not the block's
             mark = pg.defer("SAVEPOINT page")
             try:
                 yield
+                pg.release_held()
                 if pg.queued and pg.queued[-1] is mark:
                     pg.queued.pop()  # the block sent nothing and queued nothing
                 else:
                     pg.send("RELEASE page")
             except BaseException:
+                pg.held = None  # the block's, never sent
                 self._story_terms = tally  # the block's story terms are not counted
                 at = next((i for i, e in enumerate(pg.queued) if e is mark), None)
                 if at is not None:
@@ -675,29 +714,50 @@ class PostgresStore(PgSearch, Store):
     def save_fingerprint(
         self, article_id: int, *, text_key: str | None, fingerprint: bytes, keys: Sequence[int]
     ) -> None:
-        """As the links mixin's, in one statement sent with the next (its LSH keys kept,
+        """As the links mixin's, its LSH keys in one statement sent with the next (kept,
         dropped and added as one set: the rows a DELETE and an INSERT of one statement
-        touch must not overlap)."""
+        touch must not overlap); the text key and fingerprint held to go with the
+        article's links (``PgConnection.hold``): one new version of its row, not two."""
         with self._tx():
             self._write(
                 "WITH k AS (SELECT DISTINCT unnest(?::bigint[]) AS key), "
-                "f AS (UPDATE articles SET text_key = ?, fingerprint = ? WHERE id = ?), "
                 "d AS (DELETE FROM lsh WHERE article_id = ? AND key NOT IN (SELECT key FROM k)) "
                 "INSERT INTO lsh (key, article_id) SELECT key, ? FROM k ON CONFLICT DO NOTHING",
-                (list(keys), text_key, fingerprint, article_id, article_id, article_id),
+                (list(keys), article_id, article_id),
             )
+            self._pg.hold(article_id, text_key, fingerprint)
 
     def set_links(self, links: dict[int, tuple[int | None, int | None]]) -> None:
-        """As the links mixin's, in one statement over arrays, sent with the next."""
+        """As the links mixin's, in one statement over arrays, sent with the next; with the
+        text key and fingerprint held for one of the articles (``save_fingerprint``).
+        A row whose links do not change is not written (a new version of it would be)."""
         if not links:
             return
         ids = list(links)
         with self._tx():
+            held = self._pg.held
+            if held is not None and held[0] not in links:
+                self._pg.release_held()
+            held = self._pg.take_held()
+            own, text_key, fingerprint = held if held is not None else (None, None, None)
             self._write(
-                "UPDATE articles SET original_id = v.original_id, cluster_id = v.cluster_id "
+                "UPDATE articles SET original_id = v.original_id, cluster_id = v.cluster_id, "
+                "text_key = CASE WHEN v.id = ? THEN ? ELSE articles.text_key END, "
+                "fingerprint = CASE WHEN v.id = ? THEN ?::bytea ELSE articles.fingerprint END "
                 "FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) "
-                "AS v(id, original_id, cluster_id) WHERE articles.id = v.id",
-                (ids, [links[i][0] for i in ids], [links[i][1] for i in ids]),
+                "AS v(id, original_id, cluster_id) WHERE articles.id = v.id AND (v.id = ? OR "
+                "(articles.original_id, articles.cluster_id) IS DISTINCT FROM "
+                "(v.original_id, v.cluster_id))",
+                (
+                    own,
+                    text_key,
+                    own,
+                    fingerprint,
+                    ids,
+                    [links[i][0] for i in ids],
+                    [links[i][1] for i in ids],
+                    own,
+                ),
             )
 
     def merge_clusters(self, cluster_ids: Sequence[int], into: int) -> None:
@@ -780,7 +840,7 @@ class PostgresStore(PgSearch, Store):
         if around is not None:
             span = f" AND {_WHEN} BETWEEN ? AND ?"
             span_params = [_iso(around[0]), _iso(around[1])]
-        rows = self._db.execute(
+        rows = self._pg.execute(
             "SELECT a.id, a.fingerprint, a.original_id, a.cluster_id, a.published FROM "
             "(SELECT k.article_id, COUNT(*) AS shared FROM unnest(?::bigint[]) AS q(key) "
             "CROSS JOIN LATERAL (SELECT article_id FROM lsh WHERE lsh.key = q.key "
@@ -798,23 +858,26 @@ class PostgresStore(PgSearch, Store):
                 *span_params,
                 limit,
             ),
+            keep=self._pg.held is not None and self._pg.held[0] == exclude,  # (not read)
         ).fetchall()
         return [LshMatch(*r) for r in rows]
 
     def dedupe_rows(self, where: str, ids: Sequence[int]) -> list[DedupeRow]:
         if where not in ("id", "original_id", "cluster_id") or not ids:
             return []
-        rows = self._db.execute(
+        rows = self._pg.execute(
             "SELECT id, original_id, cluster_id, article_json FROM articles "
             f"WHERE {where} = ANY(?::bigint[])",
             (list(ids),),
+            keep=True,  # reads no text key or fingerprint
         ).fetchall()
         return [_dedupe_row(r) for r in rows]
 
     def story_frequencies(self, keys: Sequence[int]) -> tuple[dict[int, float], float]:
-        rows = self._db.execute(
+        rows = self._pg.execute(
             "SELECT key, docs FROM story_df WHERE key = ANY(?::bigint[])",
             ([0, *dict.fromkeys(keys)],),
+            keep=True,
         ).fetchall()
         found = {int(k): float(d) for k, d in rows}
         for key in {0, *keys}:  # this transaction's counts, not yet written
