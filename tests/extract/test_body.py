@@ -200,3 +200,47 @@ def test_a_label_the_climb_ends_on_stays_out() -> None:
     text = extract(page).text
     assert text.count("The council met") == 5
     assert "The Mill Blog" not in text
+
+
+STORY = [
+    "Retiring early takes time, discipline and a plan that starts with knowing what you spend.",
+    "Most early retirees aim to save twenty-five to thirty times their yearly expenses first.",
+    "They live below their means, raise their income, and max out their retirement accounts.",
+    "Paying off high-interest debt, and often the mortgage, comes before leaving the job.",
+    "And a backup plan, for the market or for health, is what lets the plan survive a bad year.",
+]
+
+
+def test_a_second_copy_of_the_story_as_one_paragraph_goes() -> None:
+    # A "full text" element repeats the whole story as one long paragraph below it.
+    copy = " ".join(STORY)
+    page = (
+        "<html><body><div class='story'>"
+        + "".join(P.format(t) for t in STORY)
+        + P.format(copy)
+        + P.format(copy)
+        + "</div></body></html>"
+    )
+    article = extract(page)
+    assert [b.text for b in article.blocks] == STORY
+    assert [r.reason for r in article.removed if r.text == copy] == ["boilerplate"] * 2
+
+
+def test_a_paragraph_said_twice_or_a_code_listing_grown_stays() -> None:
+    # One paragraph repeated (a summary, then the lead) is not a copy of the story; nor is a
+    # code listing that repeats the previous one with a line more.
+    lead = " ".join(STORY)
+    listing = "\n".join(
+        f"SELECT step_{n}, value FROM table_{n} WHERE value > {n};" for n in range(9)
+    )
+    page = (
+        "<html><body><div class='story'>"
+        + P.format(lead)
+        + P.format(lead)
+        + "".join(P.format(t) for t in STORY)
+        + f"<pre>{listing}</pre><p>{STORY[0]}</p><pre>{listing}\nSELECT 1;</pre>"
+        + "</div></body></html>"
+    )
+    texts = [b.text for b in extract(page).blocks]
+    assert texts.count(lead) == 2
+    assert sum(1 for t in texts if t.startswith("SELECT step_0")) == 2

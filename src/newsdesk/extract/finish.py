@@ -54,6 +54,53 @@ def _structural_reason(block: RawBlock, seen: set[str]) -> str | None:
     return None
 
 
+# A second copy of the article: a "full text" or print element that repeats the story as
+# one long block below it. A block this long that opens as an earlier block does, whose text
+# the body already holds (at least COPY_SHARE of its word 4-grams), spread over at least
+# COPY_BLOCKS earlier blocks (a paragraph said twice, a pull quote, is not a copy of the
+# story: Readability keeps both, and so do the human-made golds). Prose only: a tutorial's
+# code listing grows by repeating the one before it.
+COPY_MIN = 400
+COPY_SHARE = 0.8
+COPY_BLOCKS = 3
+_WORD = re.compile(r"\w+")
+_PREFIX = 40
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text)
+    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+
+
+def _without_copies(blocks: list[RawBlock], removed: list[Removed]) -> list[RawBlock]:
+    """``blocks`` without the long ones that repeat the text before them (each added to
+    ``removed``). Only a long block that opens as an earlier one does is compared, so a page
+    without a copy costs a set lookup per long block."""
+    kept: list[RawBlock] = []
+    openings: set[str] = set()
+    # Each word 4-gram of ``kept`` and the first block that holds it, once asked for.
+    before: dict[tuple[str, ...], int] | None = None
+    for block in blocks:
+        text = block.text
+        if len(text) >= COPY_MIN and block.kind == "paragraph" and text[:_PREFIX] in openings:
+            if before is None:
+                before = {}
+                for index, earlier in enumerate(kept):
+                    for shingle in _shingles(earlier.text):
+                        before.setdefault(shingle, index)
+            own = _shingles(text)
+            sources = [before[s] for s in own if s in before]
+            if own and len(sources) >= COPY_SHARE * len(own) and len(set(sources)) >= COPY_BLOCKS:
+                removed.append(Removed(text=text, reason="boilerplate"))
+                continue
+        if before is not None:
+            for shingle in _shingles(text):
+                before.setdefault(shingle, len(kept))
+        kept.append(block)
+        openings.add(text[:_PREFIX])
+    return kept
+
+
 def finish_blocks(
     blocks: list[RawBlock],
     title: str | None,
@@ -84,6 +131,7 @@ def finish_blocks(
             kept.append(block)
         else:
             removed.append(Removed(text=block.text, reason=reason))
+    kept = _without_copies(kept, removed)
     # After the last paragraph: a heading that introduces nothing, or a short list item that
     # is all link (navigation that shared the article's container).
     while kept and (
