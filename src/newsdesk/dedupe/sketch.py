@@ -78,6 +78,7 @@ def normalized_words(text: str) -> list[str]:
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*\d|[.!?:;…]|\n")
 SALIENT_WORDS = 150
+_ENDS = frozenset(".!?:;…\n")  # what ends a sentence, or a line
 
 
 def salient_terms(
@@ -90,13 +91,14 @@ def salient_terms(
     for part in (title or "", description or "", text):
         sentence_start = True
         for token in _first_tokens(part, SALIENT_WORDS + 1):
-            if token in ".!?:;…\n":
+            first = token[0]
+            if first in _ENDS:  # a token of its own: one character
                 sentence_start = True
                 continue
-            if token[0].isdigit():
+            if first.isdigit():
                 if len(token) > 1:
                     out.append(token)
-            elif token[0].isupper() and not sentence_start and len(token) > 2:
+            elif not sentence_start and first.isupper() and len(token) > 2:
                 word = token.casefold()
                 if word not in _STOP:
                     out.append(word)
@@ -135,7 +137,10 @@ def text_key(text: str) -> str | None:
 def _line_words(text: str) -> tuple[tuple[str, ...], ...]:
     """Each line's normalised words. A story's text key and its fingerprint both read
     them, so they are made once a text (memoised: the same words for the same text)."""
-    return tuple(tuple(normalized_words(line)) for line in text.split("\n"))
+    # normalised once for the whole text: NFKC and case folding neither make nor remove a
+    # line break, so its lines are the lines of the text, each normalised as before
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return tuple(tuple(_WORD.findall(line)) for line in folded.split("\n"))
 
 
 EMPTY = 0xFFFF  # every slot of the signature of an empty set
@@ -166,7 +171,11 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
 
 
 def _word_hashes(words: Sequence[str]) -> np.ndarray:
-    return np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    return np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
+
+
+_K = np.uint64(1_000_003)
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def _shingle_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -177,26 +186,52 @@ def _shingle_hashes(hashes: np.ndarray) -> np.ndarray:
         return hashes
     combined = hashes[: len(hashes) - width + 1].copy()
     for i in range(1, width):
-        combined = combined * np.uint64(1_000_003) ^ hashes[i : len(hashes) - width + 1 + i]
-    return combined & np.uint64(0xFFFFFFFF)
+        combined = combined * _K ^ hashes[i : len(hashes) - width + 1 + i]
+    return combined & _LOW32
 
 
-def _paragraph_shingles(text: str, limit: int | None = None) -> tuple[np.ndarray, int]:
-    """Shingle hashes of each paragraph (line) separately — so paragraphs in another order
-    or a line inserted between two change no shingle of the others — and the word count.
-    With ``limit``, only the first ``limit`` words count."""
-    parts: list[np.ndarray] = []
-    seen = 0
-    for line in _line_words(text):
-        words = line if limit is None else line[: limit - seen]
-        if words:
-            parts.append(_shingle_hashes(_word_hashes(words)))
-            seen += len(words)
-        if limit is not None and seen >= limit:
-            break
-    if not parts:
-        return np.zeros(0, dtype=np.uint64), 0
-    return np.unique(np.concatenate(parts)), seen
+def _shingles_of_lines(hashes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``_shingle_hashes`` of each line (``counts[j]`` words from ``starts[j]`` of
+    ``hashes``, every count at least 1), concatenated, from one pass over all the words:
+    ``widths[w - 1][i]`` is the hash of the ``w`` words from ``i`` (combined as
+    ``_shingle_hashes`` combines them), and a line of ``n`` words takes its ``n - k + 1``
+    shingles of width k, or its one shingle of width ``n`` when shorter."""
+    widths = [hashes]
+    for w in range(1, SHINGLE):
+        widths.append(widths[-1][: len(hashes) - w] * _K ^ hashes[w:])
+    full = counts >= SHINGLE
+    picked = []
+    if full.any():
+        per_line = counts[full] - (SHINGLE - 1)
+        offsets = np.repeat(starts[full] - np.cumsum(per_line) + per_line, per_line)
+        picked.append(widths[SHINGLE - 1][offsets + np.arange(per_line.sum())])
+    for n in range(1, SHINGLE):
+        short = starts[counts == n]
+        if len(short):
+            picked.append(widths[n - 1][short])
+    return np.concatenate(picked) & _LOW32
+
+
+def _text_shingles(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes of the whole text and of its first ``LEAD_WORDS`` words, each
+    made paragraph by paragraph (line by line) — so paragraphs in another order or a line
+    inserted between two change no shingle of the others — and unique. Each word is hashed
+    once for both."""
+    lines = [line for line in _line_words(text) if line]
+    if not lines:
+        empty = np.zeros(0, dtype=np.uint64)
+        return empty, empty
+    counts = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    starts = np.cumsum(counts) - counts
+    hashes = _word_hashes([word for line in lines for word in line])
+    whole = np.unique(_shingles_of_lines(hashes, starts, counts))
+    if counts[0] >= LEAD_WORDS:  # the lead is in the first line (most stories)
+        lead_shingles = _shingle_hashes(hashes[:LEAD_WORDS])
+    else:
+        ends = np.minimum(starts + counts, LEAD_WORDS)
+        lead = starts < LEAD_WORDS  # the lines the lead reaches, the last one cut
+        lead_shingles = _shingles_of_lines(hashes, starts[lead], (ends - starts)[lead])
+    return whole, np.unique(lead_shingles)
 
 
 def _minhash(values: np.ndarray, num_perm: int) -> np.ndarray:
@@ -242,8 +277,7 @@ def fingerprint(
     text: str, *, title: str | None = None, description: str | None = None
 ) -> Fingerprint:
     """The fingerprint of a story's clean text (headline and standfirst feed only ``terms``)."""
-    shingles, _ = _paragraph_shingles(text)
-    lead, _ = _paragraph_shingles(text, LEAD_WORDS)
+    shingles, lead = _text_shingles(text)
     terms = np.unique(_word_hashes(salient_terms(text, title=title, description=description)))
     return Fingerprint(
         text=_minhash(shingles, TEXT_PERM),
