@@ -10,7 +10,11 @@ from pathlib import Path
 
 from newsdesk.batch.dedupe import dedupe_corpus
 from newsdesk.dedupe.stories import (
+    BRIDGE,
+    JOIN,
+    JOIN_NEAR,
     MIN_STORIES,
+    NEAR,
     DocFreq,
     KnownFreq,
     StoryIndex,
@@ -19,6 +23,7 @@ from newsdesk.dedupe.stories import (
     make_candidate,
     make_query,
     probe_keys,
+    score,
     story_terms,
 )
 
@@ -101,6 +106,42 @@ def test_a_bridge_story_merges_two_clusters() -> None:
     placed = decide(make_query(bridge, df), candidates)
     assert placed is not None
     assert placed.cluster == 10 and placed.merged == (20,)
+
+
+def test_coverage_close_in_time_joins_at_a_lower_cosine() -> None:
+    """A dated story within ``NEAR`` of a dated cluster joins it at ``JOIN_NEAR``; the same
+    pair of texts undated, or days apart, needs ``JOIN``."""
+    df = KnownFreq(dict.fromkeys(range(1, 9), 1.0), 100.0)
+    member = {1: 1.0, 5: 1.0, 6: 1.0, 7: 1.0}
+    story = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0}  # cosine 0.25 with the member
+    assert JOIN_NEAR <= 0.25 < JOIN
+    when = 10 * DAY
+
+    def placed(story_time: float | None, member_time: float | None) -> bool:
+        cluster = make_candidate(7, [StoryTerms(member, member_time)], df)
+        return decide(make_query(StoryTerms(story, story_time), df), [cluster]) is not None
+
+    assert placed(when, when + NEAR / 2)
+    assert not placed(None, when)
+    assert not placed(when, None)
+    assert not placed(when, when + 3 * NEAR)
+
+
+def test_a_story_merges_a_cluster_whose_centroid_is_close_to_the_one_it_joins() -> None:
+    """Two clusters of one event (their summed centroids close) become one when a story
+    joins either and passes the other's gates, though it fits the other under ``BRIDGE``."""
+    df = KnownFreq(dict.fromkeys(range(1, 13), 1.0), 100.0)
+    lead, follow = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0}, {5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
+    joined = make_candidate(10, [StoryTerms(lead), StoryTerms(follow), StoryTerms(follow)], df)
+    other = make_candidate(20, [StoryTerms({**follow, 1: 0.5})], df)
+    query = make_query(StoryTerms(lead), df)
+    placed = decide(query, [joined, other])
+    assert placed is not None and placed.cluster == 10 and placed.merged == (20,)
+    assert score(query, other) < BRIDGE  # not a bridge: the centroids decide
+    elsewhere = make_candidate(20, [StoryTerms({1: 0.5, 9: 1.0, 10: 1.0, 11: 1.0})], df)
+    alone = decide(query, [joined, elsewhere])
+    assert score(query, elsewhere) > 0  # the story passes its gates, but its centroid is far
+    assert alone is not None and alone.cluster == 10 and alone.merged == ()
 
 
 def test_the_index_follows_a_bridge() -> None:

@@ -31,8 +31,12 @@ no idf floor: a word every story has weighs nothing. It joins the best cluster w
   any): a recurring story (weekly jobless claims, a daily toll) differs in its figures;
 - when both have times, the story lies within ``WINDOW`` of the cluster's span,
 
-else it starts a cluster of its own. A story that matches two clusters joins the best; when
-the second is also close (``BRIDGE``), the two clusters become one (a bridge).
+else it starts a cluster of its own. When both are dated and the story lies within ``NEAR``
+(a day) of the cluster's span, ``JOIN_NEAR`` stands for ``JOIN`` (one event's coverage comes
+within hours; undated stories rely on their names and words alone). A story that matches two
+clusters joins the best; when the second is also close (``BRIDGE``, scaled as the join
+threshold is), or passes the story's gates with a summed centroid ``MERGE`` close to the joined
+cluster's (two clusters of one event, started apart), the two clusters become one (a bridge).
 
 The index keeps the ``RECENT`` most recently active clusters (and drops a dated cluster
 ``KEEP`` windows after its last story): memory is bounded by the window, never by the
@@ -55,9 +59,12 @@ __all__ = [
     "BRIDGE",
     "DF_WINDOW",
     "JOIN",
+    "JOIN_NEAR",
+    "MERGE",
     "MIN_PROBES",
     "MIN_STORIES",
     "NAMES_MATCH",
+    "NEAR",
     "NUMBERS",
     "SPECIFIC",
     "WINDOW",
@@ -101,6 +108,9 @@ PROBE_TERMS = 12  # a story's rarest terms that look up candidate clusters
 MIN_PROBES = 2  # probe terms a candidate cluster shares, at least
 CANDIDATES = 16  # candidate clusters scored, at most
 PROBE_POSTINGS = 16  # newest clusters each probe term looks at
+NEAR = 86400.0  # seconds: both dated, this close in time ...
+JOIN_NEAR = 0.18  # ... the story joins at this average cosine
+MERGE = 0.65  # centroid cosine of a candidate with the joined cluster to merge the two
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,:]*\d|\d|[.!?;…\n]")
 _STOP_WORDS = """
@@ -380,6 +390,7 @@ class Candidate:
     first: float | None
     last: float | None
     numbered: float = 0.0  # members with numbers
+    length: float = 0.0  # the length of ``weights`` (the summed centroid's)
 
 
 def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequencies) -> Candidate:
@@ -401,7 +412,8 @@ def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequenci
         if story.published is not None:
             times.append(story.published)
     first, last = (min(times), max(times)) if times else (None, None)
-    return Candidate(cluster_id, units, float(count), names_part, first, last, numbered)
+    length = math.sqrt(sum(v * v for v in units.values()))
+    return Candidate(cluster_id, units, float(count), names_part, first, last, numbered, length)
 
 
 def _norms(weights: Mapping[int, float]) -> tuple[float, float]:
@@ -477,15 +489,58 @@ def score(query: Query, cluster: Candidate) -> float:
     return whole / (query.norm * cluster.members)
 
 
+def _threshold(query: Query, cluster: Candidate) -> float:
+    """``JOIN_NEAR`` when the story and the cluster are both dated and the story lies within
+    ``NEAR`` of the cluster's span (one event's coverage comes within a day or so), else
+    ``JOIN``."""
+    when, first = query.story.published, cluster.first
+    if when is not None and first is not None and _gap(when, first, cluster.last) <= NEAR:
+        return JOIN_NEAR
+    return JOIN
+
+
+def _joined(query: Query, cluster: Candidate) -> tuple[dict[int, float], float]:
+    """``cluster``'s summed unit vectors with the story's added, and that sum's length."""
+    summed = dict(cluster.weights)
+    scale = 1.0 / query.norm if query.norm else 0.0
+    for key, weight in query.weights.items():
+        summed[key] = summed.get(key, 0.0) + weight * scale
+    return summed, math.sqrt(sum(v * v for v in summed.values()))
+
+
 def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
-    """The decision the batch and the live path share: the best candidate at or above
-    ``JOIN`` (None: a new cluster), and the other candidates close enough to be bridged.
-    Ties go to the older cluster (the lower id)."""
-    scored = sorted(((score(query, c), c.id) for c in candidates), key=lambda sc: (-sc[0], sc[1]))
-    if not scored or scored[0][0] < JOIN:
+    """The decision the batch and the live path share: the best candidate at or above its
+    threshold (``JOIN``, or ``JOIN_NEAR`` close in time; None: a new cluster), and the other
+    candidates to be bridged: those the story fits at ``BRIDGE`` or over (scaled as the
+    threshold is), and those whose gates it passes and whose summed centroid is ``MERGE``
+    close to the joined cluster's with the story in it (cosine). Ties go to the older
+    cluster (the lower id)."""
+    found = {c.id: c for c in candidates}
+    scored = []
+    for c in found.values():
+        s = score(query, c)
+        scored.append((s / _threshold(query, c), s, c.id))
+    scored.sort(key=lambda r: (-r[0], r[2]))
+    if not scored or scored[0][0] < 1.0:
         return None
-    best = scored[0][1]
-    return Placed(best, tuple(sorted(cid for s, cid in scored[1:] if s >= BRIDGE)))
+    best = found[scored[0][2]]
+    merged = []
+    joined: tuple[dict[int, float], float] | None = None
+    for rel, s, cid in scored[1:]:
+        if rel >= BRIDGE / JOIN:
+            merged.append(cid)
+            continue
+        other = found[cid]
+        if s <= 0 or not other.length:
+            continue
+        if joined is None:
+            joined = _joined(query, best)
+        summed, length = joined
+        theirs = other.weights
+        dot = sum(v * theirs.get(k, 0.0) for k, v in summed.items())
+        if length and dot >= MERGE * length * other.length:
+            merged.append(cid)
+    return Placed(best.id, tuple(sorted(merged)))
 
 
 class StoryIndex:
@@ -539,6 +594,7 @@ class StoryIndex:
                 cluster.first,
                 cluster.last,
                 float(cluster.numbered),
+                math.sqrt(sum(v * v for v in cluster.units.values())),
             )
         return cluster.view
 
