@@ -150,7 +150,13 @@ class PgConnection:
         return entry
 
     def send(
-        self, sql: str | None = None, parameters: Any = (), /, *, keep: bool = False
+        self,
+        sql: str | None = None,
+        parameters: Any = (),
+        /,
+        *,
+        keep: bool = False,
+        prepare: bool | None = None,
     ) -> psycopg.Cursor[Any] | None:
         """The queued statements, then ``sql`` (if any), in one round trip; its cursor.
         ``keep``: ``sql`` does not read the held text key and fingerprint (``hold``)."""
@@ -158,13 +164,15 @@ class PgConnection:
             self.release_held()
         queued, self.queued = self.queued, []
         if not queued:
-            return None if sql is None else self.raw.execute(_pg_sql(sql), _params(parameters))
+            if sql is None:
+                return None
+            return self.raw.execute(_pg_sql(sql), _params(parameters), prepare=prepare)
         with self.raw.pipeline():
             for statement, params in queued:
                 self.raw.execute(statement, params)
             if sql is None:
                 return None
-            cursor = self.raw.execute(_pg_sql(sql), _params(parameters))
+            cursor = self.raw.execute(_pg_sql(sql), _params(parameters), prepare=prepare)
         return cursor
 
     @property
@@ -215,22 +223,22 @@ class PgConnection:
                 return
 
     def execute(
-        self, sql: str, parameters: Any = (), /, *, keep: bool = False
+        self, sql: str, parameters: Any = (), /, *, keep: bool = False, prepare: bool | None = None
     ) -> psycopg.Cursor[Any]:
         if not keep:
             self.release_held()
         if self.queued:
-            cursor = self.send(sql, parameters, keep=True)
+            cursor = self.send(sql, parameters, keep=True, prepare=prepare)
             assert cursor is not None
             return cursor
         self.fresh()
         try:
-            return self.raw.execute(_pg_sql(sql), _params(parameters))
+            return self.raw.execute(_pg_sql(sql), _params(parameters), prepare=prepare)
         except psycopg.OperationalError:
             if self.busy or self.reconnect is None or not self.lost:
                 raise
             self.fresh()  # outside a transaction: the statement again, once, on a new one
-            return self.raw.execute(_pg_sql(sql), _params(parameters))
+            return self.raw.execute(_pg_sql(sql), _params(parameters), prepare=prepare)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
         self.send()
@@ -859,6 +867,9 @@ class PostgresStore(PgSearch, Store):
                 limit,
             ),
             keep=self._pg.held is not None and self._pg.held[0] == exclude,  # (not read)
+            # planned at each call: a plan cached early in an ingest (a few articles, the
+            # time window matching all) read thousands of buffers a call later
+            prepare=False if around is not None else None,
         ).fetchall()
         return [LshMatch(*r) for r in rows]
 
