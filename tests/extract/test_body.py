@@ -244,3 +244,32 @@ def test_a_paragraph_said_twice_or_a_code_listing_grown_stays() -> None:
     texts = [b.text for b in extract(page).blocks]
     assert texts.count(lead) == 2
     assert sum(1 for t in texts if t.startswith("SELECT step_0")) == 2
+
+
+def test_a_rail_of_headlines_after_the_story_goes_an_introduced_list_stays() -> None:
+    rail = "".join(
+        f"<p><a href='/story/{n}'>Another story's headline, number {n}</a></p>" for n in range(4)
+    )
+    story = "<div class='story'>" + "".join(P.format(t) for t in STORY) + "{}</div>"
+    text = extract(f"<html><body>{story.format(rail)}</body></html>").text
+    assert text == "\n\n".join(STORY)
+    # The writer's own list, introduced by a line ending with a colon, is the story's.
+    introduced = "<p>Earlier interviews in this series:</p>" + rail
+    text = extract(f"<html><body>{story.format(introduced)}</body></html>").text
+    assert "Another story's headline, number 3" in text
+
+
+def test_a_tag_list_goes() -> None:
+    # Links the page marks as tags (rel="tag"), with a label and commas between them.
+    tags = "<strong>Tags<br>" + ", ".join(
+        f"<a href='/tag/{t}' rel='tag'>{t} news</a>" for t in ("racing", "calendar", "cars")
+    )
+    page = (
+        "<html><body><div class='story'>"
+        + "".join(P.format(t) for t in STORY)
+        + tags
+        + "</strong></div></body></html>"
+    )
+    article = extract(page)
+    assert article.text == "\n\n".join(STORY)
+    assert "racing news" not in {link.text for link in article.links}

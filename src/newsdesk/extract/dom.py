@@ -483,6 +483,30 @@ def _drop_never_prose(tree: LexborHTMLParser) -> None:
 
 
 _MARK = "data-newsdesk-furniture"
+# A post's tag list: links the page itself marks as tags (the rel-tag microformat, which
+# WordPress and most blog engines write), in an element that holds little else ("Tags",
+# commas).
+_TAG_LINK = 'a[rel~="tag"]'
+TAG_LIST_OTHER = 0.25
+
+
+def _mark_tag_lists(body: LexborNode) -> None:
+    """Mark the elements that hold two or more tag links and little other text."""
+    counts: dict[int, int] = {}
+    parents: dict[int, LexborNode] = {}
+    for link in body.css(_TAG_LINK):
+        parent = link.parent
+        if parent is not None:
+            counts[parent.mem_id] = counts.get(parent.mem_id, 0) + 1
+            parents[parent.mem_id] = parent
+    for mem_id, parent in parents.items():
+        if counts[mem_id] < 2:
+            continue
+        text = len(parent.text(deep=True, strip=True))
+        if _prose_chars(parent) <= TAG_LIST_OTHER * text:
+            parent.attrs[_MARK] = ""
+
+
 _OUTERMOST = f"[{_MARK}]:not([{_MARK}] *)"
 
 
@@ -506,6 +530,7 @@ def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
     for node in body.css(_NAMED_SELECTOR):
         if node.tag_id in _NAMED_TAG_IDS and _named_furniture(node, verdicts):
             node.attrs[_MARK] = ""
+    _mark_tag_lists(body)
     total: int | None = None
     while True:
         guarded = False

@@ -101,6 +101,21 @@ def _without_copies(blocks: list[RawBlock], removed: list[Removed]) -> list[RawB
     return kept
 
 
+# Other stories' headlines after the story ("Who will make the Rock Hall in 2020?"): this
+# many short lines in a row at the end of the body, each all link, that no heading or line
+# ending with a colon introduces.
+RAIL_RUN = 3
+RAIL_LINE = 120
+
+
+def _is_headline_link(block: RawBlock) -> bool:
+    return len(block.text) <= RAIL_LINE and block.link_density >= 0.95
+
+
+def _introduces(block: RawBlock) -> bool:
+    return block.kind == "heading" or block.text.endswith(":")
+
+
 def finish_blocks(
     blocks: list[RawBlock],
     title: str | None,
@@ -133,15 +148,27 @@ def finish_blocks(
             removed.append(Removed(text=block.text, reason=reason))
     kept = _without_copies(kept, removed)
     # After the last paragraph: a heading that introduces nothing, or a short list item that
-    # is all link (navigation that shared the article's container).
-    while kept and (
-        kept[-1].kind == "heading"
-        or (
-            kept[-1].kind == "list_item"
-            and len(kept[-1].text) < 40
-            and kept[-1].link_density >= 0.95
-        )
-    ):
-        last = kept.pop()
-        removed.append(Removed(text=last.text, reason="boilerplate"))
+    # is all link (navigation that shared the article's container); then a rail of other
+    # stories' headlines (RAIL_RUN or more short lines that are all link), and again.
+    while True:
+        while kept and (
+            kept[-1].kind == "heading"
+            or (
+                kept[-1].kind == "list_item"
+                and len(kept[-1].text) < 40
+                and kept[-1].link_density >= 0.95
+            )
+        ):
+            last = kept.pop()
+            removed.append(Removed(text=last.text, reason="boilerplate"))
+        run = 0
+        while run < len(kept) and _is_headline_link(kept[-1 - run]):
+            run += 1
+        # A list the writer introduced ("Sources & links", "Previous interviews:") is the
+        # story's own: it stays.
+        if run < RAIL_RUN or (run < len(kept) and _introduces(kept[-1 - run])):
+            break
+        for last in kept[-run:]:
+            removed.append(Removed(text=last.text, reason="boilerplate"))
+        del kept[-run:]
     return kept, removed
