@@ -32,8 +32,9 @@ from newsdesk.serve.common import (
     encode_cursor,
     reader_store,
     search_store,
+    writer_store,
 )
-from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle, open_store
+from newsdesk.store import MAX_QUERY_CHARS, ArticleQuery, Store, StoredArticle
 from newsdesk.store.records import ClusterMeta
 
 __all__ = ["article_json", "article_summary", "describe", "router", "source_json"]
@@ -436,19 +437,20 @@ _BUSY: dict[str, Any] = {
 )
 def create_source(request: Request, body: NewSource) -> JSONResponse:
     settings: Settings = request.app.state.settings
-    store = open_store(request.app.state.db_path)
     try:
-        source = follow_later(
-            store, body.url, now=datetime.now(UTC), allow_private=settings.allow_private_networks
-        )
+        with writer_store(request) as store:
+            source = follow_later(
+                store,
+                body.url,
+                now=datetime.now(UTC),
+                allow_private=settings.allow_private_networks,
+            )
     except FetchError as exc:  # refused before any connection: the URL is at fault
         raise ApiError(
             400,
             f"refused {body.url}: {exc}",
             details=[{"parameter": "url", "problem": str(exc)}],
         ) from exc
-    finally:
-        store.close()
     return JSONResponse(
         source_json(source),
         status_code=202,
@@ -468,11 +470,8 @@ def create_source(request: Request, body: NewSource) -> JSONResponse:
     },
 )
 def delete_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
-    store = open_store(request.app.state.db_path)
-    try:
+    with writer_store(request) as store:
         deleted = store.delete_source(source_id)
-    finally:
-        store.close()
     if not deleted:
         raise ApiError(404, f"no source {source_id}")
     return Response(status_code=204)

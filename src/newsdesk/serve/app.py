@@ -13,8 +13,9 @@ Reading goes through a read-only SQLite connection per thread (WAL lets readers 
 the relay writes). The read routes are coroutines that query on the event loop's thread:
 their queries take well under a millisecond to a few (search), less than handing each
 request to a worker thread costs under load, where the threads contend for the GIL. The
-few writes (adding or deleting a source through the API) run in worker threads and open
-their own writing connection. Every response carries a Content-Security-Policy that
+few writes (adding or deleting a source or a rule through the API) run in worker threads,
+each on a writing connection of its own: on SQLite opened for the request, on PostgreSQL
+borrowed from the process's pool (``store.open_pool``, at most WRITE_CONNECTIONS). Every response carries a Content-Security-Policy that
 allows no script at all: the reader works without JavaScript.
 """
 
@@ -46,9 +47,15 @@ from newsdesk.errors import ConfigError, QueryError, StoreError, StoreUnavailabl
 from newsdesk.render import format_when, text_direction
 from newsdesk.serve import api, reader, rules
 from newsdesk.serve.cache import ResponseCache
-from newsdesk.serve.common import ApiError, Readers, error_body, error_response
+from newsdesk.serve.common import (
+    WRITE_CONNECTIONS,
+    ApiError,
+    Readers,
+    error_body,
+    error_response,
+)
 from newsdesk.serve.compress import Compress
-from newsdesk.store import Store, open_reader, open_store
+from newsdesk.store import Store, open_pool, open_reader, open_store
 
 __all__ = [
     "CatchAll",
@@ -169,6 +176,7 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
     proxies = _trusted_proxies(settings.trusted_proxies)
     open_reader(store.path).close()  # fails now, with a clear message, if it cannot be read
     readers = Readers(store.path)
+    writers = open_pool(store.path, WRITE_CONNECTIONS)
     templates = _templates()
     api_app = FastAPI(
         title="newsdesk",
@@ -182,11 +190,13 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
     api_app.include_router(rules.router)
     api.describe(api_app, public_read=settings.api_public_read)
     api_app.router.add_event_handler("shutdown", readers.close)
+    api_app.router.add_event_handler("shutdown", writers.close)
     reader_app = Starlette(routes=rules.feed_routes() + reader.routes(str(HERE / "static")))
     for app in (api_app, reader_app):
         app.state.settings = settings
         app.state.base_url = base_url
         app.state.readers = readers
+        app.state.writers = writers
         app.state.db_path = store.path
         app.state.templates = templates
         _install_errors(app)

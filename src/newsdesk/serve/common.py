@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 import anyio.to_thread
@@ -15,7 +16,7 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from newsdesk.store import SearchHit, Store, open_reader
+from newsdesk.store import SearchHit, Store, StorePool, open_reader
 from newsdesk.store.records import is_postgres
 
 __all__ = [
@@ -148,6 +149,14 @@ def reader_store(request: Request) -> Store:
     return store
 
 
+def writer_store(request: Request) -> AbstractContextManager[Store]:
+    """A store to write with, for one request: a connection of the app's pool (PostgreSQL:
+    kept open, at most WRITE_CONNECTIONS a process) or, on SQLite, one opened for it."""
+    writers: StorePool = request.app.state.writers
+    return writers.store()
+
+
+WRITE_CONNECTIONS = 4  # a server process's pool of writing connections (PostgreSQL)
 SEARCH_THREADS = 8  # searches at once in a process (each thread: a read connection)
 
 

@@ -22,10 +22,9 @@ from newsdesk.errors import QueryError, StoreError
 from newsdesk.rules.actions.webhook import check_secret
 from newsdesk.rules.match import parse_rule
 from newsdesk.serve.api import _ERRORS, ErrorResponse, ReaderStore, require_read, require_write
-from newsdesk.serve.common import ApiError, reader_store, render_page
+from newsdesk.serve.common import ApiError, reader_store, render_page, writer_store
 from newsdesk.serve.feeds import FeedDoc, atom_feed, etag_for, json_feed, not_modified
 from newsdesk.serve.reader import _base, _item, _kind, _self_url
-from newsdesk.store import open_store
 from newsdesk.store.outbox import Delivery
 from newsdesk.store.rules import ACTION_KINDS, FIRES_ON, NewAction, Rule
 
@@ -216,22 +215,20 @@ def create_rule(request: Request, body: RuleIn) -> JSONResponse:
     if body.fires_on not in FIRES_ON:
         raise ApiError(400, f"fires_on is one of {', '.join(FIRES_ON)}")
     actions = _new_actions(body)
-    store = open_store(request.app.state.db_path)
-    try:
-        if store.rule(body.name) is not None:
-            raise ApiError(409, f"a rule named {body.name} exists already")
-        rule = store.add_rule(
-            body.name,
-            query=body.query,
-            actions=actions,
-            fires_on=body.fires_on,
-            outlets=body.outlets,
-            now=datetime.now(UTC),
-        )
-    except StoreError as exc:
-        raise ApiError(400, str(exc)) from exc
-    finally:
-        store.close()
+    with writer_store(request) as store:
+        try:
+            if store.rule(body.name) is not None:
+                raise ApiError(409, f"a rule named {body.name} exists already")
+            rule = store.add_rule(
+                body.name,
+                query=body.query,
+                actions=actions,
+                fires_on=body.fires_on,
+                outlets=body.outlets,
+                now=datetime.now(UTC),
+            )
+        except StoreError as exc:
+            raise ApiError(400, str(exc)) from exc
     return JSONResponse(
         rule_json(rule), status_code=201, headers={"Location": f"/api/rules/{rule.name}"}
     )
@@ -248,11 +245,8 @@ def create_rule(request: Request, body: RuleIn) -> JSONResponse:
     },
 )
 def delete_rule(request: Request, name: RuleName) -> Response:
-    store = open_store(request.app.state.db_path)
-    try:
+    with writer_store(request) as store:
         removed = store.remove_rule(name)
-    finally:
-        store.close()
     if not removed:
         raise ApiError(404, f"no rule named {name}")
     return Response(status_code=204)

@@ -17,7 +17,7 @@ from newsdesk.store.records import (
     prepare_record,
 )
 from newsdesk.store.search import match_expression
-from newsdesk.store.sqlite import Store, open_reader, open_store
+from newsdesk.store.sqlite import Store, StorePool, open_pool, open_reader, open_store
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -31,8 +31,10 @@ __all__ = [
     "SearchHit",
     "Sighting",
     "Store",
+    "StorePool",
     "StoredArticle",
     "match_expression",
+    "open_pool",
     "open_reader",
     "open_store",
     "prepare_record",

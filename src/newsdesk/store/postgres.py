@@ -58,7 +58,7 @@ from newsdesk.store.records import (
 )
 from newsdesk.store.sqlite import Store
 
-__all__ = ["PgConnection", "PostgresStore", "open_postgres"]
+__all__ = ["PgConnection", "PgPool", "PostgresStore", "open_postgres"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,6 +87,8 @@ IDLE_CHECK = 2.0  # seconds idle after which a connection is checked before it i
 RECONNECT_SECONDS = 60.0
 RECONNECT_PAUSES = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)  # then 4 s each
 WRITE_ATTEMPTS = 5
+POOL_WAIT = 10.0  # seconds a request waits for a free connection of a server's pool
+POOL_NAME = "newsdesk serve"  # the pool's connections' application_name
 
 
 @lru_cache(maxsize=1024)
@@ -333,9 +335,17 @@ class PostgresStore(PgSearch, Store):
     _key_taken = (psycopg.errors.IntegrityError,)
 
     def __init__(
-        self, connection: psycopg.Connection[Any], location: str, *, read_only: bool = False
+        self,
+        connection: psycopg.Connection[Any],
+        location: str,
+        *,
+        read_only: bool = False,
+        pooled: bool = False,
     ) -> None:
-        self._pg = PgConnection(connection, lambda: _connect(location, read_only=read_only))
+        # a pooled connection is the pool's: it checks it and opens new ones; not closed here
+        reconnect = None if pooled else lambda: _connect(location, read_only=read_only)
+        self._pg = PgConnection(connection, reconnect)
+        self._pooled = pooled
         super().__init__(self._pg, location)  # type: ignore[arg-type]
         self._db = self._pg
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -344,7 +354,8 @@ class PostgresStore(PgSearch, Store):
         self._lock: tuple[str, Any] | None = None  # the queued write lock, until sent
         # a store dropped unclosed gives its connection back (before the driver's own
         # finaliser would warn of it, even when the store dies in a reference cycle)
-        weakref.finalize(self, self._pg.close)
+        if not pooled:
+            weakref.finalize(self, self._pg.close)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -899,6 +910,24 @@ class PostgresStore(PgSearch, Store):
             found.pop(0, None)
         return found, total
 
+    def stream(
+        self, sql: str, parameters: Sequence[Any] = (), size: int = 1000
+    ) -> Iterator[list[Any]]:
+        """As on SQLite, through a server-side cursor (in a transaction of its own, on this
+        connection): the server sends ``size`` rows at a time as they are asked for, so the
+        relay's memory stays flat however long the table."""
+        pg = self._pg
+        pg.send()
+        pg.fresh()
+        try:
+            with pg.raw.transaction(), pg.raw.cursor(name=f"stream_{uuid.uuid4().hex}") as cursor:
+                cursor.itersize = size
+                cursor.execute(_pg_sql(sql), _params(parameters))
+                while rows := cursor.fetchmany(size):
+                    yield rows
+        except self._unavailable as exc:
+            raise self._store_error(exc) from exc
+
     def article_ids(self) -> Iterator[int]:
         """Every article's id, in order, read a page at a time (memory stays flat)."""
         last = 0
@@ -913,7 +942,66 @@ class PostgresStore(PgSearch, Store):
             last = int(rows[-1][0])
 
     def close(self) -> None:
-        self._pg.close()
+        if not self._pooled:  # (a pooled one goes back to its pool: ``PgPool.store``)
+            self._pg.close()
+
+
+class PgPool:
+    """Connections to one database kept open for a server's requests (psycopg_pool): a
+    request borrows one for its store (``store``) and gives it back, instead of connecting
+    (and checking the schema) each time. At most ``size`` at once; a request finding none
+    free waits up to POOL_WAIT seconds, then is refused as unavailable (a 503). A
+    connection is checked when it is taken (one the server dropped is replaced), and one
+    given back inside a transaction is rolled back. The database must be migrated (the
+    server checks it when it starts)."""
+
+    def __init__(self, location: str, size: int) -> None:
+        from psycopg_pool import ConnectionPool  # noqa: PLC0415 (only a server needs it)
+
+        self.path = location
+        self.size = size
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            location,
+            min_size=1,
+            max_size=size,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT,
+                "application_name": POOL_NAME,  # (pg_stat_activity)
+            },
+            check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT,
+            name="newsdesk",
+            open=False,
+        )
+        self._pool.open(wait=False)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A store on a connection of the pool, for one request; the connection goes back
+        when the block ends."""
+        from psycopg_pool import PoolTimeout  # noqa: PLC0415
+
+        try:
+            connection = self._pool.getconn()
+        except PoolTimeout as exc:
+            raise StoreUnavailableError(
+                f"PostgreSQL at {_describe(self.path)}: no connection to it free or made "
+                f"within {POOL_WAIT:.0f} s ({exc}). Is the server running and listening "
+                "there? Try again in a moment."
+            ) from exc
+        try:
+            yield PostgresStore(connection, self.path, pooled=True)
+        finally:
+            self._pool.putconn(connection)
+
+    def stats(self) -> dict[str, int]:
+        """The pool's counters (psycopg_pool's ``get_stats``): its size, connections
+        made, requests waiting, ..."""
+        return dict(self._pool.get_stats())
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def _deadlock(exc: BaseException) -> bool:

@@ -9,11 +9,11 @@ committed both or neither, and a restart finishes what was left without duplicat
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from newsdesk.errors import StoreError
 from newsdesk.store.articles import ArticlesTable
@@ -33,7 +33,7 @@ from newsdesk.store.rules import RulesTable
 from newsdesk.store.search import SearchIndex, cjk_grams
 from newsdesk.store.sources import SourcesTable
 
-__all__ = ["Store", "open_reader", "open_store"]
+__all__ = ["Store", "StorePool", "open_pool", "open_reader", "open_store"]
 
 T = TypeVar("T")
 
@@ -131,6 +131,16 @@ class Store(
         only the stories with these keys. SQLite has one writer: nothing to do (PostgreSQL
         lets writers of other stories go on meanwhile)."""
 
+    def stream(
+        self, sql: str, parameters: Sequence[Any] = (), size: int = 1000
+    ) -> Iterator[list[Any]]:
+        """The rows of a long read (a whole table), ``size`` at a time, never all held at
+        once: SQLite's cursor steps through them as they are fetched (PostgreSQL's: a
+        server-side cursor)."""
+        cursor = self._db.execute(sql, tuple(parameters))
+        while rows := cursor.fetchmany(size):
+            yield rows
+
     def retried_batch(self, work: Callable[[int], T]) -> T:
         """``work(attempt)`` in one transaction (``batch``), its result. On SQLite it runs
         once (attempt 0). On PostgreSQL a transaction the connection was lost under (a
@@ -218,3 +228,41 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open database {location}: {exc}") from exc
     return store
+
+
+class StorePool(Protocol):
+    """Stores for a server's requests that write: ``store()`` lends one for a block."""
+
+    def store(self) -> AbstractContextManager[Store]: ...
+
+    def close(self) -> None: ...
+
+
+class _Opened:
+    """SQLite's: a connection opened for each block and closed after (a file: opening one
+    is cheap, and one writer at a time holds the database's write lock anyway)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        store = open_store(self.path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        return None
+
+
+def open_pool(location: str | Path, size: int) -> StorePool:
+    """The stores a server's writing requests use: on PostgreSQL a pool of at most
+    ``size`` connections kept open (``PgPool``); on SQLite a connection each time."""
+    where = str(location)
+    if is_postgres(where):
+        from newsdesk.store.postgres import PgPool  # noqa: PLC0415 (psycopg on demand)
+
+        return PgPool(where, size)
+    return _Opened(where)
