@@ -101,3 +101,34 @@ def test_a_copy_stopped_midway_is_taken_up_where_it_ended(
     _same(sqlite, pg)
     sqlite.close()
     pg.close()
+
+
+def test_a_long_read_streams_and_memory_stays_flat(location: str) -> None:
+    """``Store.stream`` (migrate-db's reads) hands out a page of rows at a time and holds
+    no more: its peak memory over 20,000 rows is a fraction of reading them all at once.
+    On PostgreSQL the rest wait on the server, in a cursor of its own."""
+    import tracemalloc  # noqa: PLC0415
+
+    store = open_store(location)
+    rows = [(NOW.isoformat(), f"https://wire.example/{'x' * 200}/{n}", "ok") for n in range(20_000)]
+    with store.batch():
+        store._db.executemany("INSERT INTO fetch_log (at, url, outcome) VALUES (?, ?, ?)", rows)
+    del rows
+    read = "SELECT id, at, url, outcome FROM fetch_log ORDER BY id"
+    chunks = store.stream(read, (), 500)
+    sizes = [len(next(chunks))]
+    if "postgres" in location:  # the rows not yet read are the server's, in a cursor
+        names = [r[0] for r in store._pg.raw.execute("SELECT name FROM pg_cursors")]  # type: ignore[attr-defined]
+        assert any(name.startswith("stream_") for name in names), names
+    tracemalloc.start()
+    try:
+        sizes += [len(chunk) for chunk in chunks]
+        _, streamed = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        everything = store._db.execute(read).fetchall()
+        _, at_once = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(sizes) == len(everything) == 20_000 and max(sizes) == 500
+    assert streamed < at_once / 10, (streamed, at_once)
+    store.close()

@@ -1,12 +1,14 @@
 """Copying a store into another, of either backend (``newsdesk migrate-db``): SQLite into
 PostgreSQL and back, every table with its ids, resumable, verified by counts.
 
-Tables are copied in an order their references allow, each by its key a page at a time,
-``ON CONFLICT DO NOTHING``: a copy stopped at any point is taken up again where the target
-ends (a row already there is skipped). Ids are kept, so links (originals, clusters,
-sightings, entries' articles) hold as they were; PostgreSQL's identity sequences are moved
-past them. The search index is made anew on the target, in its own dialect, from each
-article's record. At the end each table's rows are counted on both sides.
+Tables are copied in an order their references allow, each read in its key's order in one
+statement and written a page at a time (``Store.stream``: on PostgreSQL a server-side
+cursor, so memory stays flat), ``ON CONFLICT DO NOTHING``: a copy stopped at any point is
+taken up again where the target ends (a row already there is skipped). Ids are kept, so
+links (originals, clusters, sightings, entries' articles) hold as they were; PostgreSQL's
+identity sequences are moved past them. The search index is made anew on the target, in
+its own dialect, from each article's record. At the end each table's rows are counted on
+both sides.
 """
 
 from __future__ import annotations
@@ -105,13 +107,8 @@ def copy_store(
             f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) "
             "ON CONFLICT DO NOTHING"
         )
-        while True:
-            rows = source._db.execute(
-                f"SELECT {names} FROM {table} {where} ORDER BY {order} LIMIT ?",
-                (*params, PAGE),
-            ).fetchall()
-            if not rows:
-                break
+        read = f"SELECT {names} FROM {table} {where} ORDER BY {order}"
+        for rows in source.stream(read, params, PAGE):  # (one read a table, memory flat)
             with target.batch():
                 target._db.executemany(insert, [tuple(r) for r in rows])
                 if table == "articles":
@@ -120,15 +117,5 @@ def copy_store(
                         target._index_text(int(row[0]), article_from_json(row[record]))
             if progress is not None:
                 progress(table, len(rows))
-            end = tuple(rows[-1][columns.index(k)] for k in key)
-            where, params = (
-                f"WHERE {key[0]} > ?" if len(key) == 1 else f"WHERE ({_pair(key)})",
-                [end[0]] if len(key) == 1 else [end[0], end[0], end[1]],
-            )
     target._after_copy()
     return [Copied(t, _count(source, t), _count(target, t)) for t, _, _ in TABLES]
-
-
-def _pair(key: tuple[str, ...]) -> str:
-    a, b = key
-    return f"{a} > ? OR ({a} = ? AND {b} > ?)"
