@@ -45,14 +45,19 @@ archive. Nothing joins before ``MIN_STORIES`` stories are counted.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+import struct
 import unicodedata
 import zlib
-from collections import deque
+from array import array
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from typing import Protocol
 
 __all__ = [
@@ -180,13 +185,12 @@ class StoryTerms:
 
     @classmethod
     def from_bytes(cls, data: bytes, published: float | None = None) -> StoryTerms:
-        counts = {
-            int.from_bytes(data[i : i + 5], "little"): data[i + 5] / 2
-            for i in range(0, len(data) - 5, 6)
-        }
+        whole = data[: len(data) - len(data) % 6]  # a key's low 4 bytes, its 5th, the count
+        counts = {low | high << 32: c / 2 for low, high, c in _PAIR.iter_unpack(whole)}
         return cls(counts, published)
 
 
+_PAIR = struct.Struct("<IBB")  # ``StoryTerms.to_bytes``' 6 bytes, as three little-endian ints
 PROBE_TAG = 3 << 60  # the live index's key of a probe term (apart from LSH band keys)
 
 
@@ -297,14 +301,13 @@ class DocFreq:
     """Document frequencies over the last ``window`` stories."""
 
     window: int = DF_WINDOW
-    counts: dict[int, int] = field(default_factory=dict)
-    recent: deque[tuple[int, ...]] = field(default_factory=deque)
+    counts: Counter[int] = field(default_factory=Counter)
+    recent: deque[array[int]] = field(default_factory=deque)  # each story's keys, packed
 
     def add(self, keys: Iterable[int]) -> None:
-        kept = tuple(keys)
+        kept = array("Q", keys)
         counts = self.counts
-        for key in kept:
-            counts[key] = counts.get(key, 0) + 1
+        counts.update(kept)
         self.recent.append(kept)
         if len(self.recent) > self.window:
             for key in self.recent.popleft():
@@ -437,7 +440,9 @@ def _gap(when: float | None, first: float | None, last: float | None) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A story's TF-IDF weights, made once for all its candidates."""
+    """A story's TF-IDF weights, made once for all its candidates (and, for the dot products,
+    its keys and weights in two tuples, its names' apart: a sum over ``map`` costs a third
+    of a loop)."""
 
     story: StoryTerms
     weights: Mapping[int, float]
@@ -445,14 +450,41 @@ class Query:
     names_norm: float  # of its names (numbers aside)
     specific: frozenset[int] = frozenset()  # its names (and numbers) few recent stories carry
     numbers: frozenset[int] = frozenset()  # its numbers
+    keys: tuple[int, ...] = ()  # ``weights``' keys, in order
+    values: tuple[float, ...] = ()  # ... and weights
+    name_keys: tuple[int, ...] = ()  # its names' keys (numbers aside), in the same order
+    name_values: tuple[float, ...] = ()
 
 
 def make_query(story: StoryTerms, df: Frequencies) -> Query:
     weights = weighted(story.counts, df)
     most = max(SPECIFIC * df.total, SPECIFIC_MIN)
-    specific = frozenset(k for k in story.counts if k & NAME_TAG and df.docs(k) <= most)
+    if isinstance(df, DocFreq | KnownFreq):  # their counts, without a call a name
+        seen: Mapping[int, float] = df.counts
+        specific = frozenset(k for k in story.counts if k & NAME_TAG and seen.get(k, 0) <= most)
+    else:
+        specific = frozenset(k for k in story.counts if k & NAME_TAG and df.docs(k) <= most)
     numbers = frozenset(k for k in story.counts if k & NUMBER_TAG)
-    return Query(story, weights, *_norms(weights), specific, numbers)
+    keys, values = tuple(weights), tuple(weights.values())
+    names = [(k, w) for k, w in weights.items() if k & NAME_TAG and not k & NUMBER_TAG]
+    name_keys = tuple(k for k, _ in names)
+    name_values = tuple(w for _, w in names)
+    # the norms as ``_norms`` sums them (in the keys' order)
+    norm = math.sqrt(sum(map(mul, values, values)))
+    names_norm = math.sqrt(sum(map(mul, name_values, name_values)))
+    return Query(
+        story, weights, norm, names_norm, specific, numbers, keys, values, name_keys, name_values
+    )
+
+
+_ZEROS = repeat(0.0)  # the weight of a term a cluster lacks (``map`` stops at the keys' end)
+
+
+def _dot(keys: tuple[int, ...], values: tuple[float, ...], theirs: Mapping[int, float]) -> float:
+    """Σ values[i] × theirs[keys[i]], in the keys' order (a term ``theirs`` lacks adds 0.0,
+    which leaves a sum of non-negative weights as it was)."""
+    total: float = sum(map(mul, values, map(theirs.get, keys, _ZEROS)))
+    return total
 
 
 def score(query: Query, cluster: Candidate) -> float:
@@ -462,31 +494,23 @@ def score(query: Query, cluster: Candidate) -> float:
     number few recent stories carry) is the cluster's too, when their names disagree
     (``NAMES_MATCH``), when the story gives ``NUMBERS`` figures and none is the cluster's
     (this week's jobless claims are not last week's), or when the story lies outside the
-    cluster's time window."""
+    cluster's time window. The gates are tested first (the cheapest first)."""
     if not (query.norm and cluster.members):
         return 0.0
     if _gap(query.story.published, cluster.first, cluster.last) > WINDOW:
         return 0.0
     theirs = cluster.weights
-    whole = names = 0.0
-    for key, weight in query.weights.items():
-        other = theirs.get(key)
-        if other is not None:
-            whole += weight * other
-            if key & NAME_TAG and not key & NUMBER_TAG:
-                names += weight * other
-    if query.names_norm and not any(k in theirs for k in query.specific):
+    has = theirs.__contains__
+    if query.names_norm and not any(map(has, query.specific)):
         return 0.0
     numbers = query.numbers
-    if cluster.numbered and len(numbers) >= NUMBERS and not any(k in theirs for k in numbers):
+    if cluster.numbered and len(numbers) >= NUMBERS and not any(map(has, numbers)):
         return 0.0  # figures that all disagree
-    if (
-        query.names_norm
-        and cluster.names
-        and names < NAMES_MATCH * query.names_norm * cluster.names
-    ):
-        return 0.0  # one kind of event, other people and places
-    return whole / (query.norm * cluster.members)
+    if query.names_norm and cluster.names:
+        names = _dot(query.name_keys, query.name_values, theirs)
+        if names < NAMES_MATCH * query.names_norm * cluster.names:
+            return 0.0  # one kind of event, other people and places
+    return _dot(query.keys, query.values, theirs) / (query.norm * cluster.members)
 
 
 def _threshold(query: Query, cluster: Candidate) -> float:
@@ -499,13 +523,15 @@ def _threshold(query: Query, cluster: Candidate) -> float:
     return JOIN
 
 
-def _joined(query: Query, cluster: Candidate) -> tuple[dict[int, float], float]:
-    """``cluster``'s summed unit vectors with the story's added, and that sum's length."""
+def _joined(query: Query, cluster: Candidate) -> tuple[tuple[int, ...], tuple[float, ...], float]:
+    """``cluster``'s summed unit vectors with the story's added (keys, values), and that
+    sum's length."""
     summed = dict(cluster.weights)
     scale = 1.0 / query.norm if query.norm else 0.0
     for key, weight in query.weights.items():
         summed[key] = summed.get(key, 0.0) + weight * scale
-    return summed, math.sqrt(sum(v * v for v in summed.values()))
+    values = tuple(summed.values())
+    return tuple(summed), values, math.sqrt(sum(v * v for v in values))
 
 
 def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
@@ -525,7 +551,7 @@ def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
         return None
     best = found[scored[0][2]]
     merged = []
-    joined: tuple[dict[int, float], float] | None = None
+    joined: tuple[tuple[int, ...], tuple[float, ...], float] | None = None
     for rel, s, cid in scored[1:]:
         if rel >= BRIDGE / JOIN:
             merged.append(cid)
@@ -535,10 +561,8 @@ def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
             continue
         if joined is None:
             joined = _joined(query, best)
-        summed, length = joined
-        theirs = other.weights
-        dot = sum(v * theirs.get(k, 0.0) for k, v in summed.items())
-        if length and dot >= MERGE * length * other.length:
+        keys, values, length = joined
+        if length and _dot(keys, values, other.weights) >= MERGE * length * other.length:
             merged.append(cid)
     return Placed(best.id, tuple(sorted(merged)))
 
@@ -550,7 +574,7 @@ class StoryIndex:
         self.df = DocFreq()
         self.window, self.recent = window or WINDOW, recent
         self._clusters: dict[int, _Cluster] = {}
-        self._postings: dict[int, deque[int]] = {}
+        self._postings: dict[int, list[int]] = {}  # term → the newest clusters that hold it
         self._seq = 0
         self._order: deque[tuple[int, int]] = deque()  # (cluster, its seq then), oldest first
         self.merged: dict[int, int] = {}  # a cluster merged away → the one it joined
@@ -567,22 +591,22 @@ class StoryIndex:
     def candidates(self, query: Query) -> list[Candidate]:
         # The heaviest terms some other recent story has too (a word only this story has
         # finds nothing)
-        counts = self.df.counts
-        weight = query.weights
-        shared = [k for k in weight if counts.get(k, 0) > 1]
-        probes = sorted(shared, key=lambda k: (-weight[k], k))[:PROBE_TERMS]
-        hits: dict[int, int] = {}
-        for key in probes:
-            for cid in self._postings.get(key, ()):
-                hits[cid] = hits.get(cid, 0) + 1
+        known = self.df.counts.get
+        probes = heapq.nsmallest(
+            PROBE_TERMS, [(-w, k) for k, w in query.weights.items() if known(k, 0) > 1]
+        )
+        hits: Counter[int] = Counter()
+        postings = self._postings
+        for _, key in probes:
+            posted = postings.get(key)
+            if posted:
+                hits.update(posted)
         # A cluster of the same event shares several of the story's heavy terms; one shared
         # term is what a topic shares. The best ``CANDIDATES`` by shared terms are scored.
-        ranked = sorted(
-            (cid for cid, n in hits.items() if n >= MIN_PROBES and cid in self._clusters),
-            key=lambda cid: (-hits[cid], cid),
-        )
-        found = ranked[:CANDIDATES]
-        return [self._view(self._clusters[cid]) for cid in sorted(found)]
+        clusters = self._clusters
+        ranked = sorted((-n, cid) for cid, n in hits.items() if n >= MIN_PROBES and cid in clusters)
+        found = sorted(cid for _, cid in ranked[:CANDIDATES])
+        return [self._view(clusters[cid]) for cid in found]
 
     def _view(self, cluster: _Cluster) -> Candidate:
         if cluster.view is None:
@@ -629,10 +653,21 @@ class StoryIndex:
         self, cluster: _Cluster, counts: Mapping[int, float], when: float | None, size: int
     ) -> None:
         merged = cluster.counts
+        postings = self._postings
+        cid = cluster.id
         for key, count in counts.items():
-            if key not in merged:
-                self._postings.setdefault(key, deque(maxlen=PROBE_POSTINGS)).append(cluster.id)
-            merged[key] = merged.get(key, 0.0) + count
+            had = merged.get(key)
+            if had is None:  # a new term of the cluster: posted (the newest kept)
+                posted = postings.get(key)
+                if posted is None:
+                    postings[key] = [cid]
+                else:
+                    posted.append(cid)
+                    if len(posted) > PROBE_POSTINGS:
+                        del posted[0]
+                merged[key] = count
+            else:
+                merged[key] = had + count
         if len(merged) > 2 * CENTROID_TERMS:
             kept = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
             cluster.counts = dict(kept)
