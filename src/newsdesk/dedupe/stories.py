@@ -53,7 +53,7 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
@@ -202,22 +202,19 @@ def probe_keys(story: StoryTerms) -> list[int]:
     return [PROBE_TAG | key for key, _ in heaviest]
 
 
-def _tokens(part: str, limit: int) -> Iterator[tuple[str, bool]]:
-    """(token, names something) for the first ``limit`` word and number tokens of ``part``."""
-    sentence_start = True
-    seen = 0
-    for token in _TOKEN.findall(unicodedata.normalize("NFKC", part[: limit * 12])):
-        if token in ".!?;…\n":
-            sentence_start = True
-            continue
-        if token[0].isdigit():
-            yield token.rstrip(".,:"), True
-        else:
-            yield token, token[0].isupper() and not sentence_start
-        sentence_start = False
-        seen += 1
-        if seen >= limit:
-            return
+_BREAKS = ".!?;…\n"  # a token of these ends a sentence
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_of(token: str) -> tuple[str, int] | None:
+    """A token's word (case-folded, its possessive off) and term key; None for a stop word or
+    a single letter. Memoised: news repeats its tokens."""
+    word = token.casefold().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) < 2 or word in _STOP:
+        return None
+    return word, _term_key(word)
 
 
 def _title_cased(title: str) -> bool:
@@ -242,24 +239,39 @@ def story_terms(
     named_words: set[str] = set()  # words the standfirst and text use as names
     title = title or ""
     title_cased = _title_cased(title)
+    limit, normalize, word_of = LEAD_TOKENS, unicodedata.normalize, _word_of
     for part, weight in ((description or "", 1), (text, 1), (title, HEADLINE)):
         headline = part is title
-        for token, capitalised in _tokens(part, LEAD_TOKENS):
-            word = token.casefold().replace("’", "'")
-            if word.endswith("'s"):
-                word = word[:-2]
-            if len(word) < 2 or word in _STOP:
+        # the first ``limit`` word and number tokens: a capitalised word inside a sentence,
+        # and every number, names something
+        sentence_start = True
+        seen = 0
+        for raw in _TOKEN.findall(normalize("NFKC", part[: limit * 12])):
+            if raw in _BREAKS:
+                sentence_start = True
                 continue
-            digit = token[0].isdigit()
-            named = capitalised
-            if headline and title_cased and not digit:
-                named = word in named_words  # a Title Case headline's capitals say nothing
-            elif named and not digit:
-                named_words.add(word)
-            key = _term_key(word)
-            if named:  # a name counts as a name only, not as a word too
-                key |= NAME_TAG | (NUMBER_TAG if digit else 0)
-            counts[key] = counts.get(key, 0.0) + weight
+            digit = raw[0].isdigit()
+            if digit:
+                token = raw.rstrip(".,:")
+                capitalised = True
+            else:
+                token = raw
+                capitalised = raw[0].isupper() and not sentence_start
+            sentence_start = False
+            seen += 1
+            found = word_of(token)
+            if found is not None:
+                word, key = found
+                named = capitalised
+                if headline and title_cased and not digit:
+                    named = word in named_words  # a Title Case headline's capitals say nothing
+                elif named and not digit:
+                    named_words.add(word)
+                if named:  # a name counts as a name only, not as a word too
+                    key |= NAME_TAG | (NUMBER_TAG if digit else 0)
+                counts[key] = counts.get(key, 0.0) + weight
+            if seen >= limit:
+                break
     if len(counts) > MAX_TERMS:  # the heaviest (headline words and names first), in order
         kept = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_TERMS]
         counts = dict(kept)
