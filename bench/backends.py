@@ -197,6 +197,34 @@ def ingest(
     return row
 
 
+def cpu_a_page(rows: list[dict[str, float]]) -> float:
+    """The median CPU ms a page of a run, every part counted (relays with their extraction
+    processes, the server, the newsroom)."""
+    return statistics.median(r["cpu relays"] + r["cpu server"] + r["cpu newsroom"] for r in rows)
+
+
+def bound(results: dict[str, list[dict[str, float]]], base: float) -> None:
+    """What the machine's cores allow, from the CPU a page measured: N cores give N × 1,000
+    ms of CPU a second, so a run costing C ms a page makes at most N × 1,000 / C pages/s,
+    however its work overlaps."""
+    cores = os.cpu_count() or 1
+    print(f"\nbound on {cores} cores (medians):")
+    for name, rows in results.items():
+        cost = cpu_a_page(rows)
+        most = cores * 1000 / cost
+        print(
+            f"- {name}: {cost:.1f} ms of CPU a page; at most {most:.1f} pages/s "
+            f"= {most / base:.2f}× SQLite's measured {base:.1f}"
+        )
+    if "sqlite" in results and "postgres x2" in results:
+        two = cpu_a_page(results["postgres x2"])
+        need = 1.6 * base * two / 1000
+        print(
+            f"- two relays at 1.6× SQLite's {base:.1f} pages/s = {1.6 * base:.1f} pages/s "
+            f"x {two:.1f} ms = {need:.2f} cores of CPU needed, of {cores}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000])
@@ -314,6 +342,7 @@ def main() -> int:
                     f"{med['cpu relays']:.1f} | {med['cpu server']:.1f} | "
                     f"{med['cpu newsroom']:.1f} | {med['cores']:.2f} |"
                 )
+            bound(results, base)
     finally:
         stop_server(server)
         shutil.rmtree(root, ignore_errors=True)

@@ -35,3 +35,44 @@ def on_postgres(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
     monkeypatch.setattr(pipeline_tests, "open_store", open_on_postgres)
     yield
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_page_that_raises_fails_alone_in_its_batch(
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch is written first without a savepoint a page; a page whose write raises
+    rolls it back, and it is written again a savepoint a page: that page's entry is failed
+    (internal), every other page of the batch stored as without it. (Its own store, not
+    this module's autouse one: on both backends.)"""
+    from newsdesk.pipeline import write  # noqa: PLC0415
+
+    location = (
+        request.getfixturevalue("pg_url") if backend == "postgres" else str(tmp_path / "n.db")
+    )
+    store = open_store(location)
+    real, calls, target = write.link_article, [0], {}
+
+    def surprising(store: Store, article_id: int, article: object, prints: object) -> object:
+        calls[0] += 1
+        if calls[0] == 5:
+            target["url"] = getattr(article, "url", None)
+        if getattr(article, "url", None) == target.get("url"):
+            raise RuntimeError("a surprise in one page")
+        return real(store, article_id, article, prints)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write, "link_article", surprising)
+    room, transport = request.getfixturevalue("memory")
+    with pipeline_tests.Fetcher(pipeline_tests.SETTINGS, transport=transport) as fetcher:
+        for url in room.feed_urls():
+            store.add_source(url, now=pipeline_tests.datetime.now(pipeline_tests.UTC))
+        report = pipeline_tests.run_once(store, fetcher, pipeline_tests.SETTINGS)
+    assert report.errors == {"internal": 1} and report.failed_entries == 1
+    assert report.stored + report.duplicates == report.new_entries - 1 == 49
+    assert pipeline_tests.entry_statuses(store).get("failed") == 1
+    stored = {a.url for _, _, a in store.articles(limit=100)}
+    assert target["url"] and target["url"] not in stored
+    store.close()

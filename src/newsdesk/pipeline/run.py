@@ -444,6 +444,11 @@ OTHERS_POLL = 0.25  # seconds between looks for entries while another relay chec
 _TRIPPING = ("timeout", "network")  # kinds of failure that make a host wait for the next pass
 
 
+class _PageSurprise(Exception):
+    """A page raised while its batch was written without savepoints: the batch is rolled
+    back and written again, a savepoint a page (``_Pass.write``)."""
+
+
 def _host(url: str | None) -> str:
     """The host (and port) a page is requested from: the fetcher's unit of politeness."""
     try:
@@ -617,14 +622,19 @@ class _Pass:
         return bool(self.pending)
 
     def write(self, futures: list[Future[_Page]]) -> None:
-        """Write finished pages: one transaction, each page in a savepoint of its own. The
-        transaction runs again whole if the database's connection was lost under it
-        (PostgreSQL), past the pages an earlier run did commit (its commit's answer lost);
-        the outcomes are counted once it committed."""
+        """Write finished pages: one transaction, each page as if in a savepoint of its own
+        (one page's surprise undoes nothing of another's). The pages are written first
+        without savepoints (on PostgreSQL each is a round trip to the server: a page's
+        queued writes go with the next page's first statement instead); a page that raises
+        then rolls the batch back, and it is written again with a savepoint a page, where
+        that page alone fails. The transaction runs again whole if the database's
+        connection was lost under it (PostgreSQL), past the pages an earlier run did commit
+        (its commit's answer lost); the outcomes are counted once it committed."""
         store, report = self.run.store, self.run.report
         # (a deferred page stays pending for the next pass)
         pages = [future.result() for future in futures]  # never raise: errors come on them
         pages = [p for p in pages if p.error is None or p.error.kind != _DEFERRED]
+        careful = False
 
         def attempt(number: int) -> list[Outcome]:
             store.writing_stories(_story_keys(pages))  # (PostgreSQL: lets other writers on)
@@ -632,15 +642,31 @@ class _Pass:
             if number:
                 pending = store.still_pending([page.entry_id for page in pages])
                 todo = [page for page in pages if page.entry_id in pending]
-            return [self.write_page(page) for page in todo]
+            if careful:
+                return [self.write_page(page) for page in todo]
+            return [self.write_page_at_once(page) for page in todo]
 
-        outcomes = store.retried_batch(attempt)  # writes finish even when asked to stop
+        try:
+            outcomes = store.retried_batch(attempt)  # writes finish even when asked to stop
+        except _PageSurprise:  # rolled back: again, each page in a savepoint
+            careful = True
+            outcomes = store.retried_batch(attempt)
         for outcome in outcomes:
             report.count(outcome)
         self.done += len(pages)
         if self.progress is not None and pages:
             total = max(self.leftovers + report.new_entries, self.done + len(self.window))
             self.progress(self.done, total)
+
+    def write_page_at_once(self, page: _Page) -> Outcome:
+        """``store_page`` without a savepoint: any surprise (this page's, or a write the
+        previous page queued) ends the batch's attempt (``_PageSurprise``)."""
+        try:
+            return store_page(self.run.store, page, self.clock(), self.run.settings)
+        except StoreUnavailableError:  # the database itself: the pass cannot go on
+            raise
+        except Exception as exc:
+            raise _PageSurprise(page.entry_id) from exc
 
     def write_page(self, page: _Page) -> Outcome:
         store, settings = self.run.store, self.run.settings
