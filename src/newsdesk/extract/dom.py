@@ -228,8 +228,13 @@ _COMMENTS_RE = _any_word(("comment", "disqus"))
 # about twice as much), and a test of the few it finds keeps those whose value says
 # furniture, with the selector's semantics: whole values, case-sensitive, except the style's
 # rules, which are substrings in any case.
+# The same pass finds the tag links (see ``_mark_tag_lists``).
 _FURNITURE_SELECTOR = ", ".join(
-    [*sorted(_FURNITURE_TAGS), "[hidden]", "[itemprop]", "[role]", "[style]", "[aria-hidden]"]
+    [
+        *sorted(_FURNITURE_TAGS),
+        *("[hidden]", "[itemprop]", "[role]", "[style]", "[aria-hidden]"),
+        'a[rel~="tag"]',
+    ]
 )
 _ALWAYS_FURNITURE_PROPS = frozenset({"author", "publisher"})
 # Microdata values written out for machines (an image's URL, width and height, the keyword
@@ -486,15 +491,18 @@ _MARK = "data-newsdesk-furniture"
 # A post's tag list: links the page itself marks as tags (the rel-tag microformat, which
 # WordPress and most blog engines write), in an element that holds little else ("Tags",
 # commas).
-_TAG_LINK = 'a[rel~="tag"]'
 TAG_LIST_OTHER = 0.25
 
 
-def _mark_tag_lists(body: LexborNode) -> None:
-    """Mark the elements that hold two or more tag links and little other text."""
+def _is_tag_link(node: LexborNode) -> bool:
+    return node.tag == "a" and "tag" in (node.attrs.get("rel") or "").split()
+
+
+def _mark_tag_lists(links: list[LexborNode]) -> None:
+    """Mark the elements that hold two or more of the tag ``links`` and little other text."""
     counts: dict[int, int] = {}
     parents: dict[int, LexborNode] = {}
-    for link in body.css(_TAG_LINK):
+    for link in links:
         parent = link.parent
         if parent is not None:
             counts[parent.mem_id] = counts.get(parent.mem_id, 0) + 1
@@ -524,13 +532,16 @@ def prune(tree: LexborHTMLParser, title: str | None = None) -> None:
     if body is None:
         return
     verdicts: dict[str, bool] = {}  # class/id strings repeat a lot within a page
+    tag_links = []
     for node in body.css(_FURNITURE_SELECTOR):
         if _is_marked_furniture(node):
             node.attrs[_MARK] = ""
+        if _is_tag_link(node):
+            tag_links.append(node)
     for node in body.css(_NAMED_SELECTOR):
         if node.tag_id in _NAMED_TAG_IDS and _named_furniture(node, verdicts):
             node.attrs[_MARK] = ""
-    _mark_tag_lists(body)
+    _mark_tag_lists(tag_links)
     total: int | None = None
     while True:
         guarded = False
