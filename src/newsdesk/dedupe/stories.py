@@ -177,11 +177,11 @@ class StoryTerms:
     def to_bytes(self) -> bytes:
         """Compact form for storage: (key, count) pairs, 6 bytes each (counts in halves,
         at most 127.5)."""
-        out = bytearray()
-        for key, count in self.counts.items():
-            out += key.to_bytes(5, "little")
-            out.append(min(round(count * 2), 255))
-        return bytes(out)
+        pack = _PAIR.pack
+        return b"".join(
+            pack(key & 0xFFFFFFFF, key >> 32, min(round(count * 2), 255))
+            for key, count in self.counts.items()
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes, published: float | None = None) -> StoryTerms:
@@ -607,12 +607,11 @@ class StoryIndex:
         probes = heapq.nsmallest(
             PROBE_TERMS, [(-w, k) for k, w in query.weights.items() if known(k, 0) > 1]
         )
-        hits: Counter[int] = Counter()
+        posted: list[int] = []
         postings = self._postings
         for _, key in probes:
-            posted = postings.get(key)
-            if posted:
-                hits.update(posted)
+            posted += postings.get(key, ())
+        hits = Counter(posted)  # one count over every probe's postings
         # A cluster of the same event shares several of the story's heavy terms; one shared
         # term is what a topic shares. The best ``CANDIDATES`` by shared terms are scored.
         clusters = self._clusters
