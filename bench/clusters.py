@@ -19,6 +19,13 @@ first, so the order of undated records (by id) carries no hint of the answer.
     .venv/bin/python bench/clusters.py --shuffled-ids
     .venv/bin/python bench/clusters.py --demo --no-baseline   # and the demo newsroom
     .venv/bin/python bench/clusters.py --no-baseline --param JOIN=0.25   # a trial
+    .venv/bin/python bench/clusters.py --story-step --repeat 5   # the story step alone
+
+``--story-step`` times the story step alone, in this process, on every set: ``story_terms``
+over every record, then a ``StoryIndex`` over them in ``newsdesk dedupe``'s order (publication
+time, then id; copies are not set apart here), CPU time, the median of ``--repeat`` runs, and
+a digest of the clusters. Run it with ``PYTHONPATH=<an older src>`` beside it for a before and
+after: the same digest means the same clusters.
 """
 
 from __future__ import annotations
@@ -69,6 +76,45 @@ def run_newsdesk(gold: Path, out: Path, params: list[str]) -> None:
     cpu = time.process_time() - cpu
     row = {"seconds": seconds, "cpu": cpu, "records": report.records, "peak": _peak_mb()}
     print(json.dumps(row))
+
+
+def story_step(gold: Path, repeat: int) -> None:
+    """The story step alone: terms, then the index (see the module's docstring)."""
+    import statistics
+
+    from newsdesk.batch.dedupe import _time
+    from newsdesk.dedupe import stories
+
+    records = [json.loads(line) for line in gold.open() if line.strip()]
+    records = [r for r in records if isinstance(r.get("text"), str) and r["text"].strip()]
+    records.sort(key=lambda r: (_time(r.get("published")) or float("inf"), str(r["id"])))
+    terms_cpu, index_cpu = [], []
+    digest = ""
+    for _ in range(repeat):
+        for memo in ("_term_key", "_word_of"):  # cold caches each run (an older src may lack one)
+            cached = getattr(stories, memo, None)
+            if cached is not None:
+                cached.cache_clear()
+        cpu = time.process_time()
+        terms = [
+            stories.story_terms(
+                r["text"],
+                title=r.get("title") if isinstance(r.get("title"), str) else None,
+                description=r.get("description") if isinstance(r.get("description"), str) else None,
+                published=_time(r.get("published")),
+            )
+            for r in records
+        ]
+        terms_cpu.append(time.process_time() - cpu)
+        cpu = time.process_time()
+        index = stories.StoryIndex()
+        placed = [index.add(i, t).cluster for i, t in enumerate(terms)]
+        labels = [index.final(c) for c in placed]
+        index_cpu.append(time.process_time() - cpu)
+        digest = hashlib.sha1(json.dumps(labels).encode()).hexdigest()[:12]
+    n = len(records)
+    t, i = statistics.median(terms_cpu), statistics.median(index_cpu)
+    print(f"| {gold.stem} | {n} | {n / t:.0f} | {n / i:.0f} | {n / (t + i):.0f} | {digest} |")
 
 
 def run_baseline(gold: Path, out: Path) -> None:
@@ -135,7 +181,21 @@ def main() -> int:
         help="also the demo newsroom (bench/dedupe.py's 2,000 pages; a story's gold cluster is "
         "its copy group: every story is an event of its own)",
     )
+    parser.add_argument(
+        "--story-step",
+        action="store_true",
+        help="time the story step alone (terms, then the index), records per CPU second",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of --story-step (median)")
     args = parser.parse_args()
+    if args.story_step:
+        print(
+            "| set | records | terms /CPU s | index /CPU s | story step /CPU s | clusters digest |"
+        )
+        print("|---|---|---|---|---|---|")
+        for given in sorted(DATA.glob("*.jsonl")) if DATA.exists() else []:
+            story_step(given, args.repeat)
+        return 0
     if args.child:
         method, gold, out = args.child
         if method == "newsdesk":
