@@ -217,11 +217,18 @@ def bound(results: dict[str, list[dict[str, float]]], base: float) -> None:
             f"= {most / base:.2f}× SQLite's measured {base:.1f}"
         )
     if "sqlite" in results and "postgres x2" in results:
-        two = cpu_a_page(results["postgres x2"])
-        need = 1.6 * base * two / 1000
+        one, two = cpu_a_page(results["sqlite"]), cpu_a_page(results["postgres x2"])
+        busy = statistics.median(r["cores"] for r in results["sqlite"])
         print(
             f"- two relays at 1.6× SQLite's {base:.1f} pages/s = {1.6 * base:.1f} pages/s "
-            f"x {two:.1f} ms = {need:.2f} cores of CPU needed, of {cores}"
+            f"x {two:.1f} ms = {1.6 * base * two / 1000:.2f} cores of CPU needed, of {cores}"
+        )
+        # the same without the load: SQLite's relay kept `busy` cores busy; 1.6× its pages
+        # at two relays' CPU a page needs 1.6 × (two / one) × busy cores
+        print(
+            f"- that is 1.6 × ({two:.1f} / {one:.1f} ms a page) = {1.6 * two / one:.2f} × the "
+            f"cores SQLite's relay kept busy ({busy:.2f} here): out of reach on {cores} "
+            f"cores wherever it keeps more than {cores * one / (1.6 * two):.2f} busy"
         )
 
 
