@@ -195,7 +195,7 @@ def batch_runs(  # noqa: PLR0917
     from newsdesk.batch.job import LOCAL_CLUSTER_CONFIG, JobOptions, run_job
 
     partitions, _ = plan_partitions([str(folder / "*.warc.gz")])
-    walls, cpus, reports = [], [], []
+    walls, cpus, reports, splits = [], [], [], []
     with (
         dask.config.set({} if defaults else LOCAL_CLUSTER_CONFIG),
         LocalCluster(
@@ -212,12 +212,15 @@ def batch_runs(  # noqa: PLR0917
             options = JobOptions(
                 out=out, scheduler=cluster.scheduler_address, time_limit=time_limit
             )
-            cpu = _cpu_seconds(client)
+            before = _cpu_by_process(client)
             started = time.perf_counter()
             report = run_job(partitions, options)
             if n:
                 walls.append(time.perf_counter() - started)
-                cpus.append(_cpu_seconds(client) - cpu)
+                after = _cpu_by_process(client)
+                split = {k: after[k] - before[k] for k in after}
+                cpus.append(sum(split.values()))
+                splits.append(split)
                 reports.append(report)
         rss = client.run(_worker_memory)
     totals = reports[-1].totals()
@@ -228,28 +231,45 @@ def batch_runs(  # noqa: PLR0917
         "records": totals["records"],
         "task_rate": totals["pages_per_task_second"],
         "rss": rss,
+        "split": {k: statistics.median(s[k] for s in splits) for k in splits[0]},
         "out": str(work / f"batch-{workers}-{time_limit}-{defaults}-{repeat}"),
     }
 
 
 def _process_cpu() -> float:
     """This process's CPU seconds and its live children's (the extraction process)."""
+    return sum(_process_cpu_split())
+
+
+def _process_cpu_split() -> tuple[float, float]:
+    """This process's CPU seconds, and its live children's."""
     import psutil
 
     me = psutil.Process()
-    total = sum(me.cpu_times()[:2])
+    children = 0.0
     for child in me.children(recursive=True):
         try:
-            total += sum(child.cpu_times()[:2])
+            children += sum(child.cpu_times()[:2])
         except psutil.NoSuchProcess:
             continue
-    return total
+    return sum(me.cpu_times()[:2]), children
+
+
+def _cpu_by_process(client: Any) -> dict[str, float]:
+    """CPU seconds so far: the Dask workers', their extraction processes', and this
+    process's (the client, and the local cluster's scheduler, which runs in it)."""
+    split = client.run(_process_cpu_split).values()
+    return {
+        "workers": sum(w for w, _ in split),
+        "extraction": sum(c for _, c in split),
+        "client": time.process_time(),
+    }
 
 
 def _cpu_seconds(client: Any) -> float:
     """Every CPU second a job can use: the workers', their extraction processes', and this
     process's (the client, and the local cluster's scheduler, which runs in it)."""
-    return sum(client.run(_process_cpu).values()) + time.process_time()
+    return sum(_cpu_by_process(client).values())
 
 
 def _high_water_mb(pid: int | str = "self") -> int:
@@ -689,10 +709,12 @@ def main() -> int:
         memory = ", ".join(
             f"{m['worker_peak_mb']}/{m['extraction_peak_mb']}" for m in run["rss"].values()
         )
+        split = ", ".join(f"{k} {v:.2f}" for k, v in run["split"].items())
         print(
             f"newsdesk batch, {workers} worker(s): {run['articles']} articles, "
-            f"{run['wall']:.2f} s wall, {run['cpu']:.2f} CPU-s (medians); in-task "
-            f"{run['task_rate']} pages/s a worker; peak MB worker/extraction process: {memory}"
+            f"{run['wall']:.2f} s wall, {run['cpu']:.2f} CPU-s (medians; by process: {split}); "
+            f"in-task {run['task_rate']} pages/s a worker; peak MB worker/extraction process: "
+            f"{memory}; load average {os.getloadavg()[0]:.1f}"
         )
     inline = batch_runs(warcs, 1, args.repeat, work, time_limit=None)
     rows.append(

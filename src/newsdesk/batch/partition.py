@@ -64,7 +64,7 @@ MAX_PROBLEMS = 50  # messages kept in a partition's marker (every one is counted
 # makes again.
 CHUNK_ROWS = 64
 CHUNK_CHARS = 1_000_000
-CHUNK_SECONDS = 0.5
+CHUNK_SECONDS = 1.0
 # A page that makes a fresh extraction process import the page step before a limit runs.
 WARM_PAGE = RawPage("https://warm-up.invalid/", b"<html><title>x</title><p>x.</p></html>", "utf-8")
 

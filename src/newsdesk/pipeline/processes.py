@@ -212,7 +212,8 @@ class ProcessPool:
         """What ``fn(*args, channel)`` yields, run in an idle process, each item as it
         comes. With ``timeout``: an index the function marks (``Channel.mark``) that stays
         marked that long while no item arrives kills the process (``CallTimeout``, its
-        ``at`` the index). Leaving the loop early kills the process too (it is mid-call)."""
+        ``at`` the index); the time before its first mark (imports, reading up to the first
+        item) has no limit. Leaving the loop early kills the process too (it is mid-call)."""
         worker = self._take()
         conn, process = worker.conn, worker.process
         interval = None if timeout is None else max(0.01, min(1.0, timeout / 10))
@@ -234,8 +235,8 @@ class ProcessPool:
                 now = worker.marked()
                 if now != marked:
                     marked, since = now, time.monotonic()
-                elif timeout is not None and time.monotonic() - since >= timeout:
-                    break
+                elif now >= 0 and timeout is not None and time.monotonic() - since >= timeout:
+                    break  # (before its first mark the process imports, reads: no limit)
         except (EOFError, OSError) as exc:
             at = worker.marked()
             self._retire(worker)
