@@ -732,8 +732,9 @@ def _add_units(cluster: _Cluster, units: Mapping[int, float], source: Query | _C
         members, names = source.members, source.names
         cluster.numbered += source.numbered
     summed = cluster.units
+    get = summed.get
     for key, value in units.items():
-        summed[key] = summed.get(key, 0.0) + value
+        summed[key] = get(key, 0.0) + value
     if len(summed) > 2 * CENTROID_TERMS:
         kept = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
         cluster.units = dict(kept)
