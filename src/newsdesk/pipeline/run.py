@@ -638,10 +638,13 @@ class _Pass:
 
         def attempt(number: int) -> list[Outcome]:
             store.writing_stories(_story_keys(pages))  # (PostgreSQL: lets other writers on)
-            todo = pages
-            if number:
-                pending = store.still_pending([page.entry_id for page in pages])
-                todo = [page for page in pages if page.entry_id in pending]
+            # Past the entries done already: by an earlier run of this transaction whose
+            # commit's answer was lost, or by another relay that took them when their lease
+            # ended before this one wrote them (a page written twice would overwrite a
+            # duplicate's outcome). Read under the batch's story locks: a relay writing the
+            # same pages commits first.
+            pending = store.still_pending([page.entry_id for page in pages])
+            todo = [page for page in pages if page.entry_id in pending]
             if careful:
                 return [self.write_page(page) for page in todo]
             return [self.write_page_at_once(page) for page in todo]
