@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # The PostgreSQL server fixtures (pg_server, pg_url): started once a session, when asked for.
 pytest_plugins = ("tests.pgserver",)
@@ -12,6 +13,11 @@ pytest_plugins = ("tests.pgserver",)
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BENCHMARK = SHARED / "data" / "article-extraction-benchmark"
+
+# Property tests check what the code does, not how fast: Hypothesis's per-example deadline is
+# a timing assertion that a loaded machine fails (a round trip took over 200 ms at load 20).
+settings.register_profile("newsdesk", deadline=None)
+settings.load_profile("newsdesk")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -15,8 +15,9 @@ their queries take well under a millisecond to a few (search), less than handing
 request to a worker thread costs under load, where the threads contend for the GIL. The
 few writes (adding or deleting a source or a rule through the API) run in worker threads,
 each on a writing connection of its own: on SQLite opened for the request, on PostgreSQL
-borrowed from the process's pool (``store.open_pool``, at most WRITE_CONNECTIONS). Every response carries a Content-Security-Policy that
-allows no script at all: the reader works without JavaScript.
+borrowed from the process's pool (``store.open_pool``, at most WRITE_CONNECTIONS). Every
+response carries a Content-Security-Policy that allows no script at all: the reader works
+without JavaScript.
 """
 
 from __future__ import annotations
