@@ -53,7 +53,7 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
@@ -408,6 +408,13 @@ class Candidate:
     length: float = 0.0  # the length of ``weights`` (the summed centroid's)
 
 
+def _length(values: Collection[float]) -> float:
+    """A vector's Euclidean length from its weights, summed in their order: one definition
+    for the live path's and the batch path's candidates and queries, so both get the same
+    float."""
+    return math.sqrt(sum(map(mul, values, values)))
+
+
 def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequencies) -> Candidate:
     """A cluster of ``members`` as the decision sees it (the live path: its stored
     stories, weighed with today's frequencies)."""
@@ -427,7 +434,7 @@ def make_candidate(cluster_id: int, members: Iterable[StoryTerms], df: Frequenci
         if story.published is not None:
             times.append(story.published)
     first, last = (min(times), max(times)) if times else (None, None)
-    length = math.sqrt(sum(v * v for v in units.values()))
+    length = _length(units.values())
     return Candidate(cluster_id, units, float(count), names_part, first, last, numbered, length)
 
 
@@ -482,8 +489,8 @@ def make_query(story: StoryTerms, df: Frequencies) -> Query:
     name_keys = tuple(k for k, _ in names)
     name_values = tuple(w for _, w in names)
     # the norms as ``_norms`` sums them (in the keys' order)
-    norm = math.sqrt(sum(map(mul, values, values)))
-    names_norm = math.sqrt(sum(map(mul, name_values, name_values)))
+    norm = _length(values)
+    names_norm = _length(name_values)
     return Query(
         story, weights, norm, names_norm, specific, numbers, keys, values, name_keys, name_values
     )
@@ -543,7 +550,7 @@ def _joined(query: Query, cluster: Candidate) -> tuple[tuple[int, ...], tuple[fl
     for key, weight in query.weights.items():
         summed[key] = summed.get(key, 0.0) + weight * scale
     values = tuple(summed.values())
-    return tuple(summed), values, math.sqrt(sum(v * v for v in values))
+    return tuple(summed), values, _length(values)
 
 
 def decide(query: Query, candidates: Iterable[Candidate]) -> Placed | None:
@@ -629,7 +636,7 @@ class StoryIndex:
                 cluster.first,
                 cluster.last,
                 float(cluster.numbered),
-                math.sqrt(sum(v * v for v in cluster.units.values())),
+                _length(cluster.units.values()),
             )
         return cluster.view
 

@@ -334,10 +334,9 @@ _STEP = {"": 1, "/": -1}
 def _too_deep(html: str) -> bool:
     """Whether ``html`` nests more than ``MAX_DEPTH`` elements (the running depth over its
     opening and closing tags, summed in C by ``map`` and ``accumulate``, not a Python loop)."""
-    if html.count("<") <= MAX_DEPTH:
-        return False
+    opens = html.count("<")
     # The depth is at most the number of opening tags: a count in C settles most pages.
-    if html.count("<") - html.count("</") <= MAX_DEPTH:
+    if opens <= MAX_DEPTH or opens - html.count("</") <= MAX_DEPTH:
         return False
     return max(accumulate(map(_STEP.__getitem__, _NESTING_TAG.findall(html))), default=0) > (
         MAX_DEPTH

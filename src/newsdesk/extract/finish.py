@@ -82,6 +82,7 @@ def _without_copies(blocks: list[RawBlock], removed: list[Removed]) -> list[RawB
     before: dict[tuple[str, ...], int] | None = None
     for block in blocks:
         text = block.text
+        own: set[tuple[str, ...]] | None = None
         if len(text) >= COPY_MIN and block.kind == "paragraph" and text[:_PREFIX] in openings:
             if before is None:
                 before = {}
@@ -94,7 +95,7 @@ def _without_copies(blocks: list[RawBlock], removed: list[Removed]) -> list[RawB
                 removed.append(Removed(text=text, reason="boilerplate"))
                 continue
         if before is not None:
-            for shingle in _shingles(text):
+            for shingle in own if own is not None else _shingles(text):
                 before.setdefault(shingle, len(kept))
         kept.append(block)
         openings.add(text[:_PREFIX])
