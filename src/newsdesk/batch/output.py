@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeAlias
 
@@ -171,13 +170,6 @@ class PartitionWriter:
             self._parquet = pq.ParquetWriter(self._temporary, SCHEMA, compression="zstd")
         else:
             self._jsonl = open(self._temporary, "wb")  # noqa: SIM115 (closed in commit/abort)
-
-    def write(self, row: dict[str, Any]) -> None:
-        self.write_rows(encode_rows([row], self.format), 1, row_chars(row))
-
-    def write_all(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.write(row)
 
     def write_rows(self, rows: Rows, count: int, chars: int) -> None:
         """``count`` rows encoded by ``encode_rows`` (``chars``: their ``row_chars``)."""

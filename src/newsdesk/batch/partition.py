@@ -255,8 +255,9 @@ def partition_chunks(  # noqa: PLR0917 (called through ProcessPool.stream: args 
 
 
 def warm(pool: ProcessPool) -> None:
-    """Have each idle process of ``pool`` import the page step (a fresh one pays its
-    imports here, not within a record's time limit)."""
+    """Have an idle process of ``pool`` import the page step (a fresh one pays its imports
+    here, not within a record's time limit); a pool of N processes needs N calls at once to
+    warm each, since an idle process is taken again first."""
     with suppress(WorkerDied):
         pool.call(page_step, WARM_PAGE)
 

@@ -771,12 +771,12 @@ def run_once(
     store.claim_lease = timedelta(seconds=settings.claim_lease)
     if due_only:
         sources = store.due_sources(clock())
-    else:  # (several relays on PostgreSQL: each checks the sources no other one is checking)
-        sources = store.take_sources(store.sources(), clock())
-    if due_only:  # a source with queued feed pages is due for those
+        # a source with queued feed pages is due for those
         queued = {page.source_id for page in store.feed_pages()}
         known = {source.id for source in sources}
         sources += [s for s in store.sources() if s.id in queued and s.id not in known]
+    else:  # (several relays on PostgreSQL: each checks the sources no other one is checking)
+        sources = store.take_sources(store.sources(), clock())
     extractors = _extractor_pool(settings)
     # The threads finish (and stop calling the extraction processes) before those shut down.
     with (

@@ -198,7 +198,6 @@ def create_app(settings: Settings, store: Store) -> NewsdeskApp:
         app.state.base_url = base_url
         app.state.readers = readers
         app.state.writers = writers
-        app.state.db_path = store.path
         app.state.templates = templates
         _install_errors(app)
     return NewsdeskApp(

@@ -959,7 +959,6 @@ class PgPool:
         from psycopg_pool import ConnectionPool  # noqa: PLC0415 (only a server needs it)
 
         self.path = location
-        self.size = size
         self._pool: ConnectionPool[Any] = ConnectionPool(
             location,
             min_size=1,
